@@ -1,0 +1,1 @@
+//! Histogram chunks (being written).
