@@ -153,7 +153,10 @@ impl ChunkAppender {
     /// Appends the chunk as it stands to `out`. Errors if the chunk is empty (a chunk has ≥ 1 sample).
     pub fn encode_to(&self, out: &mut Vec<u8>) -> Result<()> {
         if self.count == 0 {
-            return Err(Error::invalid("gorilla chunk", "a chunk needs at least one sample"));
+            return Err(Error::invalid(
+                "gorilla chunk",
+                "a chunk needs at least one sample",
+            ));
         }
         out.push(ENCODING_GORILLA_V1);
         out.extend_from_slice(&(self.count as u16).to_le_bytes());
@@ -175,7 +178,11 @@ pub fn encode_chunk(timestamps: &[i64], values: &[f64]) -> Result<Vec<u8>> {
     if timestamps.len() != values.len() {
         return Err(Error::invalid(
             "gorilla chunk",
-            format!("{} timestamps but {} values", timestamps.len(), values.len()),
+            format!(
+                "{} timestamps but {} values",
+                timestamps.len(),
+                values.len()
+            ),
         ));
     }
     let mut app = ChunkAppender::new(ChunkLimits {
@@ -238,7 +245,10 @@ fn check_end(r: &BitReader<'_>, stream_offset: usize) -> Result<()> {
         return Err(Error::corrupt(
             WHAT,
             stream_offset + used_bytes as usize,
-            format!("{} trailing bytes after the last sample", total - used_bytes),
+            format!(
+                "{} trailing bytes after the last sample",
+                total - used_bytes
+            ),
         ));
     }
     Ok(())
@@ -246,7 +256,11 @@ fn check_end(r: &BitReader<'_>, stream_offset: usize) -> Result<()> {
 
 /// Decodes a chunk, appending its samples to `timestamps` and `values`. Returns the count.
 /// On error nothing is appended.
-pub fn decode_into(chunk: &[u8], timestamps: &mut Vec<i64>, values: &mut Vec<f64>) -> Result<usize> {
+pub fn decode_into(
+    chunk: &[u8],
+    timestamps: &mut Vec<i64>,
+    values: &mut Vec<f64>,
+) -> Result<usize> {
     let h = read_header(chunk)?;
     let base = timestamps.len();
     let vbase = values.len();
@@ -282,7 +296,8 @@ fn decode_slices(stream: &[u8], h: &ChunkHeader, ts: &mut [i64], vs: &mut [f64])
         if buf & 3 == 0 {
             // A run of samples each with an unchanged delta and an unchanged value is a run of
             // `00` pairs: take as many as the buffer shows at once.
-            let zeros = buf.trailing_zeros().min(r.available());
+            // At most 31 pairs: `consume` takes fewer than 64 bits.
+            let zeros = buf.trailing_zeros().min(r.available()).min(62);
             let k = ((zeros / 2) as usize).min(n - i);
             let delta = dod.delta;
             for (tt, vv) in ts[i..i + k].iter_mut().zip(&mut vs[i..i + k]) {

@@ -73,8 +73,11 @@ fn appender_respects_limits() {
     .unwrap();
     let mut x = 1u64;
     while !a.is_full() {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        a.append(x as i64, f64::from_bits(x.rotate_left(17))).unwrap();
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        a.append(x as i64, f64::from_bits(x.rotate_left(17)))
+            .unwrap();
     }
     assert!(a.to_bytes().unwrap().len() <= 64);
     assert_eq!(a.encoded_len(), a.to_bytes().unwrap().len());
@@ -82,8 +85,20 @@ fn appender_respects_limits() {
 
 #[test]
 fn bad_limits_and_empty_chunks_are_errors() {
-    assert!(ChunkAppender::new(ChunkLimits { max_samples: 0, max_bytes: 100 }).is_err());
-    assert!(ChunkAppender::new(ChunkLimits { max_samples: 70000, max_bytes: 100 }).is_err());
+    assert!(
+        ChunkAppender::new(ChunkLimits {
+            max_samples: 0,
+            max_bytes: 100
+        })
+        .is_err()
+    );
+    assert!(
+        ChunkAppender::new(ChunkLimits {
+            max_samples: 70000,
+            max_bytes: 100
+        })
+        .is_err()
+    );
     let a = ChunkAppender::new(ChunkLimits::default()).unwrap();
     assert!(a.to_bytes().is_err());
     assert!(encode_chunk(&[1, 2], &[1.0]).is_err());
@@ -92,10 +107,19 @@ fn bad_limits_and_empty_chunks_are_errors() {
 #[test]
 fn header_errors() {
     assert!(matches!(read_header(&[]), Err(Error::Truncated { .. })));
-    assert!(matches!(read_header(&[9, 1, 0, 0, 0]), Err(Error::UnsupportedVersion { .. })));
-    assert!(matches!(read_header(&[1, 0, 0, 0, 0]), Err(Error::Corrupt { .. })));
+    assert!(matches!(
+        read_header(&[9, 1, 0, 0, 0]),
+        Err(Error::UnsupportedVersion { .. })
+    ));
+    assert!(matches!(
+        read_header(&[1, 0, 0, 0, 0]),
+        Err(Error::Corrupt { .. })
+    ));
     // 1000 samples claimed in a 1-byte stream.
-    assert!(matches!(read_header(&[1, 0xe8, 0x03, 0, 0]), Err(Error::Corrupt { .. })));
+    assert!(matches!(
+        read_header(&[1, 0xe8, 0x03, 0, 0]),
+        Err(Error::Corrupt { .. })
+    ));
 }
 
 #[test]
