@@ -58,8 +58,7 @@ impl DodEncoder {
             w.write_bits(0, 1);
             return 1;
         }
-        for class in 1..5 {
-            let bits = PAYLOAD_BITS[class];
+        for (class, &bits) in PAYLOAD_BITS.iter().enumerate().take(5).skip(1) {
             if fits(dod, bits) {
                 // Prefix: `class` ones then a zero, first bit in bit 0.
                 let prefix = (1u64 << class) - 1;
