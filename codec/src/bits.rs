@@ -51,7 +51,11 @@ impl BitWriter {
         if total >= 64 {
             self.bytes.extend_from_slice(&self.acc.to_le_bytes());
             // The bits of `v` that did not fit; none if the accumulator was empty.
-            self.acc = if self.acc_bits == 0 { 0 } else { v >> (64 - self.acc_bits) };
+            self.acc = if self.acc_bits == 0 {
+                0
+            } else {
+                v >> (64 - self.acc_bits)
+            };
             self.acc_bits = total - 64;
         } else {
             self.acc_bits = total;

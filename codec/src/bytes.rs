@@ -88,15 +88,21 @@ impl<'a> ByteReader<'a> {
     }
 
     pub fn u16(&mut self) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
 
     pub fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     pub fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     pub fn uvarint(&mut self) -> Result<u64> {
@@ -104,14 +110,22 @@ impl<'a> ByteReader<'a> {
         for i in 0..10 {
             let b = self.u8()?;
             if i == 9 && b > 1 {
-                return Err(Error::corrupt(self.what, self.pos - 1, "varint overflows 64 bits"));
+                return Err(Error::corrupt(
+                    self.what,
+                    self.pos - 1,
+                    "varint overflows 64 bits",
+                ));
             }
             v |= ((b & 0x7f) as u64) << (7 * i);
             if b < 0x80 {
                 return Ok(v);
             }
         }
-        Err(Error::corrupt(self.what, self.pos, "varint longer than 10 bytes"))
+        Err(Error::corrupt(
+            self.what,
+            self.pos,
+            "varint longer than 10 bytes",
+        ))
     }
 
     pub fn varint(&mut self) -> Result<i64> {
@@ -140,7 +154,17 @@ mod tests {
 
     #[test]
     fn zigzag_and_varint_round_trip() {
-        let vals = [0i64, 1, -1, 63, -64, 64, i64::MAX, i64::MIN, 1_795_322_189_462];
+        let vals = [
+            0i64,
+            1,
+            -1,
+            63,
+            -64,
+            64,
+            i64::MAX,
+            i64::MIN,
+            1_795_322_189_462,
+        ];
         let mut buf = Vec::new();
         for &v in &vals {
             assert_eq!(zigzag_decode(zigzag_encode(v)), v);

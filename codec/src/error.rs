@@ -61,7 +61,10 @@ impl fmt::Display for Error {
                 what,
                 needed,
                 available,
-            } => write!(f, "{what}: truncated input (needed {needed}, have {available})"),
+            } => write!(
+                f,
+                "{what}: truncated input (needed {needed}, have {available})"
+            ),
             Error::Corrupt {
                 what,
                 offset,
