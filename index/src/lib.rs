@@ -1,0 +1,1 @@
+//! strata-index (being written).

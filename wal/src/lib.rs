@@ -1,0 +1,1 @@
+//! strata-wal (being written).
