@@ -4,7 +4,7 @@
 //! - [`bytes`]: zigzag, varints, a bounds-checked byte cursor.
 //! - [`gorilla`]: metric chunks — delta-of-delta timestamps and XOR floats (format: `docs/format/chunks.md`).
 //! - [`histogram`]: explicit-bucket histogram chunks (format: `docs/format/chunks.md`).
-//! - [`column`]: column codecs for sealed blocks and span tables (format: `docs/format/columns.md`).
+//! - [`column`](mod@column): column codecs for sealed blocks and span tables (format: `docs/format/columns.md`).
 //!
 //! Every decoder takes untrusted bytes and returns [`Error`] on anything malformed: no panics, and
 //! no allocation sized by a number the input has not paid for in bytes.

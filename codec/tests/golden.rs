@@ -62,3 +62,43 @@ fn gorilla_v1_golden() {
         assert!(v.iter().zip(&vs).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }
+
+#[test]
+fn column_v1_golden() {
+    use strata_codec::column::{self, ColumnOptions};
+    let opts = ColumnOptions::default();
+    let timestamps: Vec<i64> = (0..300)
+        .map(|i| 1_795_322_189_462 + i * 1000 + (i % 5))
+        .collect();
+    let gauge: Vec<f64> = (0..200).map(|i| ((i * 37) % 1000) as f64 / 100.0).collect();
+    let mut mixed = gauge.clone();
+    mixed[7] = f64::NAN;
+    mixed[8] = -0.0;
+    let models: Vec<String> = (0..150)
+        .map(|i| ["gpt-4o", "claude-sonnet-4", "llama-3.1-70b"][i % 3].to_owned())
+        .collect();
+
+    let bytes = column::encode_i64(&timestamps, &opts).unwrap();
+    check_golden("column_v1_i64_timestamps.bin", &bytes);
+    let mut ints = Vec::new();
+    column::decode_i64(&bytes, &mut ints).unwrap();
+    assert_eq!(ints, timestamps);
+
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (name, values) in [
+        ("column_v1_f64_decimal.bin", &gauge),
+        ("column_v1_f64_exceptions.bin", &mixed),
+    ] {
+        let bytes = column::encode_f64(values, &opts).unwrap();
+        check_golden(name, &bytes);
+        let mut floats = Vec::new();
+        column::decode_f64(&bytes, &mut floats).unwrap();
+        assert_eq!(bits(&floats), bits(values), "{name}");
+    }
+
+    let bytes = column::encode_str(&models, &opts).unwrap();
+    check_golden("column_v1_str_dictionary.bin", &bytes);
+    let mut strings = Vec::new();
+    column::decode_str(&bytes, &mut strings).unwrap();
+    assert_eq!(strings, models);
+}

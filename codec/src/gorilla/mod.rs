@@ -385,7 +385,10 @@ impl Iterator for ChunkIter<'_> {
                 (self.dod.apply(0), self.xor.prev())
             } else if buf & 2 == 0 {
                 self.r.consume(2);
-                (self.dod.apply(0), self.xor.decode_changed_refilled(&mut self.r))
+                (
+                    self.dod.apply(0),
+                    self.xor.decode_changed_refilled(&mut self.r),
+                )
             } else {
                 self.r.consume(2);
                 let t = self.dod.apply(read_nonzero_dod(&mut self.r));

@@ -1,0 +1,116 @@
+//! The optional zstd layer over a column body.
+//!
+//! Compression levels are clamped to 1..=19, whose window is at most 2^23 bytes; the decoder
+//! refuses frames asking for more ([`MAX_WINDOW_LOG`]), so a hostile frame cannot make it reserve
+//! a huge window. The decoder also grows its output only as zstd produces bytes, never past the
+//! length the column header states (itself bounded by the value count), and insists on exactly
+//! one frame with nothing after it.
+
+use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer, get_error_name};
+
+use crate::error::{Error, Result};
+
+/// Largest window a column's zstd frame may use: 8 MiB (levels ≤ 19 stay within it).
+pub(crate) const MAX_WINDOW_LOG: u32 = 23;
+/// Levels accepted by [`compress`]; others are clamped into this range.
+pub(crate) const LEVELS: std::ops::RangeInclusive<i32> = 1..=19;
+/// First output reservation and the minimum growth step.
+const GROW_STEP_BYTES: usize = 64 << 10;
+
+const WHAT: &str = "column zstd layer";
+
+/// Compresses `body` as one zstd frame at `level` (clamped to [`LEVELS`]).
+pub(crate) fn compress(body: &[u8], level: i32) -> Result<Vec<u8>> {
+    let level = level.clamp(*LEVELS.start(), *LEVELS.end());
+    zstd::bulk::compress(body, level).map_err(|e| Error::invalid(WHAT, e.to_string()))
+}
+
+fn zstd_error(at: usize, code: usize) -> Error {
+    Error::corrupt(WHAT, at, format!("zstd: {}", get_error_name(code)))
+}
+
+/// Decompresses exactly one frame that must fill `frame` and yield exactly `expected` bytes.
+/// `offset` is the frame's position in the column, for error messages.
+pub(crate) fn decompress(frame: &[u8], expected: usize, offset: usize) -> Result<Vec<u8>> {
+    let mut dctx = DCtx::try_create()
+        .ok_or_else(|| Error::invalid(WHAT, "cannot allocate a zstd decompression context"))?;
+    dctx.set_parameter(DParameter::WindowLogMax(MAX_WINDOW_LOG))
+        .map_err(|code| zstd_error(offset, code))?;
+    let mut input = InBuffer::around(frame);
+    // One byte of room past `expected` so an over-long frame is seen, not silently cut.
+    let limit = expected + 1;
+    let mut out: Vec<u8> = Vec::with_capacity(limit.min(GROW_STEP_BYTES));
+    loop {
+        if out.len() == out.capacity() {
+            let grow = out.len().max(GROW_STEP_BYTES).min(limit - out.len());
+            out.reserve_exact(grow);
+        }
+        let (in_before, out_before) = (input.pos(), out.len());
+        let hint = {
+            let mut output = OutBuffer::around_pos(&mut out, out_before);
+            dctx.decompress_stream(&mut output, &mut input)
+                .map_err(|code| zstd_error(offset + input.pos(), code))?
+        };
+        if out.len() > expected {
+            return Err(Error::corrupt(
+                WHAT,
+                offset + input.pos(),
+                format!("frame decodes to more than the {expected} bytes stated"),
+            ));
+        }
+        if hint == 0 {
+            break;
+        }
+        let stalled = input.pos() == in_before && out.len() == out_before;
+        if stalled && out.len() < out.capacity() {
+            return Err(Error::Truncated {
+                what: WHAT,
+                needed: frame.len() as u64 + hint as u64,
+                available: frame.len() as u64,
+            });
+        }
+    }
+    if input.pos() != frame.len() {
+        return Err(Error::corrupt(
+            WHAT,
+            offset + input.pos(),
+            format!("{} bytes after the zstd frame", frame.len() - input.pos()),
+        ));
+    }
+    if out.len() != expected {
+        return Err(Error::corrupt(
+            WHAT,
+            offset,
+            format!(
+                "frame decodes to {} bytes, header states {expected}",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_wrong_lengths() {
+        let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let frame = compress(&body, 3).unwrap();
+        assert_eq!(decompress(&frame, body.len(), 0).unwrap(), body);
+        assert!(decompress(&frame, body.len() - 1, 0).is_err());
+        assert!(decompress(&frame, body.len() + 1, 0).is_err());
+        assert!(decompress(&frame[..frame.len() - 1], body.len(), 0).is_err());
+        let mut two = frame.clone();
+        two.extend_from_slice(&frame);
+        assert!(decompress(&two, body.len(), 0).is_err());
+        assert!(decompress(&[], 0, 0).is_err());
+    }
+
+    #[test]
+    fn empty_body_round_trips() {
+        let frame = compress(&[], 19).unwrap();
+        assert_eq!(decompress(&frame, 0, 0).unwrap(), Vec::<u8>::new());
+    }
+}

@@ -1,1 +1,0 @@
-//! Histogram chunks (being written).
