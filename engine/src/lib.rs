@@ -1,0 +1,3 @@
+//! Strata's engine: the `Db` a server embeds (being written), and the query layer.
+
+pub mod query;

@@ -1,0 +1,1 @@
+//! Query layer (being written).
