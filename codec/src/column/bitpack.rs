@@ -5,7 +5,6 @@
 //! Frames are byte-aligned, so a frame's size is known from its header alone and the decoder
 //! slices it out before reading a bit.
 
-use crate::bits::BitReader;
 use crate::bytes::{ByteReader, put_varint, zigzag_encode};
 use crate::error::Result;
 
@@ -67,8 +66,18 @@ pub(crate) fn pack(out: &mut Vec<u8>, values: &[i64]) {
     }
 }
 
-/// Reads the frames of `count` values, appending them to `out`.
-pub(crate) fn unpack(r: &mut ByteReader<'_>, count: usize, out: &mut Vec<i64>) -> Result<()> {
+/// Bytes of the scratch a frame is copied into before unpacking: a full frame of 64-bit values
+/// plus room for the 16-byte load of the last value.
+const SCRATCH_BYTES: usize = FRAME_LEN * 8 + 16;
+
+/// Reads the frames of `count` values, handing each frame's values (at most [`FRAME_LEN`]) to
+/// `emit` together with `out`, which has room reserved for all `count`.
+pub(crate) fn unpack<T>(
+    r: &mut ByteReader<'_>,
+    count: usize,
+    out: &mut Vec<T>,
+    mut emit: impl FnMut(&mut Vec<T>, &[i64]),
+) -> Result<()> {
     let frames = count.div_ceil(FRAME_LEN);
     if frames * MIN_FRAME_BYTES > r.remaining() {
         return Err(r.corrupt(format!(
@@ -78,6 +87,8 @@ pub(crate) fn unpack(r: &mut ByteReader<'_>, count: usize, out: &mut Vec<i64>) -
     }
     // Earned: every 128 values cost at least 2 input bytes.
     out.reserve(count);
+    let mut values = [0i64; FRAME_LEN];
+    let mut scratch = [0u8; SCRATCH_BYTES];
     let mut left = count;
     while left > 0 {
         let n = left.min(FRAME_LEN);
@@ -88,15 +99,52 @@ pub(crate) fn unpack(r: &mut ByteReader<'_>, count: usize, out: &mut Vec<i64>) -
             return Err(r.corrupt(format!("bit width {width} is above 64")));
         }
         let data = r.take((n * width as usize).div_ceil(8))?;
+        let frame = &mut values[..n];
         if width == 0 {
-            out.resize(out.len() + n, min);
-            continue;
+            frame.fill(min);
+        } else {
+            unpack_frame(data, width, min, frame, &mut scratch);
         }
-        // `data` holds exactly n * width bits (rounded up), so the reader never runs past it.
-        let mut bits = BitReader::new(data);
-        out.extend((0..n).map(|_| min.wrapping_add(bits.read_bits_wide(width) as i64)));
+        emit(out, frame);
     }
     Ok(())
+}
+
+/// Unpacks `out.len()` values of `width` (1..=64) bits from `data` (exactly the frame's
+/// `ceil(len * width / 8)` bytes), adding `min` to each.
+///
+/// `data` is copied into `scratch` so every value is one unaligned little-endian load, a shift
+/// and a mask. Scratch bytes past `data` may hold an earlier frame's bytes; they only ever land
+/// in the bits the mask drops.
+#[inline]
+fn unpack_frame(
+    data: &[u8],
+    width: u32,
+    min: i64,
+    out: &mut [i64],
+    scratch: &mut [u8; SCRATCH_BYTES],
+) {
+    debug_assert!((1..=64).contains(&width) && out.len() <= FRAME_LEN);
+    scratch[..data.len()].copy_from_slice(data);
+    let w = width as usize;
+    if width <= 56 {
+        // A field starts at bit 0..=7 of its first byte, so 8 bytes hold it whole.
+        let mask = (1u64 << width) - 1;
+        for (i, v) in out.iter_mut().enumerate() {
+            let bit = i * w;
+            let at = bit / 8;
+            let word = u64::from_le_bytes(scratch[at..at + 8].try_into().expect("8 bytes"));
+            *v = min.wrapping_add(((word >> (bit % 8)) & mask) as i64);
+        }
+    } else {
+        let mask = u64::MAX >> (64 - width);
+        for (i, v) in out.iter_mut().enumerate() {
+            let bit = i * w;
+            let at = bit / 8;
+            let word = u128::from_le_bytes(scratch[at..at + 16].try_into().expect("16 bytes"));
+            *v = min.wrapping_add(((word >> (bit % 8)) as u64 & mask) as i64);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +157,10 @@ mod tests {
         assert_eq!(out.len(), size(values));
         let mut r = ByteReader::new(&out, "test");
         let mut back = Vec::new();
-        unpack(&mut r, values.len(), &mut back).unwrap();
+        unpack(&mut r, values.len(), &mut back, |out, frame| {
+            out.extend_from_slice(frame)
+        })
+        .unwrap();
         assert!(r.is_empty());
         assert_eq!(back, values);
         out
@@ -148,6 +199,6 @@ mod tests {
     fn width_above_64_is_corrupt() {
         let bytes = [0u8, 65, 0, 0];
         let mut r = ByteReader::new(&bytes, "test");
-        assert!(unpack(&mut r, 1, &mut Vec::new()).is_err());
+        assert!(unpack(&mut r, 1, &mut Vec::<i64>::new(), |_, _| {}).is_err());
     }
 }

@@ -399,11 +399,16 @@ fn encode_ints(ty: ColumnType, values: &[i64], opts: &ColumnOptions) -> Result<V
     finish(ty, values.len(), enc.id(), body, opts)
 }
 
-fn decode_ints(bytes: &[u8], ty: ColumnType, out: &mut Vec<i64>) -> Result<usize> {
+fn decode_ints<T: Copy>(
+    bytes: &[u8],
+    ty: ColumnType,
+    out: &mut Vec<T>,
+    map: impl Fn(i64) -> T + Copy,
+) -> Result<usize> {
     appending(out, |out| {
         with_body(bytes, |h, r| {
             expect_type(h, &[ty])?;
-            int::read_body(r, h.count, int_encoding(h)?, out)?;
+            int::read_body_map(r, h.count, int_encoding(h)?, out, map)?;
             end(r)?;
             Ok(h.count)
         })
@@ -417,7 +422,7 @@ pub fn encode_i64(values: &[i64], opts: &ColumnOptions) -> Result<Vec<u8>> {
 
 /// Decodes an i64 column, appending its values to `out`. Returns the count.
 pub fn decode_i64(bytes: &[u8], out: &mut Vec<i64>) -> Result<usize> {
-    decode_ints(bytes, ColumnType::I64, out)
+    decode_ints(bytes, ColumnType::I64, out, |v| v)
 }
 
 /// Encodes a u64 column (the integer codec on the same bits, read as i64).
@@ -429,10 +434,7 @@ pub fn encode_u64(values: &[u64], opts: &ColumnOptions) -> Result<Vec<u8>> {
 
 /// Decodes a u64 column, appending its values to `out`. Returns the count.
 pub fn decode_u64(bytes: &[u8], out: &mut Vec<u64>) -> Result<usize> {
-    let mut signed = Vec::new();
-    let n = decode_ints(bytes, ColumnType::U64, &mut signed)?;
-    out.extend(signed.iter().map(|&v| v as u64));
-    Ok(n)
+    decode_ints(bytes, ColumnType::U64, out, |v| v as u64)
 }
 
 /// Encodes an f64 column. Every value, NaN payloads and -0.0 included, decodes to the same bits.

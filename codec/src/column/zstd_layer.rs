@@ -5,8 +5,14 @@
 //! a huge window. The decoder also grows its output only as zstd produces bytes, never past the
 //! length the column header states (itself bounded by the value count), and insists on exactly
 //! one frame with nothing after it.
+//!
+//! Creating a decompression context is far from free (zstd probes the CPU with `cpuid`, which a
+//! virtual machine may trap), and a sealed block holds many small columns, so each thread keeps
+//! one context and resets its session before every frame.
 
-use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer, get_error_name};
+use std::cell::RefCell;
+
+use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer, ResetDirective, get_error_name};
 
 use crate::error::{Error, Result};
 
@@ -16,6 +22,15 @@ pub(crate) const MAX_WINDOW_LOG: u32 = 23;
 pub(crate) const LEVELS: std::ops::RangeInclusive<i32> = 1..=19;
 /// First output reservation and the minimum growth step.
 const GROW_STEP_BYTES: usize = 64 << 10;
+/// Largest context a thread keeps (a fresh one is ~96 KiB). Frames that fit the first output
+/// reservation decode in one pass with no buffers; one that made zstd allocate window buffers
+/// (a large body, or a hostile window) leaves a bigger context, which is then dropped.
+const MAX_CACHED_CONTEXT_BYTES: usize = 256 << 10;
+
+thread_local! {
+    /// The thread's decompression context, with [`MAX_WINDOW_LOG`] already set.
+    static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+}
 
 const WHAT: &str = "column zstd layer";
 
@@ -32,10 +47,47 @@ fn zstd_error(at: usize, code: usize) -> Error {
 /// Decompresses exactly one frame that must fill `frame` and yield exactly `expected` bytes.
 /// `offset` is the frame's position in the column, for error messages.
 pub(crate) fn decompress(frame: &[u8], expected: usize, offset: usize) -> Result<Vec<u8>> {
+    // `try_with`/`try_borrow_mut` fail only while the thread exits or on re-entry; a fresh
+    // context serves then.
+    DCTX.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            let dctx = match slot.as_mut() {
+                Some(dctx) => {
+                    // Drops whatever a previous (possibly failed) frame left behind; the
+                    // window limit is a parameter and survives.
+                    dctx.reset(ResetDirective::SessionOnly)
+                        .map_err(|code| zstd_error(offset, code))?;
+                    dctx
+                }
+                None => slot.insert(new_context(offset)?),
+            };
+            let res = decompress_with(dctx, frame, expected, offset);
+            if dctx.sizeof() > MAX_CACHED_CONTEXT_BYTES {
+                *slot = None;
+            }
+            res
+        }
+        Err(_) => decompress_with(&mut new_context(offset)?, frame, expected, offset),
+    })
+    .unwrap_or_else(|_| decompress_with(&mut new_context(offset)?, frame, expected, offset))
+}
+
+/// A decompression context refusing windows above [`MAX_WINDOW_LOG`].
+fn new_context(offset: usize) -> Result<DCtx<'static>> {
     let mut dctx = DCtx::try_create()
         .ok_or_else(|| Error::invalid(WHAT, "cannot allocate a zstd decompression context"))?;
     dctx.set_parameter(DParameter::WindowLogMax(MAX_WINDOW_LOG))
         .map_err(|code| zstd_error(offset, code))?;
+    Ok(dctx)
+}
+
+/// [`decompress`] with a given context, fresh or reset.
+fn decompress_with(
+    dctx: &mut DCtx<'static>,
+    frame: &[u8],
+    expected: usize,
+    offset: usize,
+) -> Result<Vec<u8>> {
     let mut input = InBuffer::around(frame);
     // One byte of room past `expected` so an over-long frame is seen, not silently cut.
     let limit = expected + 1;
@@ -106,6 +158,54 @@ mod tests {
         two.extend_from_slice(&frame);
         assert!(decompress(&two, body.len(), 0).is_err());
         assert!(decompress(&[], 0, 0).is_err());
+    }
+
+    #[test]
+    fn the_window_limit_holds_on_fresh_and_reused_contexts() {
+        // Magic, no content size, window descriptor, one empty raw last block.
+        let frame = |window_byte: u8| [0x28, 0xb5, 0x2f, 0xfd, 0x00, window_byte, 0x01, 0x00, 0x00];
+        let (w23, w24) = (frame(13 << 3), frame(14 << 3));
+        for _ in 0..3 {
+            assert_eq!(decompress(&w23, 0, 0).unwrap(), Vec::<u8>::new());
+            assert!(decompress(&w24, 0, 0).is_err());
+        }
+    }
+
+    #[test]
+    fn the_cached_context_stays_small() {
+        let cached = || DCTX.with(|c| c.borrow().as_ref().map(|d| d.sizeof()));
+        let small: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8).collect();
+        assert_eq!(
+            decompress(&compress(&small, 3).unwrap(), 5000, 0).unwrap(),
+            small
+        );
+        assert!(cached().is_some_and(|size| size <= MAX_CACHED_CONTEXT_BYTES));
+        // A body past the first output reservation streams through window buffers.
+        let big: Vec<u8> = (0..3_000_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 29) as u8)
+            .collect();
+        assert_eq!(
+            decompress(&compress(&big, 3).unwrap(), big.len(), 0).unwrap(),
+            big
+        );
+        assert_eq!(cached(), None);
+        assert_eq!(
+            decompress(&compress(&small, 3).unwrap(), 5000, 0).unwrap(),
+            small
+        );
+        assert!(cached().is_some());
+    }
+
+    #[test]
+    fn a_failed_frame_does_not_spoil_the_next() {
+        let body: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8).collect();
+        let frame = compress(&body, 3).unwrap();
+        for cut in [1, frame.len() / 2, frame.len() - 1] {
+            assert!(decompress(&frame[..cut], body.len(), 0).is_err());
+            assert_eq!(decompress(&frame, body.len(), 0).unwrap(), body);
+        }
+        assert!(decompress(&frame, body.len() - 1, 0).is_err());
+        assert_eq!(decompress(&frame, body.len(), 0).unwrap(), body);
     }
 
     #[test]
