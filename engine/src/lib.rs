@@ -1,3 +1,29 @@
-//! Strata's engine: the `Db` a server embeds (being written), and the query layer.
+//! Strata's engine: the [`Db`] a server embeds.
+//!
+//! - ingest: [`Db::series_ref`], [`Db::append`], [`Db::append_batch`] (columnar, the fast path),
+//!   [`Db::append_histogram`]; every commit goes through the WAL first.
+//! - reads: [`Db::select`] (float series), [`Db::select_histograms`], and the PromQL subset in
+//!   [`query`].
+//! - maintenance: [`Db::compact`] (head → blocks, block merges, retention), [`Db::stats`].
+//!
+//! Layout on disk: `docs/format/block.md`. The one `unsafe` block maps immutable block files
+//! (`mmap.rs`).
 
+mod block;
+mod db;
+mod error;
+mod head;
+pub mod ingest;
+mod mmap;
+mod options;
 pub mod query;
+mod records;
+mod samples;
+
+pub use block::{BlockMeta, BlockStats};
+pub use db::compact::CompactReport;
+pub use db::{BatchOutcome, Db, HistogramSeries, SeriesRef, SeriesSamples, Stats};
+pub use error::{Error, Result};
+pub use options::{Fsync, Options};
+pub use strata_codec::histogram::Histogram;
+pub use strata_index::{MatchOp, Matcher};

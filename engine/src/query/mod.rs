@@ -1,1 +1,80 @@
-//! Query layer (being written).
+//! Query layer: a PromQL subset evaluated over any [`Querier`].
+//!
+//! ```text
+//!  "sum by (model) (rate(x[5m]))" ──parse──▶ Plan ──eval_range / eval_instant──▶ Matrix / Vector
+//!                                                        │
+//!                                            Querier::select(matchers, start, end)
+//! ```
+//!
+//! The storage implements [`Querier`] (the `Db` merges head and blocks); [`MemQuerier`] is the
+//! in-memory reference. Semantics are Prometheus 3's:
+//!
+//! - instant selectors take the latest sample in `(t - 5m, t]`; a staleness marker
+//!   ([`STALE_NAN_BITS`]) as that sample hides the series; range selectors cover
+//!   `(t - range, t]` without staleness markers; `offset` shifts both (negative allowed);
+//! - `rate`, `increase`, `delta` extrapolate like `extrapolatedRate` (to the window edges if
+//!   the samples come within 1.1 average intervals, else by half an interval; counters not
+//!   below zero); `irate`, `idelta`, `resets`, `changes`; `avg/min/max/sum/count/last/
+//!   quantile_over_time`;
+//! - `sum`, `avg`, `min`, `max`, `count` with `by`/`without`;
+//! - `histogram_quantile(φ, v)` over classic `le` buckets (`BucketQuantile`);
+//! - `+ - * / % ^ atan2` and comparisons (filters, or 0/1 with `bool`) between scalars and
+//!   vectors, vector–vector one-to-one with `on`/`ignoring`;
+//! - functions, arithmetic and aggregations drop `__name__` (`last_over_time`, filtering
+//!   comparisons and `by (__name__)` keep it); two results with the same labels at the same
+//!   step are an error.
+//!
+//! Anything else — other functions and aggregations, `@`, subqueries, set operators,
+//! `group_left`/`group_right` — is [`QueryError::Unsupported`], naming the construct.
+//!
+//! ```
+//! use strata_engine::query::{Labels, MemQuerier, Series, eval_range};
+//!
+//! // A counter growing by 2 every 15 s for ten minutes.
+//! let q = MemQuerier::new(vec![Series {
+//!     labels: Labels::new([("__name__", "tokens_total"), ("model", "gpt-4o")]),
+//!     timestamps: (0..40).map(|i| i * 15_000).collect(),
+//!     values: (0..40).map(|i| 2.0 * i as f64).collect(),
+//! }])?;
+//! let m = eval_range(&q, "sum by (model) (rate(tokens_total[1m]))", 60_000, 300_000, 60_000)?;
+//! assert_eq!(m[0].labels.get("model"), Some("gpt-4o"));
+//! assert!(m[0].points.iter().all(|&(_, v)| (v - 2.0 / 15.0).abs() < 1e-12));
+//! # Ok::<(), strata_engine::query::QueryError>(())
+//! ```
+
+mod aggregate;
+mod binary;
+mod error;
+mod eval;
+mod functions;
+mod histogram;
+mod labels;
+mod plan;
+mod querier;
+mod stats;
+mod value;
+
+pub use error::QueryError;
+pub use eval::{EvalOptions, STALE_NAN_BITS};
+pub use histogram::BUCKET_LABEL;
+pub use labels::{Label, Labels, METRIC_NAME};
+pub use plan::{Plan, parse};
+pub use querier::{LabelMatcher, MatchOp, MemQuerier, Querier, Series};
+pub use value::{Matrix, MatrixSeries, Vector, VectorSample};
+
+/// Parses `expr` and evaluates it at `start_ms`, `start_ms + step_ms`, … up to `end_ms` with
+/// [`EvalOptions::default`].
+pub fn eval_range(
+    q: &dyn Querier,
+    expr: &str,
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+) -> Result<Matrix, QueryError> {
+    parse(expr)?.eval_range(q, start_ms, end_ms, step_ms, &EvalOptions::default())
+}
+
+/// Parses `expr` and evaluates it at `t_ms` with [`EvalOptions::default`].
+pub fn eval_instant(q: &dyn Querier, expr: &str, t_ms: i64) -> Result<Vector, QueryError> {
+    parse(expr)?.eval_instant(q, t_ms, &EvalOptions::default())
+}

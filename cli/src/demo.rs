@@ -1,0 +1,326 @@
+//! `strata demo`: an hour of LLM telemetry, ingested and asked the dashboard questions.
+//!
+//! Three services call four models of three providers every 15 s scrape: request and error
+//! counters, input/output token counters, classic latency and time-to-first-token histograms
+//! (OTel GenAI buckets 0.01 … 81.92 s), and GPU gauges for the self-hosted model. The numbers
+//! come from a seeded generator (lognormal latencies, bursty traffic), so every run prints the
+//! same answers for the same start time.
+
+use std::path::Path;
+use std::time::Instant;
+use strata_engine::query::{Matrix, eval_range};
+use strata_engine::{Db, Options, SeriesRef};
+
+use crate::common::{AnyError, CliResult};
+
+/// A model's last value and peak over the hour.
+type ModelRow = (String, f64, f64);
+
+const SCRAPE_MS: i64 = 15_000;
+const HOUR_MS: i64 = 3_600_000;
+const SERVICES: [&str; 3] = ["chat-api", "agent-runner", "search-assistant"];
+/// (model, provider, median latency s, median TTFT s, output tokens per request, $/M input, $/M output)
+const MODELS: [(&str, &str, f64, f64, f64, f64, f64); 4] = [
+    ("gpt-4o", "openai", 2.4, 0.45, 420.0, 2.50, 10.00),
+    ("gpt-4o-mini", "openai", 1.1, 0.25, 380.0, 0.15, 0.60),
+    (
+        "claude-sonnet-4",
+        "anthropic",
+        3.1,
+        0.60,
+        510.0,
+        3.00,
+        15.00,
+    ),
+    ("llama-3.1-70b", "vllm", 1.8, 0.30, 300.0, 0.0, 0.0),
+];
+/// `gen_ai.client.operation.duration` bucket bounds: 0.01 × 2^k.
+const BOUNDS: [f64; 14] = [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// xorshift64*: small, seeded, good enough for synthetic traffic.
+struct Rng(u64);
+
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Lognormal around `median` with shape `sigma` (Box–Muller).
+    fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        let (u1, u2) = (self.next_f64().max(1e-12), self.next_f64());
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        median * (sigma * z).exp()
+    }
+}
+
+/// Cumulative state of one (service, model) pair.
+struct Pair {
+    labels: Vec<(String, String)>,
+    requests: f64,
+    errors_rate_limit: f64,
+    errors_server: f64,
+    input_tokens: f64,
+    output_tokens: f64,
+    latency: [f64; 15],
+    latency_sum: f64,
+    ttft: [f64; 15],
+    ttft_sum: f64,
+}
+
+fn with(base: &[(String, String)], name: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut l = base.to_vec();
+    l.push(("__name__".into(), name.into()));
+    l.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    l
+}
+
+fn observe(buckets: &mut [f64; 15], v: f64) {
+    let i = BOUNDS.iter().position(|&b| v <= b).unwrap_or(BOUNDS.len());
+    buckets[i] += 1.0;
+}
+
+/// Every series of a scrape, in a fixed order: (labels, value).
+fn scrape(pairs: &[Pair], gpu_util: f64, gpu_mem: f64) -> Vec<(Vec<(String, String)>, f64)> {
+    let mut out = Vec::new();
+    for p in pairs {
+        let l = &p.labels;
+        out.push((with(l, "llm_requests_total", &[]), p.requests));
+        out.push((
+            with(l, "llm_errors_total", &[("error_type", "rate_limit")]),
+            p.errors_rate_limit,
+        ));
+        out.push((
+            with(l, "llm_errors_total", &[("error_type", "server_error")]),
+            p.errors_server,
+        ));
+        out.push((with(l, "llm_input_tokens_total", &[]), p.input_tokens));
+        out.push((with(l, "llm_output_tokens_total", &[]), p.output_tokens));
+        for (name, buckets, sum) in [
+            (
+                "gen_ai_client_operation_duration_seconds",
+                &p.latency,
+                p.latency_sum,
+            ),
+            (
+                "gen_ai_server_time_to_first_token_seconds",
+                &p.ttft,
+                p.ttft_sum,
+            ),
+        ] {
+            let mut cumulative = 0.0;
+            for (i, c) in buckets.iter().enumerate() {
+                cumulative += c;
+                let le = BOUNDS.get(i).map_or("+Inf".to_owned(), |b| b.to_string());
+                out.push((
+                    with(l, &format!("{name}_bucket"), &[("le", &le)]),
+                    cumulative,
+                ));
+            }
+            out.push((with(l, &format!("{name}_sum"), &[]), sum));
+            out.push((with(l, &format!("{name}_count"), &[]), cumulative));
+        }
+    }
+    let gpu = vec![
+        ("service".to_owned(), "inference".to_owned()),
+        ("gpu".to_owned(), "0".to_owned()),
+    ];
+    out.push((with(&gpu, "DCGM_FI_DEV_GPU_UTIL", &[]), gpu_util));
+    out.push((with(&gpu, "DCGM_FI_DEV_FB_USED", &[]), gpu_mem));
+    out
+}
+
+pub fn run(dir: &Path) -> CliResult {
+    let db = Db::open(dir, Options::default())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    let end = now - now % SCRAPE_MS;
+    // Continue after what an earlier demo run stored, so the demo can run again on one directory.
+    let newest = db.stats()?.max_time_ms.unwrap_or(i64::MIN);
+    let start =
+        (end - HOUR_MS).max(newest.saturating_add(SCRAPE_MS) - newest.rem_euclid(SCRAPE_MS));
+    let mut rng = Rng(0x0000_05EE_D0F5_7A7A ^ (start as u64));
+    let mut pairs: Vec<Pair> = Vec::new();
+    for s in SERVICES {
+        for (m, p, ..) in MODELS {
+            pairs.push(Pair {
+                labels: vec![
+                    ("service".into(), s.into()),
+                    ("model".into(), m.into()),
+                    ("provider".into(), p.into()),
+                ],
+                requests: 0.0,
+                errors_rate_limit: 0.0,
+                errors_server: 0.0,
+                input_tokens: 0.0,
+                output_tokens: 0.0,
+                latency: [0.0; 15],
+                latency_sum: 0.0,
+                ttft: [0.0; 15],
+                ttft_sum: 0.0,
+            });
+        }
+    }
+    let t0 = Instant::now();
+    let mut refs: Vec<SeriesRef> = Vec::new();
+    let mut samples = 0usize;
+    let mut t = start;
+    while t <= end {
+        let minute = ((t - start) / 60_000) as f64;
+        // Traffic swells and ebbs over the hour, with a burst at minute 40.
+        let load = 1.0
+            + 0.5 * (minute / 60.0 * std::f64::consts::TAU).sin()
+            + if (38.0..44.0).contains(&minute) {
+                1.5
+            } else {
+                0.0
+            };
+        for (k, p) in pairs.iter_mut().enumerate() {
+            let (_, _, lat, ttft, out_tokens, ..) = MODELS[k % MODELS.len()];
+            let n = (load * (2.0 + 4.0 * rng.next_f64())).round();
+            for _ in 0..n as usize {
+                p.requests += 1.0;
+                let r = rng.next_f64();
+                if r < 0.01 * load {
+                    p.errors_rate_limit += 1.0;
+                    continue;
+                } else if r < 0.01 * load + 0.005 {
+                    p.errors_server += 1.0;
+                    continue;
+                }
+                let l = rng.lognormal(lat * (0.8 + 0.2 * load), 0.45);
+                let f = rng.lognormal(ttft, 0.35).min(l);
+                observe(&mut p.latency, l);
+                observe(&mut p.ttft, f);
+                p.latency_sum += l;
+                p.ttft_sum += f;
+                p.input_tokens += (800.0 + 1600.0 * rng.next_f64()).round();
+                p.output_tokens += rng.lognormal(out_tokens, 0.5).round();
+            }
+        }
+        let gpu_util = (55.0 + 30.0 * (load - 1.0) + 10.0 * rng.next_f64())
+            .clamp(0.0, 100.0)
+            .round();
+        let gpu_mem = (61_000.0 + 4_000.0 * rng.next_f64()).round();
+        let series = scrape(&pairs, gpu_util, gpu_mem);
+        if refs.is_empty() {
+            for (labels, _) in &series {
+                refs.push(db.series_ref(labels)?);
+            }
+        }
+        let values: Vec<f64> = series.iter().map(|s| s.1).collect();
+        let out = db.append_batch(&refs, &vec![t; refs.len()], &values)?;
+        if let Some((_, e)) = out.rejected.first() {
+            return Err(format!("demo sample refused: {e}").into());
+        }
+        samples += out.accepted;
+        t += SCRAPE_MS;
+    }
+    db.sync()?;
+    println!(
+        "ingested {samples} samples of {} series ({} services × {} models) in {:.0} ms\n",
+        refs.len(),
+        SERVICES.len(),
+        MODELS.len(),
+        t0.elapsed().as_secs_f64() * 1e3
+    );
+
+    let q0 = Instant::now();
+    let step = 60_000;
+    let (qs, qe) = (end - HOUR_MS + 5 * 60_000, end);
+    let by_model = |expr: &str| -> Result<Vec<ModelRow>, AnyError> {
+        let m: Matrix = eval_range(&db, expr, qs, qe, step)?;
+        Ok(m.iter()
+            .map(|s| {
+                let model = s.labels.get("model").unwrap_or("").to_owned();
+                let last = s.points.last().map_or(f64::NAN, |p| p.1);
+                let peak = s.points.iter().map(|p| p.1).fold(f64::NAN, f64::max);
+                (model, last, peak)
+            })
+            .collect())
+    };
+    let p95 = by_model(
+        "histogram_quantile(0.95, sum by (le, model) (rate(gen_ai_client_operation_duration_seconds_bucket[5m])))",
+    )?;
+    let ttft = by_model(
+        "histogram_quantile(0.95, sum by (le, model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))",
+    )?;
+    let out_rate = by_model("sum by (model) (rate(llm_output_tokens_total[5m]))")?;
+    let in_rate = by_model("sum by (model) (rate(llm_input_tokens_total[5m]))")?;
+    let errors = by_model(
+        "sum by (model) (rate(llm_errors_total[5m])) / sum by (model) (rate(llm_requests_total[5m]))",
+    )?;
+    let hour_in = eval_range(
+        &db,
+        "sum by (model) (increase(llm_input_tokens_total[1h]))",
+        qe,
+        qe,
+        step,
+    )?;
+    let hour_out = eval_range(
+        &db,
+        "sum by (model) (increase(llm_output_tokens_total[1h]))",
+        qe,
+        qe,
+        step,
+    )?;
+    let query_ms = q0.elapsed().as_secs_f64() * 1e3;
+
+    let find = |rows: &[(String, f64, f64)], m: &str| {
+        rows.iter()
+            .find(|r| r.0 == m)
+            .map_or((f64::NAN, f64::NAN), |r| (r.1, r.2))
+    };
+    let at_end = |m: &Matrix, model: &str| {
+        m.iter()
+            .find(|s| s.labels.get("model") == Some(model))
+            .and_then(|s| s.points.last())
+            .map_or(0.0, |p| p.1)
+    };
+    println!(
+        "Latency and time to first token by model (p95 over 5 m windows; last value, peak of the hour)"
+    );
+    println!(
+        "{:<18} {:>12} {:>12} {:>12} {:>12}",
+        "model", "p95 s", "p95 peak s", "TTFT p95 s", "TTFT peak s"
+    );
+    for (m, ..) in MODELS {
+        let (l, lp) = find(&p95, m);
+        let (f, fp) = find(&ttft, m);
+        println!("{m:<18} {l:>12.2} {lp:>12.2} {f:>12.2} {fp:>12.2}");
+    }
+    println!("\nTokens and estimated cost by model (rates over 5 m windows; totals over the hour)");
+    println!(
+        "{:<18} {:>10} {:>10} {:>12} {:>12} {:>10}",
+        "model", "in tok/s", "out tok/s", "in tokens", "out tokens", "cost $"
+    );
+    for (m, _, _, _, _, price_in, price_out) in MODELS {
+        let (i, _) = find(&in_rate, m);
+        let (o, _) = find(&out_rate, m);
+        let (ti, to) = (at_end(&hour_in, m), at_end(&hour_out, m));
+        let cost = ti / 1e6 * price_in + to / 1e6 * price_out;
+        println!("{m:<18} {i:>10.1} {o:>10.1} {ti:>12.0} {to:>12.0} {cost:>10.2}");
+    }
+    println!("\nError rate by model (errors / requests over 5 m windows)");
+    println!("{:<18} {:>10} {:>10}", "model", "last %", "peak %");
+    for (m, ..) in MODELS {
+        let (e, ep) = find(&errors, m);
+        println!("{m:<18} {:>10.2} {:>10.2}", e * 100.0, ep * 100.0);
+    }
+    let stats = db.stats()?;
+    println!(
+        "\n7 queries over {} series in {query_ms:.0} ms. Database {}: {} series, {} samples, WAL {} bytes.",
+        refs.len(),
+        dir.display(),
+        stats.series,
+        stats.samples,
+        stats.wal_bytes
+    );
+    db.close()?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `strata import`: streams Prometheus text exposition into the database, committing in batches
+//! as it reads, so an endless stdin is ingested continuously.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::time::Instant;
+use strata_engine::SeriesRef;
+use strata_engine::ingest::prom_text::{parse_line, parse_series};
+
+use crate::common::{CliResult, fsync_policy, open};
+
+/// Samples per commit.
+const BATCH_SAMPLES: usize = 50_000;
+
+/// Counts bytes read from the underlying file, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn input(file: &str, bar: &ProgressBar) -> io::Result<Box<dyn BufRead>> {
+    let raw: Box<dyn Read> = if file == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let f = File::open(file).map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))?;
+        if let Ok(m) = f.metadata() {
+            bar.set_length(m.len());
+        }
+        Box::new(f)
+    };
+    let counted = Counting {
+        inner: raw,
+        bar: bar.clone(),
+    };
+    Ok(if file.ends_with(".zst") {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            zstd::stream::read::Decoder::new(counted)?,
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 20, counted))
+    })
+}
+
+pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
+    let db = open(dir, fsync_policy(fsync)?)?;
+    let bar = if file == "-" {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} read, {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut reader = input(file, &bar)?;
+    let t0 = Instant::now();
+    let mut refs_by_key: HashMap<String, SeriesRef> = HashMap::new();
+    let (mut refs, mut ts, mut vs) = (
+        Vec::with_capacity(BATCH_SAMPLES),
+        Vec::with_capacity(BATCH_SAMPLES),
+        Vec::with_capacity(BATCH_SAMPLES),
+    );
+    let (mut accepted, mut rejected) = (0usize, 0usize);
+    let mut first_rejection: Option<String> = None;
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    let mut commit =
+        |refs: &mut Vec<SeriesRef>, ts: &mut Vec<i64>, vs: &mut Vec<f64>| -> CliResult {
+            let out = db.append_batch(refs, ts, vs)?;
+            accepted += out.accepted;
+            rejected += out.rejected.len();
+            if first_rejection.is_none() {
+                first_rejection = out.rejected.first().map(|(_, e)| e.to_string());
+            }
+            refs.clear();
+            ts.clear();
+            vs.clear();
+            Ok(())
+        };
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let Some(sample) = parse_line(&line, line_no)? else {
+            continue;
+        };
+        let r = match refs_by_key.get(sample.series) {
+            Some(&r) => r,
+            None => {
+                let labels = parse_series(sample.series, line_no)?;
+                let r = db
+                    .series_ref(&labels)
+                    .map_err(|e| format!("line {line_no}: {e}"))?;
+                refs_by_key.insert(sample.series.to_owned(), r);
+                r
+            }
+        };
+        let t = sample.timestamp_ms.unwrap_or_else(now_ms);
+        refs.push(r);
+        ts.push(t);
+        vs.push(sample.value);
+        if refs.len() == BATCH_SAMPLES {
+            commit(&mut refs, &mut ts, &mut vs)?;
+            bar.set_message(format!("{line_no} lines"));
+        }
+    }
+    commit(&mut refs, &mut ts, &mut vs)?;
+    db.sync()?;
+    let secs = t0.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    println!(
+        "imported {} samples of {} series in {:.2}s: {:.0} samples/s",
+        accepted,
+        refs_by_key.len(),
+        secs,
+        accepted as f64 / secs
+    );
+    if rejected > 0 {
+        println!(
+            "rejected {rejected} samples; first: {}",
+            first_rejection.unwrap_or_default()
+        );
+    }
+    db.close()?;
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

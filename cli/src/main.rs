@@ -1,0 +1,152 @@
+//! `strata`: the command a new user runs first.
+
+mod bench;
+mod common;
+mod demo;
+mod export;
+mod import;
+mod query;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "strata",
+    version,
+    about = "Strata: embedded time-series and trace storage for LLM observability"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import Prometheus text exposition (`name{labels} value ts_ms` lines; `.zst` read directly).
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        /// always | interval | never
+        #[arg(long, default_value = "interval")]
+        fsync: String,
+        /// A file, or `-` for standard input (streamed: committed in batches as it is read).
+        file: String,
+    },
+    /// Export series in the import format: labels sorted, series sorted, floats exact.
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        /// A series selector, e.g. `up{job="node"}` or `{__name__=~"node_.*"}`.
+        #[arg(long = "match")]
+        selector: Option<String>,
+        #[arg(long)]
+        start: Option<i64>,
+        #[arg(long)]
+        end: Option<i64>,
+    },
+    /// Cut the head into blocks, merge blocks and apply retention now.
+    Compact {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Series, samples, blocks and bytes on disk.
+    Stats {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate a PromQL expression (the supported subset) at a step over a range.
+    Query {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        start: i64,
+        #[arg(long)]
+        end: i64,
+        #[arg(long)]
+        step: i64,
+        expr: String,
+    },
+    /// Generate an hour of LLM telemetry, ingest it, and answer the dashboard questions.
+    Demo {
+        #[arg(long, default_value = "./strata-data")]
+        db: PathBuf,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The workload of `promtool tsdb bench write`: SERIES series × SCRAPES scrapes 30 s apart,
+    /// committed per 1000-series shard. Last line: samples_per_sec=N.
+    Write {
+        #[arg(long)]
+        labels: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        #[arg(long, default_value_t = 3_000)]
+        scrapes: usize,
+        #[arg(long, default_value = "interval")]
+        fsync: String,
+        /// Database directory (default: a fresh temporary directory, removed afterwards).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Decode every sample of a database through `select` (head and blocks).
+    Scan {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import { db, fsync, file } => import::run(&db, &fsync, &file),
+        Command::Export {
+            db,
+            selector,
+            start,
+            end,
+        } => export::run(&db, selector.as_deref(), start, end),
+        Command::Compact { db } => common::compact(&db),
+        Command::Stats { db, json } => common::stats(&db, json),
+        Command::Query {
+            db,
+            start,
+            end,
+            step,
+            expr,
+        } => query::run(&db, start, end, step, &expr),
+        Command::Demo { db } => demo::run(&db),
+        Command::Bench {
+            which:
+                BenchCommand::Write {
+                    labels,
+                    series,
+                    scrapes,
+                    fsync,
+                    db,
+                },
+        } => bench::write(&labels, series, scrapes, &fsync, db.as_deref()),
+        Command::Bench {
+            which: BenchCommand::Scan { db, rounds },
+        } => bench::scan(&db, rounds),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("strata: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

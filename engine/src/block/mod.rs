@@ -1,0 +1,204 @@
+//! Immutable blocks: a directory per time partition of a bucket, with `chunks`, `index` and
+//! `meta.json` (layout in `docs/format/block.md`). Read through memory maps; every chunk's CRC
+//! is checked when it is read.
+
+pub(crate) mod format;
+pub(crate) mod meta;
+pub(crate) mod writer;
+
+use memmap2::Mmap;
+use std::path::{Path, PathBuf};
+use strata_codec::bytes::ByteReader;
+use strata_codec::column;
+use strata_codec::histogram::{self, HistogramColumns};
+use strata_index::{IndexFile, LabelIndex, Matcher, RoaringBitmap};
+
+use crate::error::{Error, Result};
+use format::{ChunkKind, ChunkRef, FOOTER_LEN, FOOTER_MAGIC, HEADER};
+pub use meta::{BlockMeta, BlockStats};
+
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub dir: PathBuf,
+    pub meta: BlockMeta,
+    index: IndexFile,
+    chunks: Mmap,
+    table: Vec<Vec<ChunkRef>>,
+}
+
+impl Block {
+    pub fn open(dir: &Path) -> Result<Block> {
+        let meta = BlockMeta::read(&dir.join("meta.json"))?;
+        let index_path = dir.join("index");
+        let index = IndexFile::open(&index_path)?;
+        let chunks_path = dir.join("chunks");
+        let chunks = crate::mmap::map(&chunks_path)?;
+        let bad = |d: String| Error::corrupt(&chunks_path, d);
+        let len = chunks.len();
+        if len < HEADER.len() + FOOTER_LEN || &chunks[..HEADER.len()] != HEADER {
+            return Err(bad("missing chunks header".into()));
+        }
+        let footer = &chunks[len - FOOTER_LEN..];
+        if &footer[16..] != FOOTER_MAGIC {
+            return Err(bad("missing chunks footer".into()));
+        }
+        let mut r = ByteReader::new(footer, "chunks footer");
+        let table_offset = r.u64().map_err(|e| bad(e.to_string()))?;
+        let table_len = r.u32().map_err(|e| bad(e.to_string()))? as u64;
+        let table_crc = r.u32().map_err(|e| bad(e.to_string()))?;
+        let data_end = (len - FOOTER_LEN) as u64;
+        if table_offset.checked_add(table_len) != Some(data_end) {
+            return Err(bad(format!(
+                "chunk table at {table_offset}+{table_len} does not end at {data_end}"
+            )));
+        }
+        let table_bytes = &chunks[table_offset as usize..data_end as usize];
+        let actual = crc32fast::hash(table_bytes);
+        if actual != table_crc {
+            return Err(bad(format!(
+                "chunk table crc {actual:#010x}, expected {table_crc:#010x}"
+            )));
+        }
+        let series = index.series_count() as usize;
+        let table = format::decode_table(table_bytes, series, table_offset).map_err(bad)?;
+        if meta.stats.series != series as u64 {
+            return Err(Error::corrupt(
+                dir,
+                format!("meta says {} series, index has {series}", meta.stats.series),
+            ));
+        }
+        Ok(Block {
+            dir: dir.to_owned(),
+            meta,
+            index,
+            chunks,
+            table,
+        })
+    }
+
+    pub fn select(&self, matchers: &[Matcher]) -> Result<RoaringBitmap> {
+        Ok(self.index.select(matchers)?)
+    }
+
+    pub fn series_count(&self) -> u32 {
+        self.table.len() as u32
+    }
+
+    pub fn labels(&self, id: u32) -> Result<Vec<(String, String)>> {
+        let labels = self.index.series_labels(id)?.ok_or_else(|| {
+            Error::corrupt(&self.dir, format!("series {id} missing from the index"))
+        })?;
+        Ok(labels
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect())
+    }
+
+    /// The chunk's payload after checking its CRC.
+    fn payload(&self, r: &ChunkRef) -> Result<&[u8]> {
+        let start = r.offset as usize - 1;
+        let end = (r.offset + r.len) as usize;
+        let stored = u32::from_le_bytes(self.chunks[end..end + 4].try_into().expect("4 bytes"));
+        let actual = crc32fast::hash(&self.chunks[start..end]);
+        if stored != actual {
+            return Err(Error::corrupt(
+                self.dir.join("chunks"),
+                format!(
+                    "chunk at offset {}: crc {actual:#010x}, expected {stored:#010x}",
+                    r.offset
+                ),
+            ));
+        }
+        Ok(&self.chunks[r.offset as usize..end])
+    }
+
+    /// Appends float samples of series `id` in `[start, end]` to the outputs, in time order.
+    pub fn read_floats(
+        &self,
+        id: u32,
+        start: i64,
+        end: i64,
+        ts: &mut Vec<i64>,
+        vs: &mut Vec<f64>,
+    ) -> Result<()> {
+        let Some(refs) = self.table.get(id as usize) else {
+            return Ok(());
+        };
+        let wanted = refs
+            .iter()
+            .filter(|r| r.max_t >= start && r.min_t <= end && r.kind != ChunkKind::Histogram);
+        // Sized by the table, which the CRC vouches for; capped so a lying table cannot
+        // reserve more than the chunk bytes could describe.
+        let reserve = wanted
+            .clone()
+            .map(|r| r.samples.min(r.len.saturating_mul(64)))
+            .sum::<u64>() as usize;
+        ts.reserve(reserve);
+        vs.reserve(reserve);
+        for r in wanted {
+            let payload = self.payload(r)?;
+            let base = ts.len();
+            match r.kind {
+                ChunkKind::FloatColumns => {
+                    let mut br = ByteReader::new(payload, "float column chunk");
+                    let tlen = br.len_at_most(br.remaining(), "timestamp column length")?;
+                    let tcol = br.take(tlen)?;
+                    column::decode_i64(tcol, ts)?;
+                    column::decode_f64(br.rest(), vs)?;
+                }
+                ChunkKind::Gorilla => {
+                    strata_codec::gorilla::decode_into(payload, ts, vs)?;
+                }
+                ChunkKind::Histogram => continue,
+            }
+            if ts.len() - base != vs.len() - base || (ts.len() - base) as u64 != r.samples {
+                return Err(Error::corrupt(
+                    self.dir.join("chunks"),
+                    format!(
+                        "chunk at {} holds other than {} samples",
+                        r.offset, r.samples
+                    ),
+                ));
+            }
+            if r.min_t < start || r.max_t > end {
+                // Trim to the range.
+                let lo = base + ts[base..].partition_point(|&t| t < start);
+                let hi = base + ts[base..].partition_point(|&t| t <= end);
+                ts.truncate(hi);
+                vs.truncate(hi);
+                ts.drain(base..lo);
+                vs.drain(base..lo);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn read_histograms(&self, id: u32, start: i64, end: i64) -> Result<Vec<HistogramColumns>> {
+        let mut out = Vec::new();
+        let Some(refs) = self.table.get(id as usize) else {
+            return Ok(out);
+        };
+        for r in refs
+            .iter()
+            .filter(|r| r.kind == ChunkKind::Histogram && r.max_t >= start && r.min_t <= end)
+        {
+            out.push(histogram::decode(self.payload(r)?)?);
+        }
+        Ok(out)
+    }
+
+    /// Every series with all its data, for compaction.
+    pub fn series_data(&self, id: u32) -> Result<writer::SeriesData> {
+        let mut s = writer::SeriesData {
+            labels: self.labels(id)?,
+            ..Default::default()
+        };
+        self.read_floats(id, i64::MIN, i64::MAX, &mut s.timestamps, &mut s.values)?;
+        if let Some(refs) = self.table.get(id as usize) {
+            for r in refs.iter().filter(|r| r.kind == ChunkKind::Histogram) {
+                s.histogram_chunks.push(self.payload(r)?.to_vec());
+            }
+        }
+        Ok(s)
+    }
+}

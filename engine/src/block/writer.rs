@@ -1,0 +1,203 @@
+//! Writes a block: chunk data, the index and `meta.json` into a temporary directory, fsynced,
+//! then renamed into place and the parent directory fsynced. A crash at any point leaves either
+//! no block or a whole one (temporary directories are deleted on open).
+
+use rayon::prelude::*;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use strata_codec::column::{self, ColumnOptions};
+use strata_index::MemIndex;
+
+use super::format::{ChunkKind, ChunkRef, FOOTER_MAGIC, HEADER, encode_table};
+use super::meta::{BlockMeta, BlockStats, META_VERSION};
+use crate::error::{Error, Result};
+
+/// Samples per float-column chunk in a block: large enough to compress well, small enough that
+/// a narrow query does not decode a whole series.
+pub const FLOAT_CHUNK_SAMPLES: usize = 1 << 14;
+
+/// One series' data for a new block.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesData {
+    pub labels: Vec<(String, String)>,
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+    /// Encoded histogram chunks, oldest first.
+    pub histogram_chunks: Vec<Vec<u8>>,
+}
+
+struct EncodedChunk {
+    kind: ChunkKind,
+    min_t: i64,
+    max_t: i64,
+    samples: u64,
+    payload: Vec<u8>,
+}
+
+fn encode_series(s: &SeriesData) -> Result<Vec<EncodedChunk>> {
+    let mut out = Vec::new();
+    let opts = ColumnOptions::default();
+    for (ts, vs) in s
+        .timestamps
+        .chunks(FLOAT_CHUNK_SAMPLES)
+        .zip(s.values.chunks(FLOAT_CHUNK_SAMPLES))
+    {
+        let tcol = column::encode_i64(ts, &opts)?;
+        let vcol = column::encode_f64(vs, &opts)?;
+        let mut payload = Vec::with_capacity(tcol.len() + vcol.len() + 5);
+        strata_codec::bytes::put_uvarint(&mut payload, tcol.len() as u64);
+        payload.extend_from_slice(&tcol);
+        payload.extend_from_slice(&vcol);
+        out.push(EncodedChunk {
+            kind: ChunkKind::FloatColumns,
+            min_t: ts[0],
+            max_t: *ts.last().expect("non-empty piece"),
+            samples: ts.len() as u64,
+            payload,
+        });
+    }
+    for c in &s.histogram_chunks {
+        let h = strata_codec::histogram::decode(c)?;
+        let t = h.timestamps();
+        out.push(EncodedChunk {
+            kind: ChunkKind::Histogram,
+            min_t: t.first().copied().unwrap_or(0),
+            max_t: t.last().copied().unwrap_or(0),
+            samples: t.len() as u64,
+            payload: c.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
+pub(crate) fn sync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// A block id that sorts by time: min time, then a unique suffix.
+fn new_block_id(min_time_ms: i64) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let unique =
+        nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 48) ^ u64::from(std::process::id());
+    // Offset so negative times sort before positive ones as text.
+    format!("{:016x}-{unique:016x}", (min_time_ms as u64) ^ (1 << 63))
+}
+
+/// Writes a block of `series` (any order; sorted here) under `parent`. Returns its directory
+/// and meta. Errors if there is nothing to write.
+pub(crate) fn write_block(
+    parent: &Path,
+    bucket: &str,
+    mut series: Vec<SeriesData>,
+    level: u32,
+    sources: Vec<String>,
+) -> Result<(PathBuf, BlockMeta)> {
+    series.retain(|s| !s.timestamps.is_empty() || !s.histogram_chunks.is_empty());
+    if series.is_empty() {
+        return Err(Error::InvalidArgument(
+            "a block needs at least one sample".into(),
+        ));
+    }
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    let encoded: Vec<Vec<EncodedChunk>> = series
+        .par_iter()
+        .map(encode_series)
+        .collect::<Result<_>>()?;
+
+    let mut index = MemIndex::new();
+    for (i, s) in series.iter().enumerate() {
+        let id = index.get_or_insert(&s.labels)?;
+        if id as usize != i {
+            return Err(Error::InvalidArgument(format!(
+                "duplicate label set in block: {:?}",
+                s.labels
+            )));
+        }
+    }
+
+    let mut data = Vec::with_capacity(
+        encoded
+            .iter()
+            .flatten()
+            .map(|c| c.payload.len() + 5)
+            .sum::<usize>()
+            + 64,
+    );
+    data.extend_from_slice(HEADER);
+    let mut table = Vec::with_capacity(encoded.len());
+    let (mut min_t, mut max_t, mut samples, mut chunks) = (i64::MAX, i64::MIN, 0u64, 0u64);
+    for chunks_of_series in &encoded {
+        let mut refs = Vec::with_capacity(chunks_of_series.len());
+        for c in chunks_of_series {
+            let start = data.len();
+            data.push(c.kind as u8);
+            data.extend_from_slice(&c.payload);
+            let crc = crc32fast::hash(&data[start..]);
+            data.extend_from_slice(&crc.to_le_bytes());
+            refs.push(ChunkRef {
+                kind: c.kind,
+                min_t: c.min_t,
+                max_t: c.max_t,
+                samples: c.samples,
+                offset: start as u64 + 1,
+                len: c.payload.len() as u64,
+            });
+            min_t = min_t.min(c.min_t);
+            max_t = max_t.max(c.max_t);
+            samples += c.samples;
+            chunks += 1;
+        }
+        table.push(refs);
+    }
+    let table_offset = data.len() as u64;
+    encode_table(&table, &mut data);
+    let table_len = data.len() as u64 - table_offset;
+    let table_crc = crc32fast::hash(&data[table_offset as usize..]);
+    data.extend_from_slice(&table_offset.to_le_bytes());
+    data.extend_from_slice(&(table_len as u32).to_le_bytes());
+    data.extend_from_slice(&table_crc.to_le_bytes());
+    data.extend_from_slice(FOOTER_MAGIC);
+    let index_bytes = index.encode()?;
+
+    let id = new_block_id(min_t);
+    let tmp = parent.join(format!("{id}.tmp"));
+    let dir = parent.join(&id);
+    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    write_file(&tmp.join("chunks"), &data)?;
+    write_file(&tmp.join("index"), &index_bytes)?;
+    let meta = BlockMeta {
+        version: META_VERSION,
+        id: id.clone(),
+        bucket: bucket.to_owned(),
+        min_time_ms: min_t,
+        max_time_ms: max_t,
+        level,
+        sources,
+        stats: BlockStats {
+            series: series.len() as u64,
+            samples,
+            chunks,
+            chunk_bytes: data.len() as u64,
+            index_bytes: index_bytes.len() as u64,
+        },
+    };
+    write_file(&tmp.join("meta.json"), &meta.to_json())?;
+    sync_dir(&tmp)?;
+    fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
+    sync_dir(parent)?;
+    Ok((dir, meta))
+}

@@ -1,0 +1,266 @@
+//! Ingest: series references, float samples one at a time or as columnar batches, histograms.
+//!
+//! A commit validates every sample against its series (order, duplicates, kind), writes the
+//! accepted ones to the WAL as one record (acknowledged per the sync policy), then applies them
+//! to the head. Rejected samples are reported one by one; the rest of the batch still lands.
+
+use std::collections::HashMap;
+use strata_codec::histogram::Histogram;
+
+use super::{Db, SeriesRef};
+use crate::error::{Error, Result};
+use crate::head::Placement;
+use crate::records::{self, FloatSample, SeriesRecord};
+
+/// Samples per WAL record at most: keeps records far below the WAL's size limit.
+const SAMPLES_PER_RECORD: usize = 1 << 16;
+
+/// What happened to a batch.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// Samples stored (duplicates of existing samples count as stored).
+    pub accepted: usize,
+    /// Index in the batch and the reason, for each refused sample.
+    pub rejected: Vec<(usize, Error)>,
+}
+
+impl Db {
+    /// The reference of a label set, creating the series if it is new (its definition is
+    /// written to the WAL before the reference is returned). Labels are validated: a metric
+    /// name, valid names, no duplicates, within the index's limits.
+    pub fn series_ref<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        labels: &[(N, V)],
+    ) -> Result<SeriesRef> {
+        self.check_open()?;
+        let (id, _) = self.head.get_or_create(labels, |id, index| {
+            let labels = index
+                .labels(id)
+                .map(|it| it.map(|(n, v)| (n.to_owned(), v.to_owned())).collect())
+                .unwrap_or_default();
+            let mut payload = Vec::new();
+            records::encode_series(
+                &[SeriesRecord {
+                    series_ref: id as u64,
+                    labels,
+                }],
+                &mut payload,
+            );
+            self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
+            Ok(())
+        })?;
+        Ok(SeriesRef(id as u64))
+    }
+
+    /// Appends one sample to the series with these labels.
+    pub fn append<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        labels: &[(N, V)],
+        t_ms: i64,
+        value: f64,
+    ) -> Result<()> {
+        let r = self.series_ref(labels)?;
+        self.append_ref(r, t_ms, value)
+    }
+
+    /// Appends one sample by reference.
+    pub fn append_ref(&self, series: SeriesRef, t_ms: i64, value: f64) -> Result<()> {
+        let mut out = self.append_batch(&[series], &[t_ms], &[value])?;
+        match out.rejected.pop() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends a columnar batch: `refs[i]` gets `(timestamps_ms[i], values[i])`. Errors only if
+    /// nothing could be made durable (WAL failure, closed database, mismatched lengths); refused
+    /// samples are listed in the outcome.
+    pub fn append_batch(
+        &self,
+        refs: &[SeriesRef],
+        timestamps_ms: &[i64],
+        values: &[f64],
+    ) -> Result<BatchOutcome> {
+        self.check_open()?;
+        if refs.len() != timestamps_ms.len() || refs.len() != values.len() {
+            return Err(Error::InvalidArgument(format!(
+                "batch lengths differ: {} refs, {} timestamps, {} values",
+                refs.len(),
+                timestamps_ms.len(),
+                values.len()
+            )));
+        }
+        let _gate = self.append_gate.read();
+        let min_valid = self.head.min_valid_ms();
+        let window = self.options.out_of_order_window_ms;
+        let mut outcome = BatchOutcome::default();
+        let mut accepted = Vec::with_capacity(refs.len());
+        // Refusals are turned into errors after the registry lock is released: naming the
+        // series takes the index lock, which series creation takes before the registry's.
+        let mut refused: Vec<(usize, SeriesRef, i64, &'static str, i64)> = Vec::new();
+        // Newest accepted sample per series within this batch, so a batch is checked as if its
+        // samples were appended one after another. Only needed when a series repeats.
+        let mut pending: HashMap<u64, (i64, u64)> = HashMap::new();
+        let track = refs.len() > 1;
+        self.head.with_series(|all| {
+            for (i, ((&r, &t), &v)) in refs.iter().zip(timestamps_ms).zip(values).enumerate() {
+                let Some(series) = all.get(r.0 as usize) else {
+                    refused.push((i, r, t, "unknown", 0));
+                    continue;
+                };
+                if t < min_valid {
+                    refused.push((i, r, t, "old", min_valid));
+                    continue;
+                }
+                let guard = series.lock();
+                let batch_newest = if track {
+                    pending.get(&r.0).copied()
+                } else {
+                    None
+                };
+                let placement = match batch_newest {
+                    Some((pt, pbits)) if t <= pt => {
+                        if t == pt {
+                            if v.to_bits() == pbits {
+                                Ok(Placement::Duplicate)
+                            } else {
+                                Err("duplicate")
+                            }
+                        } else if window > 0 && t >= pt.saturating_sub(window) {
+                            guard
+                                .check_float(t, v, window)
+                                .map(|_| Placement::OutOfOrder)
+                        } else {
+                            Err("order")
+                        }
+                    }
+                    _ => guard.check_float(t, v, window),
+                };
+                let newest = batch_newest.map_or(guard.newest_t, |p| p.0.max(guard.newest_t));
+                drop(guard);
+                match placement {
+                    Ok(Placement::Duplicate) => outcome.accepted += 1,
+                    Ok(p) => {
+                        if track && p == Placement::InOrder {
+                            pending.insert(r.0, (t, v.to_bits()));
+                        }
+                        accepted.push(FloatSample {
+                            series_ref: r.0,
+                            timestamp_ms: t,
+                            value: v,
+                        });
+                    }
+                    Err(why) => refused.push((i, r, t, why, newest)),
+                }
+            }
+        });
+        for (i, r, t, why, newest) in refused {
+            outcome
+                .rejected
+                .push((i, self.sample_error(r, t, why, newest)));
+        }
+        if accepted.is_empty() {
+            return Ok(outcome);
+        }
+        let mut payload = Vec::with_capacity(accepted.len().min(SAMPLES_PER_RECORD) * 14 + 16);
+        for part in accepted.chunks(SAMPLES_PER_RECORD) {
+            payload.clear();
+            records::encode_float_samples(part, &mut payload);
+            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+        }
+        let limits = self.chunk_limits();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        self.head.with_series(|all| -> Result<()> {
+            for s in &accepted {
+                // Present: validated above, and series are never removed from the head.
+                let series = &all[s.series_ref as usize];
+                series.lock().apply_float(s.timestamp_ms, s.value, limits)?;
+                lo = lo.min(s.timestamp_ms);
+                hi = hi.max(s.timestamp_ms);
+            }
+            Ok(())
+        })?;
+        outcome.accepted += accepted.len();
+        self.head.note_times(lo, hi);
+        drop(_gate);
+        self.maybe_cut()?;
+        Ok(outcome)
+    }
+
+    /// Appends an explicit-bucket histogram sample. Histogram series take in-order samples only.
+    pub fn append_histogram(
+        &self,
+        series: SeriesRef,
+        t_ms: i64,
+        histogram: &Histogram,
+    ) -> Result<()> {
+        self.check_open()?;
+        histogram.validate()?;
+        let _gate = self.append_gate.read();
+        let s = self
+            .head
+            .series(series.0 as u32)
+            .ok_or(Error::UnknownSeriesRef(series.0))?;
+        let min_valid = self.head.min_valid_ms();
+        if t_ms < min_valid {
+            return Err(Error::TooOld {
+                series: self.head.describe(series.0 as u32),
+                timestamp_ms: t_ms,
+                min_valid_ms: min_valid,
+            });
+        }
+        let mut guard = s.lock();
+        if guard.kind == crate::head::series::Kind::Float {
+            return Err(Error::KindMismatch {
+                series: self.head.describe(series.0 as u32),
+                detail: "histogram sample for a float series",
+            });
+        }
+        if guard.newest_t != i64::MIN && t_ms <= guard.newest_t {
+            return Err(Error::OutOfOrder {
+                series: self.head.describe(series.0 as u32),
+                timestamp_ms: t_ms,
+                newest_ms: guard.newest_t,
+                window_ms: 0,
+            });
+        }
+        let mut payload = Vec::new();
+        records::encode_histogram_samples(&[(series.0, t_ms, histogram)], &mut payload);
+        // Held across the WAL write so two writers of one histogram series stay in order.
+        self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+        guard.apply_histogram(t_ms, histogram, self.histogram_limits())?;
+        drop(guard);
+        self.head.note_times(t_ms, t_ms);
+        drop(_gate);
+        self.maybe_cut()?;
+        Ok(())
+    }
+
+    fn sample_error(&self, r: SeriesRef, t: i64, why: &'static str, newest_or_min: i64) -> Error {
+        if why == "unknown" {
+            return Error::UnknownSeriesRef(r.0);
+        }
+        let series = self.head.describe(r.0 as u32);
+        match why {
+            "old" => Error::TooOld {
+                series,
+                timestamp_ms: t,
+                min_valid_ms: newest_or_min,
+            },
+            "duplicate" => Error::DuplicateTimestamp {
+                series,
+                timestamp_ms: t,
+            },
+            "kind" => Error::KindMismatch {
+                series,
+                detail: "float sample for a histogram series",
+            },
+            _ => Error::OutOfOrder {
+                series,
+                timestamp_ms: t,
+                newest_ms: newest_or_min,
+                window_ms: self.options.out_of_order_window_ms,
+            },
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Head → blocks, block compaction, retention, and the WAL checkpoint that follows a cut.
+
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::sync::Arc;
+
+use super::Db;
+use crate::block::Block;
+use crate::block::writer::{SeriesData, write_block};
+use crate::error::{Error, Result};
+use crate::records::{self, FloatSample, SeriesRecord};
+
+/// Block lengths compaction builds, as multiples of the block duration: 2 h → 6 h → 24 h.
+const COMPACTION_FACTORS: [i64; 2] = [3, 12];
+
+/// What `compact` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CompactReport {
+    pub blocks_written: usize,
+    pub blocks_merged: usize,
+    pub blocks_expired: usize,
+}
+
+fn floor_to(t: i64, step: i64) -> i64 {
+    t.div_euclid(step) * step
+}
+
+impl Db {
+    /// Cuts the head once it spans more than 1.5 block durations (when `auto_cut` is on).
+    pub(super) fn maybe_cut(&self) -> Result<()> {
+        if !self.options.auto_cut {
+            return Ok(());
+        }
+        let Some((lo, hi)) = self.head.time_range() else {
+            return Ok(());
+        };
+        let dur = self.options.block_duration_ms;
+        if hi.saturating_sub(lo) <= dur + dur / 2 {
+            return Ok(());
+        }
+        // Another thread is already cutting: let it.
+        let Some(_m) = self.maintenance.try_lock() else {
+            return Ok(());
+        };
+        let upto = floor_to(hi.saturating_sub(dur / 2), dur);
+        self.cut_head_locked(upto)?;
+        Ok(())
+    }
+
+    /// Cuts everything in the head into blocks, merges blocks and applies retention.
+    pub fn compact(&self) -> Result<super::compact::CompactReport> {
+        self.check_open()?;
+        let _m = self.maintenance.lock();
+        let mut report = CompactReport::default();
+        if let Some((_, hi)) = self.head.time_range() {
+            report.blocks_written += self.cut_head_locked(hi.saturating_add(1))?;
+        }
+        report.blocks_merged += self.compact_blocks_locked()?;
+        report.blocks_expired += self.apply_retention_locked()?;
+        Ok(report)
+    }
+
+    /// Moves every head sample older than `upto` into blocks (one per aligned partition), then
+    /// checkpoints the WAL. Returns the number of blocks written.
+    fn cut_head_locked(&self, upto: i64) -> Result<usize> {
+        // From now on nothing older than `upto` is accepted.
+        self.head.set_min_valid_ms(upto);
+        let dur = self.options.block_duration_ms;
+        let limits = self.chunk_limits();
+        let hist_limits = self.histogram_limits();
+        let series = self.head.with_series(|all| all.to_vec());
+        let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
+        for (id, s) in series.iter().enumerate() {
+            let (ts, vs, hist) = {
+                let mut g = s.lock();
+                if g.is_empty() || g.oldest_t >= upto {
+                    continue;
+                }
+                let (ts, vs) = g.drain_floats_before(upto, limits)?;
+                let hist = g.drain_histograms_before(upto, hist_limits)?;
+                (ts, vs, hist)
+            };
+            let labels = self.head.labels(id as u32).unwrap_or_default();
+            // Split the floats at partition boundaries.
+            let mut i = 0;
+            while i < ts.len() {
+                let p = floor_to(ts[i], dur);
+                let j = i + ts[i..].partition_point(|&t| t < p.saturating_add(dur));
+                partitions.entry(p).or_default().push(SeriesData {
+                    labels: labels.clone(),
+                    timestamps: ts[i..j].to_vec(),
+                    values: vs[i..j].to_vec(),
+                    histogram_chunks: Vec::new(),
+                });
+                i = j;
+            }
+            for chunk in hist {
+                let h = strata_codec::histogram::read_header(&chunk)?;
+                partitions
+                    .entry(floor_to(h.first_timestamp, dur))
+                    .or_default()
+                    .push(SeriesData {
+                        labels: labels.clone(),
+                        histogram_chunks: vec![chunk],
+                        ..Default::default()
+                    });
+            }
+        }
+        let parent = self.blocks_dir();
+        let written = partitions.len();
+        for (_, parts) in partitions {
+            let parts = merge_parts(parts);
+            let (dir, _) =
+                write_block(&parent, &self.options.metrics_bucket, parts, 0, Vec::new())?;
+            let block = Arc::new(Block::open(&dir)?);
+            let mut blocks = self.blocks.write();
+            blocks.push(block);
+            blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+        }
+        self.head.reset_min_time(upto);
+        self.checkpoint(upto)?;
+        Ok(written)
+    }
+
+    /// Rewrites what replay needs (series definitions, the min-valid marker, samples still in
+    /// the head) at the end of the WAL, then drops the segments before it. With appends paused,
+    /// so no acknowledged sample is written before the checkpoint and applied after it.
+    fn checkpoint(&self, min_valid: i64) -> Result<()> {
+        let _gate = self.append_gate.write();
+        let start = self.wal.end();
+        let mut payload = Vec::new();
+        records::encode_min_valid_marker(min_valid, &mut payload);
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        let series = self.head.with_series(|all| all.to_vec());
+        let mut defs = Vec::new();
+        for id in 0..series.len() {
+            defs.push(SeriesRecord {
+                series_ref: id as u64,
+                labels: self.head.labels(id as u32).unwrap_or_default(),
+            });
+            if defs.len() == 4096 {
+                payload.clear();
+                records::encode_series(&defs, &mut payload);
+                self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
+                defs.clear();
+            }
+        }
+        if !defs.is_empty() {
+            payload.clear();
+            records::encode_series(&defs, &mut payload);
+            self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
+        }
+        let mut samples = Vec::new();
+        let mut hist_payloads = Vec::new();
+        for (id, s) in series.iter().enumerate() {
+            let g = s.lock();
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            g.read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)?;
+            samples.extend(ts.iter().zip(&vs).map(|(&t, &v)| FloatSample {
+                series_ref: id as u64,
+                timestamp_ms: t,
+                value: v,
+            }));
+            for cols in g.read_histograms(i64::MIN, i64::MAX)? {
+                for (t, h) in cols.iter() {
+                    let mut p = Vec::new();
+                    records::encode_histogram_samples(&[(id as u64, t, &h.to_histogram())], &mut p);
+                    hist_payloads.push(p);
+                }
+            }
+        }
+        for part in samples.chunks(1 << 16) {
+            payload.clear();
+            records::encode_float_samples(part, &mut payload);
+            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+        }
+        for p in hist_payloads {
+            self.wal.append(strata_wal::RecordType::METRICS, &p)?;
+        }
+        self.wal.sync()?;
+        self.wal.truncate_before(start)?;
+        Ok(())
+    }
+
+    /// Merges blocks that fall in the same aligned window of each compaction level.
+    fn compact_blocks_locked(&self) -> Result<usize> {
+        let mut merged = 0;
+        for (level, factor) in COMPACTION_FACTORS.iter().enumerate() {
+            let window = self.options.block_duration_ms.saturating_mul(*factor);
+            // As Prometheus does: no block longer than a tenth of the retention, so expiry can
+            // still drop data close to its age.
+            if window > self.options.metrics_retention_ms / 10 {
+                break;
+            }
+            let blocks = self.blocks.read().clone();
+            let mut groups: BTreeMap<i64, Vec<Arc<Block>>> = BTreeMap::new();
+            for b in blocks {
+                let w = floor_to(b.meta.min_time_ms, window);
+                if floor_to(b.meta.max_time_ms, window) == w && b.meta.level <= level as u32 {
+                    groups.entry(w).or_default().push(b);
+                }
+            }
+            for (_, group) in groups.into_iter().filter(|(_, g)| g.len() > 1) {
+                self.merge_blocks(&group, level as u32 + 1)?;
+                merged += group.len();
+            }
+        }
+        Ok(merged)
+    }
+
+    fn merge_blocks(&self, group: &[Arc<Block>], level: u32) -> Result<()> {
+        let per_block: Vec<Vec<SeriesData>> = group
+            .par_iter()
+            .map(|b| {
+                (0..b.series_count())
+                    .map(|id| b.series_data(id))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<_>>()?;
+        let parts = merge_parts(per_block.into_iter().flatten().collect());
+        let sources = group.iter().map(|b| b.meta.id.clone()).collect();
+        let (dir, _) = write_block(
+            &self.blocks_dir(),
+            &self.options.metrics_bucket,
+            parts,
+            level,
+            sources,
+        )?;
+        let new_block = Arc::new(Block::open(&dir)?);
+        {
+            let mut blocks = self.blocks.write();
+            blocks.retain(|b| !group.iter().any(|g| Arc::ptr_eq(b, g)));
+            blocks.push(new_block);
+            blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+        }
+        for b in group {
+            remove_block_dir(b)?;
+        }
+        Ok(())
+    }
+
+    /// Drops whole blocks older than the bucket's retention, measured from the newest sample.
+    fn apply_retention_locked(&self) -> Result<usize> {
+        let newest_block = self.blocks.read().iter().map(|b| b.meta.max_time_ms).max();
+        let newest_head = self.head.time_range().map(|r| r.1);
+        let Some(newest) = newest_block.max(newest_head) else {
+            return Ok(0);
+        };
+        let cutoff = newest.saturating_sub(self.options.metrics_retention_ms);
+        let expired: Vec<Arc<Block>> = self
+            .blocks
+            .read()
+            .iter()
+            .filter(|b| b.meta.max_time_ms < cutoff)
+            .cloned()
+            .collect();
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        self.blocks.write().retain(|b| b.meta.max_time_ms >= cutoff);
+        for b in &expired {
+            remove_block_dir(b)?;
+        }
+        Ok(expired.len())
+    }
+
+    /// Applies retention now (it also runs as part of [`Db::compact`]).
+    pub fn apply_retention(&self) -> Result<usize> {
+        self.check_open()?;
+        let _m = self.maintenance.lock();
+        self.apply_retention_locked()
+    }
+}
+
+/// Renames a block out of the way, then deletes it: a crash mid-delete leaves a `.deleting`
+/// directory that open removes, never a half-deleted block that looks whole.
+fn remove_block_dir(b: &Block) -> Result<()> {
+    let doomed = b.dir.with_extension("deleting");
+    fs::rename(&b.dir, &doomed).map_err(|e| Error::io(&b.dir, e))?;
+    fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))
+}
+
+/// Combines parts of the same label set (from several blocks or partitions) into one series,
+/// samples sorted by time, first value kept on equal timestamps.
+fn merge_parts(parts: Vec<SeriesData>) -> Vec<SeriesData> {
+    let mut by_labels: BTreeMap<Vec<(String, String)>, SeriesData> = BTreeMap::new();
+    for p in parts {
+        match by_labels.get_mut(&p.labels) {
+            None => {
+                by_labels.insert(p.labels.clone(), p);
+            }
+            Some(m) => {
+                m.timestamps.extend_from_slice(&p.timestamps);
+                m.values.extend_from_slice(&p.values);
+                m.histogram_chunks.extend(p.histogram_chunks);
+            }
+        }
+    }
+    let mut out: Vec<SeriesData> = by_labels.into_values().collect();
+    for s in &mut out {
+        crate::samples::sort_dedup(&mut s.timestamps, &mut s.values);
+    }
+    out
+}

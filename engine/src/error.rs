@@ -1,0 +1,161 @@
+//! The engine's error type. Lower layers' errors are wrapped, not flattened, so a caller can
+//! still tell a WAL corruption from an index corruption.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What went wrong in the engine.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file operation failed.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Another process (or another `Db` in this one) holds the directory.
+    Locked {
+        path: PathBuf,
+    },
+    Wal(strata_wal::Error),
+    Index(strata_index::Error),
+    Codec(strata_codec::Error),
+    /// A sample older than the newest sample of its series, beyond the out-of-order window.
+    OutOfOrder {
+        series: String,
+        timestamp_ms: i64,
+        newest_ms: i64,
+        window_ms: i64,
+    },
+    /// A sample at an already used timestamp with a different value.
+    DuplicateTimestamp {
+        series: String,
+        timestamp_ms: i64,
+    },
+    /// A sample older than what the head still accepts (its time range is already in a block).
+    TooOld {
+        series: String,
+        timestamp_ms: i64,
+        min_valid_ms: i64,
+    },
+    /// A float sample for a histogram series or the other way round.
+    KindMismatch {
+        series: String,
+        detail: &'static str,
+    },
+    /// A series reference this database never handed out.
+    UnknownSeriesRef(u64),
+    /// A caller argument is unusable (mismatched batch lengths, bad options, …).
+    InvalidArgument(String),
+    /// A block, meta file or WAL record of the engine's own is malformed.
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+    },
+    /// The database was closed.
+    Closed,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
+        Error::Corrupt {
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether the error is about one sample (the rest of a batch was still applied).
+    pub fn is_sample_error(&self) -> bool {
+        matches!(
+            self,
+            Error::OutOfOrder { .. }
+                | Error::DuplicateTimestamp { .. }
+                | Error::TooOld { .. }
+                | Error::KindMismatch { .. }
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Locked { path } => write!(
+                f,
+                "{}: the database is open in another process or handle",
+                path.display()
+            ),
+            Error::Wal(e) => write!(f, "wal: {e}"),
+            Error::Index(e) => write!(f, "index: {e}"),
+            Error::Codec(e) => write!(f, "codec: {e}"),
+            Error::OutOfOrder {
+                series,
+                timestamp_ms,
+                newest_ms,
+                window_ms,
+            } => write!(
+                f,
+                "{series}: sample at {timestamp_ms} ms is out of order (newest {newest_ms} ms, window {window_ms} ms)"
+            ),
+            Error::DuplicateTimestamp {
+                series,
+                timestamp_ms,
+            } => write!(
+                f,
+                "{series}: a different value already exists at {timestamp_ms} ms"
+            ),
+            Error::TooOld {
+                series,
+                timestamp_ms,
+                min_valid_ms,
+            } => write!(
+                f,
+                "{series}: sample at {timestamp_ms} ms is older than the head accepts ({min_valid_ms} ms)"
+            ),
+            Error::KindMismatch { series, detail } => write!(f, "{series}: {detail}"),
+            Error::UnknownSeriesRef(r) => write!(f, "unknown series reference {r}"),
+            Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
+            Error::Corrupt { path, detail } => write!(f, "{}: corrupt: {detail}", path.display()),
+            Error::Closed => write!(f, "the database is closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Wal(e) => Some(e),
+            Error::Index(e) => Some(e),
+            Error::Codec(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<strata_wal::Error> for Error {
+    fn from(e: strata_wal::Error) -> Self {
+        Error::Wal(e)
+    }
+}
+
+impl From<strata_index::Error> for Error {
+    fn from(e: strata_index::Error) -> Self {
+        Error::Index(e)
+    }
+}
+
+impl From<strata_codec::Error> for Error {
+    fn from(e: strata_codec::Error) -> Self {
+        Error::Codec(e)
+    }
+}

@@ -1,0 +1,100 @@
+//! How a database is opened.
+
+use std::time::Duration;
+
+/// When a commit is acknowledged relative to fsync (see `docs/format/wal.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fsync {
+    /// A commit returns after an fsync covering it; concurrent commits share fsyncs.
+    Always,
+    /// A background fsync every `ms` milliseconds: a power loss loses at most that window
+    /// (a process crash loses nothing acknowledged).
+    IntervalMs(u64),
+    /// The operating system decides.
+    Never,
+}
+
+impl Fsync {
+    pub(crate) fn to_wal(self) -> strata_wal::SyncPolicy {
+        match self {
+            Fsync::Always => strata_wal::SyncPolicy::Always,
+            Fsync::IntervalMs(ms) => {
+                strata_wal::SyncPolicy::Interval(Duration::from_millis(ms.max(1)))
+            }
+            Fsync::Never => strata_wal::SyncPolicy::Never,
+        }
+    }
+}
+
+/// Options for [`crate::Db::open`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub fsync: Fsync,
+    /// Length of a head partition cut into a block (default 2 h).
+    pub block_duration_ms: i64,
+    /// Samples up to this much older than their series' newest are accepted (default 0: rejected).
+    pub out_of_order_window_ms: i64,
+    /// Samples per Gorilla chunk in the head (default 120).
+    pub chunk_samples: usize,
+    /// The bucket metric blocks belong to, and its retention (default `metrics`, 15 months).
+    pub metrics_bucket: String,
+    pub metrics_retention_ms: i64,
+    /// Cut the head into blocks automatically once it spans 1.5 block durations (default on).
+    pub auto_cut: bool,
+    /// WAL segment size (default 64 MiB).
+    pub wal_segment_bytes: u64,
+    /// Open a damaged WAL by skipping damaged records (default: fail with a corruption error).
+    pub wal_salvage: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fsync: Fsync::IntervalMs(1000),
+            block_duration_ms: 2 * 3600 * 1000,
+            out_of_order_window_ms: 0,
+            chunk_samples: 120,
+            metrics_bucket: "metrics".to_owned(),
+            metrics_retention_ms: 15 * 30 * 24 * 3600 * 1000,
+            auto_cut: true,
+            wal_segment_bytes: 64 << 20,
+            wal_salvage: false,
+        }
+    }
+}
+
+impl Options {
+    pub(crate) fn validate(&self) -> crate::Result<()> {
+        let bad = |s: String| Err(crate::Error::InvalidArgument(s));
+        if self.block_duration_ms < 1000 {
+            return bad(format!(
+                "block_duration_ms {} is below 1000",
+                self.block_duration_ms
+            ));
+        }
+        if self.out_of_order_window_ms < 0 {
+            return bad("out_of_order_window_ms is negative".into());
+        }
+        if !(1..=65535).contains(&self.chunk_samples) {
+            return bad(format!(
+                "chunk_samples {} not in 1..=65535",
+                self.chunk_samples
+            ));
+        }
+        if self.metrics_retention_ms <= 0 {
+            return bad("metrics_retention_ms must be positive".into());
+        }
+        let b = &self.metrics_bucket;
+        if b.is_empty()
+            || b.len() > 64
+            || !b
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return bad(format!(
+                "bucket name {b:?}: 1-64 characters of [A-Za-z0-9_-]"
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Query results, and the step-aligned values the evaluator passes between nodes.
+
+use super::error::QueryError;
+use super::labels::Labels;
+use rayon::prelude::*;
+
+/// One series of a range query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixSeries {
+    pub labels: Labels,
+    /// `(t_ms, value)` at the steps where the series has a value, ascending.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// A range query's result: series sorted by labels. A scalar result is one series with no
+/// labels and a point at every step.
+pub type Matrix = Vec<MatrixSeries>;
+
+/// One sample of an instant query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorSample {
+    pub labels: Labels,
+    pub t_ms: i64,
+    pub value: f64,
+}
+
+/// An instant query's result: samples sorted by labels. A scalar result is one sample with no
+/// labels.
+pub type Vector = Vec<VectorSample>;
+
+/// The evaluation timestamps `start_ms + i * step_ms` for `i < count`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Steps {
+    pub start_ms: i64,
+    pub step_ms: i64,
+    pub count: usize,
+}
+
+impl Steps {
+    pub(crate) fn at(&self, i: usize) -> i64 {
+        self.start_ms + i as i64 * self.step_ms
+    }
+
+    pub(crate) fn last(&self) -> i64 {
+        self.at(self.count - 1)
+    }
+}
+
+/// A series of an instant vector evaluated at every step: `values[i]` belongs to
+/// `Steps::at(i)`, `None` where the series has no value. Labels never change between steps,
+/// so matching and grouping are done once per series instead of once per step.
+#[derive(Debug, Clone)]
+pub(crate) struct StepSeries {
+    pub labels: Labels,
+    pub values: Vec<Option<f64>>,
+}
+
+impl StepSeries {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.iter().all(Option::is_none)
+    }
+}
+
+/// What a plan node evaluates to. Scalars in the subset are constants (literals and their
+/// arithmetic), so one number serves every step.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Scalar(f64),
+    Vector(Vec<StepSeries>),
+}
+
+/// Sorts `series` by labels, dropping those without any value. Series whose labels became
+/// equal (for instance after `__name__` was dropped) are merged when they never have a value
+/// at the same step, and are an error — as in Prometheus — when they do.
+pub(crate) fn normalize(mut series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
+    series.retain(|s| !s.is_empty());
+    series.par_sort_by(|a, b| a.labels.cmp(&b.labels));
+    let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
+    for s in series {
+        match out.last_mut() {
+            Some(prev) if prev.labels == s.labels => {
+                for (p, v) in prev.values.iter_mut().zip(s.values) {
+                    match (&p, v) {
+                        (Some(_), Some(_)) => {
+                            return Err(QueryError::invalid(format!(
+                                "vector cannot contain metrics with the same labelset {}",
+                                s.labels
+                            )));
+                        }
+                        (None, Some(v)) => *p = Some(v),
+                        _ => {}
+                    }
+                }
+            }
+            _ => out.push(s),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(l: &str, values: &[Option<f64>]) -> StepSeries {
+        StepSeries {
+            labels: Labels::new([("a", l)]),
+            values: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn normalize_sorts_drops_empty_and_merges_disjoint_duplicates() {
+        let out = normalize(vec![
+            s("b", &[Some(1.0), None]),
+            s("c", &[None, None]),
+            s("a", &[None, Some(2.0)]),
+            s("b", &[None, Some(3.0)]),
+        ])
+        .unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].values, [None, Some(2.0)]);
+        assert_eq!(out[1].values, [Some(1.0), Some(3.0)]);
+    }
+
+    #[test]
+    fn normalize_rejects_overlapping_duplicates() {
+        let r = normalize(vec![s("b", &[Some(1.0)]), s("b", &[Some(2.0)])]);
+        assert!(matches!(r, Err(QueryError::Invalid { .. })));
+    }
+}

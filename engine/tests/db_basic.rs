@@ -1,0 +1,289 @@
+//! The engine end to end: ingest, select, restart, compaction, retention, ordering rules.
+
+use strata_engine::{Db, Error, Fsync, Histogram, Matcher, Options, SeriesRef};
+
+fn opts() -> Options {
+    Options {
+        fsync: Fsync::Never,
+        ..Options::default()
+    }
+}
+
+fn labels(name: &str, model: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("__name__", name.to_owned()),
+        ("model", model.to_owned()),
+        ("service", "chat".to_owned()),
+    ]
+}
+
+fn all(db: &Db, name: &str) -> Vec<strata_engine::SeriesSamples> {
+    db.select(&[Matcher::equal("__name__", name)], i64::MIN, i64::MAX)
+        .unwrap()
+}
+
+#[test]
+fn ingest_select_restart_compact() {
+    let dir = tempdir();
+    let models = ["gpt-4o", "claude", "llama"];
+    {
+        let db = Db::open(&dir, opts()).unwrap();
+        let refs: Vec<SeriesRef> = models
+            .iter()
+            .map(|m| db.series_ref(&labels("tokens_total", m)).unwrap())
+            .collect();
+        for step in 0..1000i64 {
+            let ts = vec![step * 15_000; 3];
+            let vs: Vec<f64> = (0..3).map(|i| (step * (i + 1)) as f64).collect();
+            let out = db.append_batch(&refs, &ts, &vs).unwrap();
+            assert_eq!(out.accepted, 3);
+            assert!(out.rejected.is_empty());
+        }
+        let got = all(&db, "tokens_total");
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|s| s.timestamps_ms.len() == 1000));
+        db.close().unwrap();
+    }
+    // WAL replay brings everything back, and references stay valid.
+    let db = Db::open(&dir, opts()).unwrap();
+    let got = all(&db, "tokens_total");
+    assert_eq!(got.len(), 3);
+    let gpt = got
+        .iter()
+        .find(|s| s.labels.iter().any(|(_, v)| v == "gpt-4o"))
+        .unwrap();
+    assert_eq!(gpt.values[999], 999.0);
+    let r = db.series_ref(&labels("tokens_total", "claude")).unwrap();
+    db.append_ref(r, 1000 * 15_000, 2000.0).unwrap();
+
+    // Compaction moves it all into blocks; select sees the same samples.
+    let report = db.compact().unwrap();
+    assert!(report.blocks_written >= 1, "{report:?}");
+    let after = all(&db, "tokens_total");
+    assert_eq!(
+        after.iter().map(|s| s.timestamps_ms.len()).sum::<usize>(),
+        3001
+    );
+    let stats = db.stats().unwrap();
+    assert_eq!(stats.samples, 3001);
+    assert_eq!(stats.head_samples, 0);
+    assert!(stats.block_bytes_per_sample > 0.0);
+    db.close().unwrap();
+
+    // Blocks and the checkpointed WAL reopen to the same data.
+    let db = Db::open(&dir, opts()).unwrap();
+    assert_eq!(all(&db, "tokens_total"), after);
+    // Time ranges and matchers narrow the result.
+    let some = db
+        .select(
+            &[Matcher::regex("model", "gpt.*|llama").unwrap()],
+            15_000,
+            30_000,
+        )
+        .unwrap();
+    assert_eq!(some.len(), 2);
+    assert!(some.iter().all(|s| s.timestamps_ms == vec![15_000, 30_000]));
+}
+
+#[test]
+fn ordering_rules_and_typed_errors() {
+    let dir = tempdir();
+    let db = Db::open(&dir, opts()).unwrap();
+    let r = db.series_ref(&labels("up", "m")).unwrap();
+    db.append_ref(r, 1000, 1.0).unwrap();
+    db.append_ref(r, 1000, 1.0).unwrap(); // same value: accepted
+    assert!(matches!(
+        db.append_ref(r, 1000, 2.0),
+        Err(Error::DuplicateTimestamp { .. })
+    ));
+    assert!(matches!(
+        db.append_ref(r, 999, 2.0),
+        Err(Error::OutOfOrder { .. })
+    ));
+    assert!(matches!(
+        db.append_ref(SeriesRef(77), 5, 1.0),
+        Err(Error::UnknownSeriesRef(77))
+    ));
+    assert!(db.append_batch(&[r], &[1, 2], &[1.0]).is_err());
+    assert!(db.series_ref(&[("__name__", "")]).is_err());
+    assert!(
+        db.series_ref(&[("job", "x")]).is_err(),
+        "a metric name is required"
+    );
+    let err = db.append_ref(r, 999, 2.0).unwrap_err().to_string();
+    assert!(err.contains("up{") && err.contains("out of order"), "{err}");
+    let mixed = db
+        .append_batch(&[r, r, r], &[2000, 1500, 3000], &[1.0, 1.0, 1.0])
+        .unwrap();
+    assert_eq!(mixed.accepted, 2);
+    assert_eq!(mixed.rejected.len(), 1);
+    assert_eq!(mixed.rejected[0].0, 1);
+    // A second handle on the same directory is refused.
+    assert!(matches!(Db::open(&dir, opts()), Err(Error::Locked { .. })));
+}
+
+#[test]
+fn out_of_order_window_accepts_late_samples() {
+    let dir = tempdir();
+    let db = Db::open(
+        &dir,
+        Options {
+            out_of_order_window_ms: 10_000,
+            ..opts()
+        },
+    )
+    .unwrap();
+    let r = db.series_ref(&labels("late", "m")).unwrap();
+    db.append_ref(r, 20_000, 2.0).unwrap();
+    db.append_ref(r, 15_000, 1.5).unwrap();
+    assert!(db.append_ref(r, 5_000, 0.5).is_err());
+    db.close().unwrap();
+    let db = Db::open(
+        &dir,
+        Options {
+            out_of_order_window_ms: 10_000,
+            ..opts()
+        },
+    )
+    .unwrap();
+    let got = all(&db, "late");
+    assert_eq!(got[0].timestamps_ms, vec![15_000, 20_000]);
+    db.compact().unwrap();
+    assert_eq!(all(&db, "late")[0].values, vec![1.5, 2.0]);
+}
+
+#[test]
+fn histograms_survive_restart_and_compaction() {
+    let dir = tempdir();
+    let h = |n: u64| Histogram {
+        bounds: vec![1.0, 4.0, 16.0],
+        counts: vec![n, 2 * n, 3, 0],
+        count: 3 * n + 3,
+        sum: n as f64 * 2.5,
+        min: None,
+        max: None,
+    };
+    {
+        let db = Db::open(&dir, opts()).unwrap();
+        let r = db
+            .series_ref(&labels("gen_ai_client_token_usage", "gpt-4o"))
+            .unwrap();
+        for i in 0..300 {
+            db.append_histogram(r, i * 10_000, &h(i as u64)).unwrap();
+        }
+        assert!(matches!(
+            db.append_histogram(r, 0, &h(0)),
+            Err(Error::OutOfOrder { .. })
+        ));
+        assert!(matches!(
+            db.append_ref(r, 9_999_999, 1.0),
+            Err(Error::KindMismatch { .. })
+        ));
+        let got = db
+            .select_histograms(&[Matcher::equal("model", "gpt-4o")], i64::MIN, i64::MAX)
+            .unwrap();
+        assert_eq!(
+            got[0].1.iter().map(|c| c.len()).sum::<usize>(),
+            300,
+            "before restart"
+        );
+        db.close().unwrap();
+    }
+    let db = Db::open(&dir, opts()).unwrap();
+    let count = |db: &Db| -> (usize, u64) {
+        let got = db
+            .select_histograms(&[Matcher::equal("model", "gpt-4o")], i64::MIN, i64::MAX)
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        let n = got[0].1.iter().map(|c| c.len()).sum();
+        let last = got[0].1.last().unwrap();
+        (n, *last.counts().last().unwrap())
+    };
+    assert_eq!(count(&db), (300, 3 * 299 + 3));
+    db.compact().unwrap();
+    assert_eq!(count(&db), (300, 3 * 299 + 3));
+    drop(db);
+    let db = Db::open(&dir, opts()).unwrap();
+    assert_eq!(count(&db), (300, 3 * 299 + 3));
+}
+
+#[test]
+fn retention_drops_whole_old_blocks() {
+    let dir = tempdir();
+    let hour = 3_600_000;
+    let db = Db::open(
+        &dir,
+        Options {
+            metrics_retention_ms: 10 * hour,
+            auto_cut: false,
+            ..opts()
+        },
+    )
+    .unwrap();
+    let r = db.series_ref(&labels("g", "m")).unwrap();
+    for t in (0..30 * hour).step_by(60_000) {
+        db.append_ref(r, t, 1.0).unwrap();
+    }
+    db.compact().unwrap();
+    let s = &all(&db, "g")[0];
+    assert!(
+        s.timestamps_ms[0] >= 18 * hour,
+        "oldest kept {}",
+        s.timestamps_ms[0]
+    );
+    assert_eq!(*s.timestamps_ms.last().unwrap(), 30 * hour - 60_000);
+    // Samples older than what blocks hold are refused, not silently dropped.
+    assert!(matches!(
+        db.append_ref(r, 0, 1.0),
+        Err(Error::TooOld { .. })
+    ));
+}
+
+#[test]
+fn auto_cut_and_compaction_keep_every_sample() {
+    let dir = tempdir();
+    let hour = 3_600_000;
+    let opts = Options {
+        block_duration_ms: hour,
+        ..opts()
+    };
+    let n;
+    {
+        let db = Db::open(&dir, opts.clone()).unwrap();
+        let r = db.series_ref(&labels("c", "m")).unwrap();
+        let ts: Vec<i64> = (0..10 * 3600).map(|i| i * 1000).collect();
+        n = ts.len();
+        for chunk in ts.chunks(500) {
+            let vs: Vec<f64> = chunk.iter().map(|&t| t as f64).collect();
+            db.append_batch(&vec![r; chunk.len()], chunk, &vs).unwrap();
+        }
+        assert!(db.stats().unwrap().blocks >= 7, "auto cut made blocks");
+        db.compact().unwrap();
+        assert!(
+            db.stats().unwrap().blocks <= 6,
+            "merged: {:?}",
+            db.stats().unwrap()
+        );
+    }
+    let db = Db::open(&dir, opts).unwrap();
+    let s = &all(&db, "c")[0];
+    assert_eq!(s.timestamps_ms.len(), n);
+    assert!(
+        s.timestamps_ms
+            .iter()
+            .zip(&s.values)
+            .all(|(&t, &v)| t as f64 == v)
+    );
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "strata-engine-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}

@@ -1,0 +1,150 @@
+//! Every failure is a typed error naming its cause: parse errors, constructs outside the
+//! subset, limits, bad arguments, storage failures.
+
+mod query_common;
+
+use query_common::load;
+use strata_engine::query::{
+    EvalOptions, LabelMatcher, Querier, QueryError, Series, eval_instant, eval_range, parse,
+};
+
+fn unsupported(expr: &str) -> String {
+    match parse(expr) {
+        Err(QueryError::Unsupported { what }) => what,
+        other => panic!("{expr}: expected Unsupported, got {other:?}"),
+    }
+}
+
+#[test]
+fn unsupported_constructs_are_named() {
+    let cases = [
+        ("predict_linear(x[5m], 3600)", "function `predict_linear`"),
+        ("abs(x)", "function `abs`"),
+        (
+            "label_replace(x, \"a\", \"b\", \"c\", \"d\")",
+            "function `label_replace`",
+        ),
+        ("x @ 1700000000", "`@` modifier"),
+        ("rate(x[5m] @ start())", "`@` modifier"),
+        ("rate(x[5m:1m])", "subquery"),
+        ("max_over_time(rate(x[1m])[10m:])", "subquery"),
+        ("topk(5, x)", "aggregation `topk`"),
+        ("quantile(0.9, x)", "aggregation `quantile`"),
+        ("stddev(x)", "aggregation `stddev`"),
+        ("count_values(\"v\", x)", "aggregation `count_values`"),
+        ("a or b", "set operator `or`"),
+        ("a unless b", "set operator `unless`"),
+        ("a * on(job) group_left(team) b", "`group_left` modifier"),
+        ("a * on(job) group_right b", "`group_right` modifier"),
+        ("\"a string\"", "string literal"),
+    ];
+    for (expr, what) in cases {
+        assert_eq!(unsupported(expr), what, "{expr}");
+    }
+    assert!(unsupported("x[5m]").contains("range vector"));
+    // The message carries the name too.
+    let e = parse("holt_winters(x[5m], 0.5, 0.5)")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holt_winters") || e.contains("parse"), "{e}");
+}
+
+#[test]
+fn invalid_promql_is_a_parse_error() {
+    for expr in [
+        "",
+        "sum(",
+        "rate(x)",
+        "x{a=}",
+        "1 +",
+        "sum by (a) x",
+        "x[5m",
+        "nonexistent_fn(x)",
+        "{}",
+    ] {
+        assert!(
+            matches!(parse(expr), Err(QueryError::Parse { .. })),
+            "{expr}: {:?}",
+            parse(expr)
+        );
+    }
+    let e = eval_instant(&load(1000, &[]), "sum(", 0).unwrap_err();
+    assert!(e.to_string().starts_with("cannot parse query"), "{e}");
+}
+
+#[test]
+fn steps_are_checked_and_limited() {
+    let q = load(1000, &[("x", "1 2 3")]);
+    for step in [0, -1] {
+        let r = eval_range(&q, "x", 0, 10, step);
+        assert!(matches!(r, Err(QueryError::Invalid { .. })), "{r:?}");
+    }
+    let r = eval_range(&q, "x", 10, 0, 1);
+    assert!(matches!(r, Err(QueryError::Invalid { .. })), "{r:?}");
+    // 11,000 points is the limit: 0..=10_999 at step 1 is fine, one more is not.
+    assert!(eval_range(&q, "x", 0, 10_999, 1).is_ok());
+    match eval_range(&q, "x", 0, 11_000, 1) {
+        Err(QueryError::Limit {
+            what,
+            limit,
+            requested,
+        }) => {
+            assert_eq!(
+                (what, limit, requested),
+                ("points per series", 11_000, 11_001)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Extreme ranges do not overflow.
+    let r = eval_range(&q, "x", i64::MIN, i64::MAX, 1);
+    assert!(matches!(r, Err(QueryError::Limit { .. })), "{r:?}");
+}
+
+#[test]
+fn samples_read_are_limited() {
+    let q = load(1000, &[("x", "0+1x99"), ("y", "0+1x99")]);
+    let mut opts = EvalOptions::default();
+    opts.max_samples = 150;
+    let plan = parse("sum_over_time(x[1m])").unwrap();
+    assert!(plan.eval_instant(&q, 99_000, &opts).is_ok());
+    // Each selector reads 100 samples: the second one crosses the limit.
+    let plan = parse("sum_over_time(x[1m]) + sum_over_time(y[1m])").unwrap();
+    match plan.eval_range(&q, 0, 99_000, 1000, &opts) {
+        Err(QueryError::Limit { what, .. }) => assert_eq!(what, "samples read"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_regex_is_invalid() {
+    let q = load(1000, &[("x", "1")]);
+    // Go's RE2 accepts `a{b}` as a literal, Rust's regex does not; the querier says so.
+    let r = eval_instant(&q, r#"x{a=~"x{1,2"}"#, 0);
+    assert!(
+        matches!(
+            r,
+            Err(QueryError::Invalid { .. }) | Err(QueryError::Parse { .. })
+        ),
+        "{r:?}"
+    );
+}
+
+/// A storage that always fails.
+struct Broken;
+
+impl Querier for Broken {
+    fn select(&self, _: &[LabelMatcher], _: i64, _: i64) -> Result<Vec<Series>, QueryError> {
+        Err(QueryError::storage(std::io::Error::other("disk on fire")))
+    }
+}
+
+#[test]
+fn storage_errors_pass_through_with_their_source() {
+    let e = eval_instant(&Broken, "sum(rate(x[5m]))", 0).unwrap_err();
+    assert!(matches!(e, QueryError::Storage(_)));
+    assert!(e.to_string().contains("disk on fire"), "{e}");
+    assert!(std::error::Error::source(&e).is_some());
+    // Scalars never touch storage.
+    assert!(eval_instant(&Broken, "1 + 1", 0).is_ok());
+}

@@ -1,0 +1,1 @@
+//! Cross-crate integration, crash and fault tests live in `tests/`.
