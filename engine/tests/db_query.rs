@@ -4,7 +4,10 @@
 use strata_engine::query::{Labels, MemQuerier, Series, eval_range};
 use strata_engine::{Db, Fsync, Options};
 
-fn data() -> Vec<(Vec<(String, String)>, Vec<i64>, Vec<f64>)> {
+/// (labels, timestamps, values) of one series.
+type SeriesData = (Vec<(String, String)>, Vec<i64>, Vec<f64>);
+
+fn data() -> Vec<SeriesData> {
     let mut out = Vec::new();
     for (m, model) in ["gpt-4o", "claude", "llama"].iter().enumerate() {
         for le in ["0.1", "1", "10", "+Inf"] {
