@@ -22,7 +22,7 @@ mod samples;
 
 pub use block::{BlockMeta, BlockStats};
 pub use db::compact::CompactReport;
-pub use db::{BatchOutcome, Db, HistogramSeries, SeriesRef, SeriesSamples, Stats};
+pub use db::{BatchOutcome, Db, DbCore, HistogramSeries, SeriesRef, SeriesSamples, Stats};
 pub use error::{Error, Result};
 pub use options::{Fsync, Options};
 pub use strata_codec::histogram::Histogram;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use strata_codec::histogram::Histogram;
 
-use super::{Db, SeriesRef};
+use super::{DbCore, SeriesRef};
 use crate::error::{Error, Result};
 use crate::head::Placement;
 use crate::records::{self, FloatSample, SeriesRecord};
@@ -24,7 +24,7 @@ pub struct BatchOutcome {
     pub rejected: Vec<(usize, Error)>,
 }
 
-impl Db {
+impl DbCore {
     /// The reference of a label set, creating the series if it is new (its definition is
     /// written to the WAL before the reference is returned). Labels are validated: a metric
     /// name, valid names, no duplicates, within the index's limits.

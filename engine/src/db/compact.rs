@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::sync::Arc;
 
-use super::Db;
+use super::DbCore;
 use crate::block::Block;
 use crate::block::writer::{SeriesData, write_block};
 use crate::error::{Error, Result};
@@ -26,26 +26,38 @@ fn floor_to(t: i64, step: i64) -> i64 {
     t.div_euclid(step) * step
 }
 
-impl Db {
-    /// Cuts the head once it spans more than 1.5 block durations (when `auto_cut` is on).
+impl DbCore {
+    /// Called after appends: wakes the background thread once the head spans more than 1.5
+    /// block durations (when `auto_cut` is on). Cheap: two atomic loads.
     pub(super) fn maybe_cut(&self) -> Result<()> {
-        if !self.options.auto_cut {
-            return Ok(());
+        if self.cut_point().is_some() {
+            self.wake_maintenance();
         }
-        let Some((lo, hi)) = self.head.time_range() else {
-            return Ok(());
-        };
-        let dur = self.options.block_duration_ms;
-        if hi.saturating_sub(lo) <= dur + dur / 2 {
-            return Ok(());
-        }
-        // Another thread is already cutting: let it.
-        let Some(_m) = self.maintenance.try_lock() else {
-            return Ok(());
-        };
-        let upto = floor_to(hi.saturating_sub(dur / 2), dur);
-        self.cut_head_locked(upto)?;
         Ok(())
+    }
+
+    /// Where the head should be cut now, if anywhere: keep the newest half block in the head.
+    fn cut_point(&self) -> Option<i64> {
+        if !self.options.auto_cut {
+            return None;
+        }
+        let (lo, hi) = self.head.time_range()?;
+        let dur = self.options.block_duration_ms;
+        (hi.saturating_sub(lo) > dur + dur / 2).then(|| floor_to(hi.saturating_sub(dur / 2), dur))
+    }
+
+    /// One pass of background maintenance: cut the head if it is due, merge blocks, apply
+    /// retention. Runs on the background thread; callable directly (tests, tools).
+    pub fn maintain(&self) -> Result<CompactReport> {
+        self.check_open()?;
+        let _m = self.maintenance.lock();
+        let mut report = CompactReport::default();
+        if let Some(upto) = self.cut_point() {
+            report.blocks_written += self.cut_head_locked(upto)?;
+        }
+        report.blocks_merged += self.compact_blocks_locked()?;
+        report.blocks_expired += self.apply_retention_locked()?;
+        Ok(report)
     }
 
     /// Cuts everything in the head into blocks, merges blocks and applies retention.
@@ -64,22 +76,28 @@ impl Db {
     /// Moves every head sample older than `upto` into blocks (one per aligned partition), then
     /// checkpoints the WAL. Returns the number of blocks written.
     fn cut_head_locked(&self, upto: i64) -> Result<usize> {
-        // From now on nothing older than `upto` is accepted.
-        self.head.set_min_valid_ms(upto);
+        // From now on nothing older than `upto` is accepted. Taken under the append gate so no
+        // append validated against the old bound is still on its way into the head.
+        {
+            let _gate = self.append_gate.write();
+            self.head.set_min_valid_ms(upto);
+        }
         let dur = self.options.block_duration_ms;
         let limits = self.chunk_limits();
         let hist_limits = self.histogram_limits();
         let series = self.head.with_series(|all| all.to_vec());
+        // Copy first and write the blocks; then, with readers held off, publish them and drop
+        // their samples from the head: a reader sees every sample exactly once.
         let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
         for (id, s) in series.iter().enumerate() {
             let (ts, vs, hist) = {
-                let mut g = s.lock();
+                let g = s.lock();
                 if g.is_empty() || g.oldest_t >= upto {
                     continue;
                 }
-                let (ts, vs) = g.drain_floats_before(upto, limits)?;
-                let hist = g.drain_histograms_before(upto, hist_limits)?;
-                (ts, vs, hist)
+                let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                g.read_floats(i64::MIN, upto - 1, &mut ts, &mut vs)?;
+                (ts, vs, g.histogram_chunks_before(upto)?)
             };
             let labels = self.head.labels(id as u32).unwrap_or_default();
             // Split the floats at partition boundaries.
@@ -109,14 +127,27 @@ impl Db {
         }
         let parent = self.blocks_dir();
         let written = partitions.len();
+        let mut new_blocks = Vec::with_capacity(written);
         for (_, parts) in partitions {
             let parts = merge_parts(parts);
             let (dir, _) =
                 write_block(&parent, &self.options.metrics_bucket, parts, 0, Vec::new())?;
-            let block = Arc::new(Block::open(&dir)?);
+            new_blocks.push(Arc::new(Block::open(&dir)?));
+        }
+        // Publish the blocks and drop their samples from the head in one step for readers.
+        {
+            let _view = self.view.write();
             let mut blocks = self.blocks.write();
-            blocks.push(block);
+            blocks.extend(new_blocks);
             blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+            drop(blocks);
+            for s in &series {
+                let mut g = s.lock();
+                if !g.is_empty() && g.oldest_t < upto {
+                    g.drain_floats_before(upto, limits)?;
+                    g.drain_histograms_before(upto, hist_limits)?;
+                }
+            }
         }
         self.head.reset_min_time(upto);
         self.checkpoint(upto)?;

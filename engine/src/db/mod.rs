@@ -13,11 +13,13 @@ mod read;
 mod recover;
 mod stats;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
 use strata_codec::gorilla::ChunkLimits;
 use strata_codec::histogram::HistogramLimits;
 use strata_wal::Wal;
@@ -36,9 +38,19 @@ use crate::options::Options;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesRef(pub u64);
 
-/// An open database. `Send + Sync`: share it (`Arc<Db>` or `&Db`) across threads.
-#[derive(Debug)]
+/// An open database: a cheap handle (`Clone` shares it) over [`DbCore`], where the methods
+/// live (`Deref`). `Send + Sync`: use it from many threads at once. A background thread cuts
+/// the head into blocks, merges blocks and applies retention; [`Db::close`] (or dropping the
+/// last handle) stops it.
+#[derive(Debug, Clone)]
 pub struct Db {
+    core: Arc<DbCore>,
+    maintenance_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+/// The database itself. Reached through [`Db`].
+#[derive(Debug)]
+pub struct DbCore {
     dir: PathBuf,
     options: Options,
     _lock: File,
@@ -46,19 +58,117 @@ pub struct Db {
     head: Head,
     /// Blocks of the metrics bucket, sorted by min time.
     blocks: RwLock<Vec<Arc<Block>>>,
-    /// Appends hold it shared from validation to head apply; a WAL checkpoint holds it
-    /// exclusively, so no acknowledged sample can fall between a snapshot and a truncation.
+    /// Appends hold it shared from validation to head apply; a WAL checkpoint and the move of
+    /// the head's lower bound hold it exclusively, so no acknowledged sample can fall between a
+    /// snapshot and a truncation, or below a bound after it moved.
     append_gate: RwLock<()>,
     /// One cut or compaction at a time.
     maintenance: Mutex<()>,
+    /// Reads hold it shared for their whole snapshot of blocks and head; a cut holds it
+    /// exclusively while it drops from the head what it just published in blocks, so a read
+    /// never sees the head without those samples and the block list without the new block.
+    view: RwLock<()>,
+    /// Wakes the background thread. Shared with the thread, which waits on it without
+    /// holding the database (so dropping the last handle closes the database at once).
+    wake: Arc<Wake>,
     closed: AtomicBool,
 }
+
+impl std::ops::Deref for Db {
+    type Target = DbCore;
+
+    fn deref(&self) -> &DbCore {
+        &self.core
+    }
+}
+
+/// A flag and a condition variable: "there is maintenance to do" (or "stop").
+#[derive(Debug, Default)]
+struct Wake {
+    pending: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    fn notify(&self) {
+        *self.pending.lock() = true;
+        self.cv.notify_one();
+    }
+
+    /// Waits until notified or `timeout` passes.
+    fn wait(&self, timeout: Duration) {
+        let mut pending = self.pending.lock();
+        if !*pending {
+            self.cv.wait_for(&mut pending, timeout);
+        }
+        *pending = false;
+    }
+}
+
+/// How often the background thread looks at retention and compaction even when not woken.
+const MAINTENANCE_PERIOD: Duration = Duration::from_secs(30);
 
 impl Db {
     /// Opens (creating if needed) the database in `dir`, replaying its WAL.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
+        let core = Arc::new(DbCore::open(dir.as_ref(), options)?);
+        let weak: Weak<DbCore> = Arc::downgrade(&core);
+        let wake = Arc::clone(&core.wake);
+        let thread = std::thread::Builder::new()
+            .name("strata-maintenance".into())
+            .spawn(move || maintenance_loop(weak, wake))
+            .map_err(|e| Error::io(dir.as_ref(), e))?;
+        Ok(Db {
+            core,
+            maintenance_thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Stops background work, syncs the WAL and closes the database. Every handle then
+    /// returns [`Error::Closed`].
+    pub fn close(self) -> Result<()> {
+        self.stop_maintenance();
+        let _gate = self.core.append_gate.write();
+        self.core.wal.sync()?;
+        Ok(())
+    }
+
+    fn stop_maintenance(&self) {
+        self.core.closed.store(true, Ordering::Release);
+        self.core.wake.notify();
+        if let Some(t) = self.maintenance_thread.lock().take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // The last handle stops and joins the thread. (If the thread holds the database for a
+        // moment, it releases it when its pass ends and then finds it gone.)
+        if Arc::strong_count(&self.core) == 1 {
+            self.stop_maintenance();
+        }
+    }
+}
+
+fn maintenance_loop(core: Weak<DbCore>, wake: Arc<Wake>) {
+    loop {
+        wake.wait(MAINTENANCE_PERIOD);
+        let Some(db) = core.upgrade() else { return };
+        if db.closed.load(Ordering::Acquire) {
+            return;
+        }
+        // Errors here surface to callers through the next compact() / stats(); the thread
+        // keeps going (a full disk may clear up).
+        let _ = db.maintain();
+    }
+}
+
+impl DbCore {
+    fn open(dir: &Path, options: Options) -> Result<DbCore> {
         options.validate()?;
-        let dir = dir.as_ref().to_owned();
+        let dir = dir.to_owned();
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let lock_path = dir.join("LOCK");
         let lock = File::options()
@@ -84,7 +194,7 @@ impl Db {
             log_id: None,
         };
         let wal = Wal::open_dir(dir.join("wal"), wal_options)?;
-        let db = Db {
+        let db = DbCore {
             dir,
             options,
             _lock: lock,
@@ -93,6 +203,8 @@ impl Db {
             blocks: RwLock::new(blocks),
             append_gate: RwLock::new(()),
             maintenance: Mutex::new(()),
+            view: RwLock::new(()),
+            wake: Arc::new(Wake::default()),
             closed: AtomicBool::new(false),
         };
         if let Some(newest) = db.blocks.read().iter().map(|b| b.meta.max_time_ms).max() {
@@ -138,17 +250,14 @@ impl Db {
         self.dir.join("blocks").join(&self.options.metrics_bucket)
     }
 
+    /// Wakes the background thread.
+    fn wake_maintenance(&self) {
+        self.wake.notify();
+    }
+
     /// Makes everything appended so far durable, whatever the sync policy.
     pub fn sync(&self) -> Result<()> {
         self.check_open()?;
-        self.wal.sync()?;
-        Ok(())
-    }
-
-    /// Syncs the WAL and closes the database. Later calls on this handle return `Closed`.
-    pub fn close(self) -> Result<()> {
-        self.closed.store(true, Ordering::Release);
-        let _gate = self.append_gate.write();
         self.wal.sync()?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use strata_index::Matcher;
 
-use super::Db;
+use super::DbCore;
 use crate::query::{LabelMatcher, Labels, MatchOp, Querier, QueryError, Series};
 
 /// Converts a query-layer matcher into the index's (regexes are compiled and checked here).
@@ -17,7 +17,18 @@ pub fn to_index_matcher(m: &LabelMatcher) -> Result<Matcher, QueryError> {
         .map_err(|e| QueryError::Storage(format!("matcher {m}: {e}").into()))
 }
 
-impl Querier for Db {
+impl Querier for super::Db {
+    fn select(
+        &self,
+        matchers: &[LabelMatcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Series>, QueryError> {
+        Querier::select(&**self, matchers, start_ms, end_ms)
+    }
+}
+
+impl Querier for DbCore {
     fn select(
         &self,
         matchers: &[LabelMatcher],
@@ -28,7 +39,7 @@ impl Querier for Db {
             .iter()
             .map(to_index_matcher)
             .collect::<Result<Vec<_>, _>>()?;
-        let found = Db::select(self, &matchers, start_ms, end_ms)
+        let found = DbCore::select(self, &matchers, start_ms, end_ms)
             .map_err(|e| QueryError::Storage(Box::new(e)))?;
         Ok(found
             .into_iter()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use strata_codec::histogram::HistogramColumns;
 use strata_index::Matcher;
 
-use super::Db;
+use super::DbCore;
 use crate::error::Result;
 
 /// One series' samples from a select, in time order.
@@ -25,7 +25,7 @@ fn normalize(s: &mut SeriesSamples) {
 /// A histogram series from [`Db::select_histograms`]: its labels and decoded chunks.
 pub type HistogramSeries = (Vec<(String, String)>, Vec<HistogramColumns>);
 
-impl Db {
+impl DbCore {
     /// Every float series matching all `matchers` (Prometheus semantics), with its samples in
     /// `[start_ms, end_ms]`, sorted by label set. Series with no sample in the range are left out.
     pub fn select(
@@ -35,6 +35,7 @@ impl Db {
         end_ms: i64,
     ) -> Result<Vec<SeriesSamples>> {
         self.check_open()?;
+        let _view = self.view.read();
         let blocks: Vec<_> = self
             .blocks
             .read()
@@ -113,6 +114,7 @@ impl Db {
         end_ms: i64,
     ) -> Result<Vec<HistogramSeries>> {
         self.check_open()?;
+        let _view = self.view.read();
         let blocks: Vec<Arc<_>> = self.blocks.read().clone();
         let mut merged: BTreeMap<Vec<(String, String)>, Vec<HistogramColumns>> = BTreeMap::new();
         for block in blocks

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::Db;
+use super::DbCore;
 use crate::block::Block;
 use crate::error::{Error, Result};
 use crate::records::{self, SamplesRecord};
@@ -48,7 +48,7 @@ pub(super) fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
 /// Replays the WAL into the head. Samples older than the head's minimum valid time are in
 /// blocks already and are skipped; everything else is applied permissively (nothing that was
 /// acknowledged is refused for its order).
-pub(super) fn replay_wal(db: &Db) -> Result<()> {
+pub(super) fn replay_wal(db: &DbCore) -> Result<()> {
     let wal_path = db.dir.join("wal");
     let corrupt = |pos: strata_wal::Position, e: strata_codec::Error| {
         Error::corrupt(&wal_path, format!("record at {pos}: {e}"))

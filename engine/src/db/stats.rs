@@ -3,7 +3,7 @@
 use serde::Serialize;
 use std::path::Path;
 
-use super::Db;
+use super::DbCore;
 use crate::error::{Error, Result};
 
 /// Sizes and counts, as `strata stats --json` prints them.
@@ -41,9 +41,10 @@ fn dir_bytes(path: &Path) -> Result<u64> {
     Ok(total)
 }
 
-impl Db {
+impl DbCore {
     pub fn stats(&self) -> Result<Stats> {
         self.check_open()?;
+        let _view = self.view.read();
         let mut s = Stats {
             series: self.head.len() as u64,
             ..Stats::default()

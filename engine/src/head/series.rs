@@ -297,6 +297,40 @@ impl MemSeries {
         Ok((ts, vs))
     }
 
+    /// Encoded histogram chunks holding exactly the samples older than `cut` (copies; the
+    /// series is unchanged).
+    pub fn histogram_chunks_before(&self, cut: i64) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if self.kind != Kind::Histogram || self.oldest_t >= cut {
+            return Ok(out);
+        }
+        let open = match &self.open_hist {
+            Some(a) if !a.is_empty() => Some(a.to_bytes()?),
+            _ => None,
+        };
+        let sealed = self.sealed.iter().map(|c| (c.min_t, c.max_t, &c.bytes[..]));
+        let open = open.as_deref().map(|b| (i64::MIN, i64::MAX, b));
+        for (min_t, max_t, bytes) in sealed.chain(open) {
+            if min_t >= cut {
+                continue;
+            }
+            if max_t < cut {
+                out.push(bytes.to_vec());
+                continue;
+            }
+            let cols = histogram::decode(bytes)?;
+            let (mut ts, mut samples) = (Vec::new(), Vec::new());
+            for (t, h) in cols.iter().filter(|(t, _)| *t < cut) {
+                ts.push(t);
+                samples.push(h);
+            }
+            if !ts.is_empty() {
+                out.push(histogram::encode_chunk(&ts, &samples)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes and returns the encoded histogram chunks entirely older than `cut`, plus the
     /// samples older than `cut` from a chunk that straddles it (re-encoded).
     pub fn drain_histograms_before(
