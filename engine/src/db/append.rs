@@ -4,7 +4,6 @@
 //! accepted ones to the WAL as one record (acknowledged per the sync policy), then applies them
 //! to the head. Rejected samples are reported one by one; the rest of the batch still lands.
 
-use std::collections::HashMap;
 use strata_codec::histogram::Histogram;
 
 use super::{DbCore, SeriesRef};
@@ -72,9 +71,11 @@ impl DbCore {
         }
     }
 
-    /// Appends a columnar batch: `refs[i]` gets `(timestamps_ms[i], values[i])`. Errors only if
-    /// nothing could be made durable (WAL failure, closed database, mismatched lengths); refused
-    /// samples are listed in the outcome.
+    /// Appends a columnar batch: `refs[i]` gets `(timestamps_ms[i], values[i])`, checked in
+    /// order (a batch may hold several samples of one series). Errors only if the batch could
+    /// not be made durable (WAL failure, closed database, mismatched lengths); refused samples
+    /// are listed in the outcome. On an error nothing of the batch is acknowledged — samples
+    /// already applied to the head may be visible until the database is reopened.
     pub fn append_batch(
         &self,
         refs: &[SeriesRef],
@@ -90,19 +91,20 @@ impl DbCore {
                 values.len()
             )));
         }
+        // Held from validation to the WAL write: a checkpoint cannot fall in between.
         let _gate = self.append_gate.read();
         let min_valid = self.head.min_valid_ms();
         let window = self.options.out_of_order_window_ms;
+        let limits = self.chunk_limits();
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::with_capacity(refs.len());
         // Refusals are turned into errors after the registry lock is released: naming the
         // series takes the index lock, which series creation takes before the registry's.
         let mut refused: Vec<(usize, SeriesRef, i64, &'static str, i64)> = Vec::new();
-        // Newest accepted sample per series within this batch, so a batch is checked as if its
-        // samples were appended one after another. Only needed when a series repeats.
-        let mut pending: HashMap<u64, (i64, u64)> = HashMap::new();
-        let track = refs.len() > 1;
-        self.head.with_series(|all| {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        // Validate and apply under one lock per sample, so later samples of the batch see the
+        // earlier ones. The WAL record follows; nothing is acknowledged before it is written.
+        self.head.with_series(|all| -> Result<()> {
             for (i, ((&r, &t), &v)) in refs.iter().zip(timestamps_ms).zip(values).enumerate() {
                 let Some(series) = all.get(r.0 as usize) else {
                     refused.push((i, r, t, "unknown", 0));
@@ -112,48 +114,24 @@ impl DbCore {
                     refused.push((i, r, t, "old", min_valid));
                     continue;
                 }
-                let guard = series.lock();
-                let batch_newest = if track {
-                    pending.get(&r.0).copied()
-                } else {
-                    None
-                };
-                let placement = match batch_newest {
-                    Some((pt, pbits)) if t <= pt => {
-                        if t == pt {
-                            if v.to_bits() == pbits {
-                                Ok(Placement::Duplicate)
-                            } else {
-                                Err("duplicate")
-                            }
-                        } else if window > 0 && t >= pt.saturating_sub(window) {
-                            guard
-                                .check_float(t, v, window)
-                                .map(|_| Placement::OutOfOrder)
-                        } else {
-                            Err("order")
-                        }
-                    }
-                    _ => guard.check_float(t, v, window),
-                };
-                let newest = batch_newest.map_or(guard.newest_t, |p| p.0.max(guard.newest_t));
-                drop(guard);
-                match placement {
+                let mut guard = series.lock();
+                match guard.check_float(t, v, window) {
                     Ok(Placement::Duplicate) => outcome.accepted += 1,
-                    Ok(p) => {
-                        if track && p == Placement::InOrder {
-                            pending.insert(r.0, (t, v.to_bits()));
-                        }
+                    Ok(_) => {
+                        guard.apply_float(t, v, limits)?;
                         accepted.push(FloatSample {
                             series_ref: r.0,
                             timestamp_ms: t,
                             value: v,
                         });
+                        lo = lo.min(t);
+                        hi = hi.max(t);
                     }
-                    Err(why) => refused.push((i, r, t, why, newest)),
+                    Err(why) => refused.push((i, r, t, why, guard.newest_t)),
                 }
             }
-        });
+            Ok(())
+        })?;
         for (i, r, t, why, newest) in refused {
             outcome
                 .rejected
@@ -168,18 +146,6 @@ impl DbCore {
             records::encode_float_samples(part, &mut payload);
             self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
         }
-        let limits = self.chunk_limits();
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        self.head.with_series(|all| -> Result<()> {
-            for s in &accepted {
-                // Present: validated above, and series are never removed from the head.
-                let series = &all[s.series_ref as usize];
-                series.lock().apply_float(s.timestamp_ms, s.value, limits)?;
-                lo = lo.min(s.timestamp_ms);
-                hi = hi.max(s.timestamp_ms);
-            }
-            Ok(())
-        })?;
         outcome.accepted += accepted.len();
         self.head.note_times(lo, hi);
         drop(_gate);
