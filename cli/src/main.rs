@@ -5,6 +5,7 @@ mod common;
 mod demo;
 mod export;
 mod import;
+mod otlp;
 mod query;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +71,32 @@ enum Command {
         step: i64,
         expr: String,
     },
+    /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest).
+    ImportOtlp {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Find spans (newest first, `--slowest N`, `--failed`) or a whole trace (`--trace ID`).
+    Spans {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        slowest: Option<usize>,
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        trace: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Generate an hour of LLM telemetry, ingest it, and answer the dashboard questions.
     Demo {
         #[arg(long, default_value = "./strata-data")]
@@ -128,6 +155,28 @@ fn main() -> ExitCode {
             expr,
         } => query::run(&db, start, end, step, &expr),
         Command::Demo { db } => demo::run(&db),
+        Command::ImportOtlp { db, files } => otlp::import(&db, &files),
+        Command::Spans {
+            db,
+            service,
+            model,
+            provider,
+            slowest,
+            failed,
+            trace,
+            limit,
+        } => otlp::query(
+            &db,
+            otlp::SpanQuery {
+                service,
+                model,
+                provider,
+                slowest,
+                failed,
+                trace,
+                limit,
+            },
+        ),
         Command::Bench {
             which:
                 BenchCommand::Write {

@@ -16,13 +16,17 @@ mod head;
 pub mod ingest;
 mod mmap;
 mod options;
+pub mod otlp;
 pub mod query;
 mod records;
 mod samples;
+pub mod spans;
 
 pub use block::{BlockMeta, BlockStats};
 pub use db::compact::CompactReport;
-pub use db::{BatchOutcome, Db, DbCore, HistogramSeries, SeriesRef, SeriesSamples, Stats};
+pub use db::{
+    BatchOutcome, Db, DbCore, HistogramSeries, OtlpMetricsOutcome, SeriesRef, SeriesSamples, Stats,
+};
 pub use error::{Error, Result};
 pub use options::{Fsync, Options};
 pub use strata_codec::histogram::Histogram;

@@ -10,6 +10,7 @@ pub const RECORD_VERSION: u8 = 1;
 const SAMPLES_FLOAT: u8 = 0;
 const SAMPLES_HISTOGRAM: u8 = 1;
 const MARKER_HEAD_MIN_VALID: u8 = 1;
+const MARKER_SPANS_SEALED_THROUGH: u8 = 2;
 
 /// A series definition: the reference the head gave a label set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,23 +208,39 @@ pub fn decode_samples(payload: &[u8]) -> strata_codec::Result<SamplesRecord> {
     }
 }
 
-/// A marker: from here on, the head accepts no sample older than `min_valid_ms` (everything
-/// older is in blocks). Written when a block is cut, so replay can skip what blocks hold.
-pub fn encode_min_valid_marker(min_valid_ms: i64, out: &mut Vec<u8>) {
+/// A marker record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// From here on the head accepts no sample older than this (older data is in blocks).
+    HeadMinValid(i64),
+    /// Every span logged before this point in a window ending at or before this time (ms) is
+    /// in a sealed partition.
+    SpansSealedThrough(i64),
+}
+
+/// Encodes a marker.
+pub fn encode_marker(marker: Marker, out: &mut Vec<u8>) {
     out.push(RECORD_VERSION);
-    out.push(MARKER_HEAD_MIN_VALID);
-    put_varint(out, min_valid_ms);
+    let (kind, t) = match marker {
+        Marker::HeadMinValid(t) => (MARKER_HEAD_MIN_VALID, t),
+        Marker::SpansSealedThrough(t) => (MARKER_SPANS_SEALED_THROUGH, t),
+    };
+    out.push(kind);
+    put_varint(out, t);
 }
 
 /// Decodes a marker; `Ok(None)` for a marker kind this build does not know (markers are
 /// advisory, so unknown ones are skipped).
-pub fn decode_min_valid_marker(payload: &[u8]) -> strata_codec::Result<Option<i64>> {
+pub fn decode_marker(payload: &[u8]) -> strata_codec::Result<Option<Marker>> {
     let mut r = ByteReader::new(payload, "marker record");
     version(&mut r)?;
-    if r.u8()? != MARKER_HEAD_MIN_VALID {
-        return Ok(None);
-    }
-    Ok(Some(r.varint()?))
+    let kind = r.u8()?;
+    let t = r.varint()?;
+    Ok(match kind {
+        MARKER_HEAD_MIN_VALID => Some(Marker::HeadMinValid(t)),
+        MARKER_SPANS_SEALED_THROUGH => Some(Marker::SpansSealedThrough(t)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -290,8 +307,13 @@ mod tests {
             assert!(decode_samples(&buf[..len]).is_err());
         }
 
-        let mut buf = Vec::new();
-        encode_min_valid_marker(-77, &mut buf);
-        assert_eq!(decode_min_valid_marker(&buf).unwrap(), Some(-77));
+        for m in [
+            Marker::HeadMinValid(-77),
+            Marker::SpansSealedThrough(i64::MAX),
+        ] {
+            let mut buf = Vec::new();
+            encode_marker(m, &mut buf);
+            assert_eq!(decode_marker(&buf).unwrap(), Some(m));
+        }
     }
 }

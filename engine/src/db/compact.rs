@@ -20,6 +20,8 @@ pub struct CompactReport {
     pub blocks_written: usize,
     pub blocks_merged: usize,
     pub blocks_expired: usize,
+    pub span_partitions_written: usize,
+    pub span_partitions_expired: usize,
 }
 
 fn floor_to(t: i64, step: i64) -> i64 {
@@ -57,6 +59,14 @@ impl DbCore {
         }
         report.blocks_merged += self.compact_blocks_locked()?;
         report.blocks_expired += self.apply_retention_locked()?;
+        // Span windows are sealed once a whole window has passed since they ended (late spans
+        // of an older window get a partition of their own at the next pass).
+        let now = super::spans::wall_clock_ms();
+        if self.spans.stats().open_spans > 0 {
+            report.span_partitions_written +=
+                self.seal_spans(now.saturating_sub(self.spans.partition_ms()))?;
+        }
+        report.span_partitions_expired += self.spans.apply_retention(now)?;
         Ok(report)
     }
 
@@ -70,6 +80,9 @@ impl DbCore {
         }
         report.blocks_merged += self.compact_blocks_locked()?;
         report.blocks_expired += self.apply_retention_locked()?;
+        report.span_partitions_written += self.seal_spans(i64::MAX)?;
+        report.span_partitions_expired +=
+            self.spans.apply_retention(super::spans::wall_clock_ms())?;
         Ok(report)
     }
 
@@ -161,7 +174,7 @@ impl DbCore {
         let _gate = self.append_gate.write();
         let start = self.wal.end();
         let mut payload = Vec::new();
-        records::encode_min_valid_marker(min_valid, &mut payload);
+        records::encode_marker(records::Marker::HeadMinValid(min_valid), &mut payload);
         self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
         let series = self.head.with_series(|all| all.to_vec());
         let mut defs = Vec::new();
@@ -209,6 +222,7 @@ impl DbCore {
         for p in hist_payloads {
             self.wal.append(strata_wal::RecordType::METRICS, &p)?;
         }
+        self.checkpoint_spans()?;
         self.wal.sync()?;
         self.wal.truncate_before(start)?;
         Ok(())

@@ -11,6 +11,7 @@ pub(crate) mod compact;
 mod querier;
 mod read;
 mod recover;
+mod spans;
 mod stats;
 
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -26,12 +27,14 @@ use strata_wal::Wal;
 
 pub use append::BatchOutcome;
 pub use read::{HistogramSeries, SeriesSamples};
+pub use spans::OtlpMetricsOutcome;
 pub use stats::Stats;
 
 use crate::block::Block;
 use crate::error::{Error, Result};
 use crate::head::Head;
 use crate::options::Options;
+use crate::spans::{SpanStore, SpanStoreOptions};
 
 /// A reference to a series, returned by [`Db::series_ref`]; valid for the life of the database
 /// directory (references survive restarts).
@@ -58,6 +61,10 @@ pub struct DbCore {
     head: Head,
     /// Blocks of the metrics bucket, sorted by min time.
     blocks: RwLock<Vec<Arc<Block>>>,
+    /// Span tables, in their own buckets under `DIR/spans/`.
+    spans: SpanStore,
+    /// Running totals of OTLP delta-temporality series (in memory: a restart starts them over).
+    otlp_delta: Mutex<crate::otlp::DeltaState>,
     /// Appends hold it shared from validation to head apply; a WAL checkpoint and the move of
     /// the head's lower bound hold it exclusively, so no acknowledged sample can fall between a
     /// snapshot and a truncation, or below a bound after it moved.
@@ -194,6 +201,7 @@ impl DbCore {
             log_id: None,
         };
         let wal = Wal::open_dir(dir.join("wal"), wal_options)?;
+        let spans = SpanStore::open(&dir.join("spans"), SpanStoreOptions::default())?;
         let db = DbCore {
             dir,
             options,
@@ -201,6 +209,8 @@ impl DbCore {
             wal,
             head: Head::new(),
             blocks: RwLock::new(blocks),
+            spans,
+            otlp_delta: Mutex::new(crate::otlp::DeltaState::new()),
             append_gate: RwLock::new(()),
             maintenance: Mutex::new(()),
             view: RwLock::new(()),

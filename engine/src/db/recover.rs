@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::DbCore;
 use crate::block::Block;
 use crate::error::{Error, Result};
-use crate::records::{self, SamplesRecord};
+use crate::records::{self, Marker, SamplesRecord};
 
 /// Opens every block under `dir`, sorted by min time. Temporary directories (a block write that
 /// never finished) are deleted, and so are blocks that a finished compaction replaced (their id
@@ -107,13 +107,16 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<()> {
                 }
             }
             t if t == strata_wal::RecordType::MARKERS => {
-                if let Some(min_valid) = records::decode_min_valid_marker(record.payload)
+                match records::decode_marker(record.payload)
                     .map_err(|e| corrupt(record.position, e))?
                 {
-                    db.head.set_min_valid_ms(min_valid);
+                    Some(Marker::HeadMinValid(t)) => db.head.set_min_valid_ms(t),
+                    Some(Marker::SpansSealedThrough(t)) => db.spans.forget_unsealed_through(t),
+                    None => {}
                 }
             }
-            _ => {} // spans, exemplars: not the metric head's
+            t if t == strata_wal::RecordType::SPANS => db.spans.replay_record(record.payload)?,
+            _ => {} // exemplars: not stored yet
         }
     }
     if lo <= hi {

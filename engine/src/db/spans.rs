@@ -1,0 +1,108 @@
+//! Spans and OTLP through the `Db`: the span store shares the database's WAL, append gate,
+//! checkpoints and maintenance.
+
+use super::DbCore;
+use crate::error::{Error, Result};
+use crate::otlp;
+use crate::records::{self, Marker};
+use crate::spans::{AppendOutcome, Span, SpanStore};
+use strata_codec::histogram::Histogram;
+
+/// What an OTLP metrics import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OtlpMetricsOutcome {
+    pub samples: usize,
+    pub histograms: usize,
+    /// Samples or histogram points refused (out of order, duplicates, …), with the first reason.
+    pub rejected: usize,
+    pub first_rejection: Option<String>,
+}
+
+pub(super) fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl DbCore {
+    /// The span tables: queries (`find`, `trace`, `aggregate`), buckets, routing rules, prices.
+    pub fn spans(&self) -> &SpanStore {
+        &self.spans
+    }
+
+    /// Appends spans: logged to the WAL (acknowledged per the sync policy), then queryable.
+    pub fn append_spans(&self, spans: &[Span]) -> Result<AppendOutcome> {
+        self.check_open()?;
+        let _gate = self.append_gate.read();
+        self.spans.append(&self.wal, spans)
+    }
+
+    /// Decodes an OTLP `ExportTraceServiceRequest` and appends its spans.
+    pub fn import_otlp_traces(&self, payload: &[u8]) -> Result<AppendOutcome> {
+        let spans = otlp::decode_traces(payload)
+            .map_err(|e| Error::InvalidArgument(format!("OTLP traces: {e}")))?;
+        self.append_spans(&spans)
+    }
+
+    /// Decodes an OTLP `ExportMetricsServiceRequest` and appends its points as metric series
+    /// (names and labels mapped as Prometheus' OTLP receiver maps them; delta sums accumulated).
+    pub fn import_otlp_metrics(&self, payload: &[u8]) -> Result<OtlpMetricsOutcome> {
+        self.check_open()?;
+        let batch = {
+            let mut delta = self.otlp_delta.lock();
+            otlp::decode_metrics(payload, &mut delta)
+                .map_err(|e| Error::InvalidArgument(format!("OTLP metrics: {e}")))?
+        };
+        let mut out = OtlpMetricsOutcome::default();
+        let mut refs = Vec::with_capacity(batch.samples.len());
+        let (mut ts, mut vs) = (
+            Vec::with_capacity(batch.samples.len()),
+            Vec::with_capacity(batch.samples.len()),
+        );
+        for (labels, t, v) in &batch.samples {
+            refs.push(self.series_ref(labels)?);
+            ts.push(*t);
+            vs.push(*v);
+        }
+        let r = self.append_batch(&refs, &ts, &vs)?;
+        out.samples = r.accepted;
+        out.rejected += r.rejected.len();
+        out.first_rejection = r.rejected.first().map(|(_, e)| e.to_string());
+        for p in &batch.histograms {
+            let h: &Histogram = &p.histogram;
+            let r = self.series_ref(&p.labels)?;
+            match self.append_histogram(r, p.t_ms, h) {
+                Ok(()) => out.histograms += 1,
+                Err(e) if e.is_sample_error() => {
+                    out.rejected += 1;
+                    out.first_rejection.get_or_insert_with(|| e.to_string());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Seals span windows ending at or before `upto_ms` and logs that they are sealed, with
+    /// appends paused so no span falls between the seal and its marker.
+    pub(super) fn seal_spans(&self, upto_ms: i64) -> Result<usize> {
+        let _gate = self.append_gate.write();
+        let report = self.spans.seal(upto_ms)?;
+        let mut payload = Vec::new();
+        records::encode_marker(Marker::SpansSealedThrough(upto_ms), &mut payload);
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        Ok(report.partitions)
+    }
+
+    /// The span part of a WAL checkpoint (appends already paused by the caller): forget every
+    /// span logged before, then re-log those not yet sealed.
+    pub(super) fn checkpoint_spans(&self) -> Result<()> {
+        let mut payload = Vec::new();
+        records::encode_marker(Marker::SpansSealedThrough(i64::MAX), &mut payload);
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        for p in self.spans.unsealed_payloads() {
+            self.wal.append(strata_wal::RecordType::SPANS, &p)?;
+        }
+        Ok(())
+    }
+}

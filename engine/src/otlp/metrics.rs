@@ -1,0 +1,738 @@
+//! `ExportMetricsServiceRequest` → float samples and explicit-bucket histograms, named as
+//! Prometheus' OTLP receiver names them (with metric suffixes, underscore escaping):
+//!
+//! - metric names: split into words on every character outside `[A-Za-z0-9:]`, the unit's
+//!   words appended unless already present (`s` → `seconds`, `ms` → `milliseconds`, `By` →
+//!   `bytes`, `1` → nothing (`ratio` on gauges), `%` → `percent`, `{token}` → nothing, `a/b` →
+//!   `<a>_per_<b>`), `total` appended to monotonic sums, words joined by `_`; a leading digit
+//!   gets a `_` in front.
+//! - label names: characters outside `[A-Za-z0-9_]` become `_`; a leading digit gets `key_` in
+//!   front, a single leading `_` gets `key`. Two attributes mapping to one name have their
+//!   values joined by `;` (in attribute order).
+//! - resource: `service.name` (prefixed `namespace/` by `service.namespace`) → `job` and
+//!   `service`; `service.instance.id` → `instance`. Other resource attributes are not labels.
+//! - gauges and sums → one float sample per point; histograms → one [`HistogramPoint`];
+//!   summaries → `name{quantile=…}`, `name_sum`, `name_count`. Exponential histograms are not
+//!   supported yet: counted in [`MetricsReport::unsupported_points`] and skipped.
+//! - points flagged "no recorded value" are skipped ([`MetricsReport::no_value_points`]).
+//!
+//! **Delta temporality.** A delta point is added to the running total its series (its full
+//! output label set) has in the caller's [`DeltaState`], and the total is emitted as a
+//! cumulative sample at the point's time. A delta histogram whose bounds differ from the running
+//! total's restarts the total. The state lives in memory: after a restart totals start again
+//! from zero, which `rate()` reads as a counter reset.
+
+use std::collections::HashMap;
+
+use strata_codec::histogram::Histogram;
+
+use super::traces::{push_attr, resource_attrs};
+use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint, push_packed_fixed64};
+use super::{Limits, OtlpError};
+use crate::spans::{AttrValue, KeyValue};
+
+/// A label set: `(name, value)` pairs, `__name__` included, not sorted.
+pub type LabelPairs = Vec<(String, String)>;
+
+/// One histogram point (cumulative).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramPoint {
+    pub labels: LabelPairs,
+    pub t_ms: i64,
+    pub histogram: Histogram,
+}
+
+/// What decoding found besides the points.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsReport {
+    pub metrics: u64,
+    pub points: u64,
+    pub no_value_points: u64,
+    pub unsupported_points: u64,
+    /// Points refused (e.g. histogram bounds not ascending), with the first reason.
+    pub invalid_points: u64,
+    pub first_invalid: Option<String>,
+}
+
+/// The decoded payload.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsBatch {
+    /// `(labels, t_ms, value)`.
+    pub samples: Vec<(LabelPairs, i64, f64)>,
+    pub histograms: Vec<HistogramPoint>,
+    pub report: MetricsReport,
+}
+
+/// Running totals of delta series (see the module docs).
+#[derive(Debug, Default)]
+pub struct DeltaState {
+    sums: HashMap<LabelPairs, f64>,
+    histograms: HashMap<LabelPairs, Histogram>,
+}
+
+impl DeltaState {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Series with a running total.
+    pub fn len(&self) -> usize {
+        self.sums.len() + self.histograms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+const DELTA: u64 = 1;
+const FLAG_NO_RECORDED_VALUE: u64 = 1;
+
+/// Decodes an `ExportMetricsServiceRequest`, accumulating delta series into `delta`.
+pub fn decode_metrics(bytes: &[u8], delta: &mut DeltaState) -> Result<MetricsBatch, OtlpError> {
+    let limits = Limits::default();
+    let mut out = MetricsBatch::default();
+    let mut r = Reader::new(bytes, 0);
+    while let Some((field, at, v)) = r.next()? {
+        if field == 1 {
+            resource_metrics(
+                as_len(v, at, "resource_metrics")?,
+                at,
+                &limits,
+                delta,
+                &mut out,
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+fn resource_metrics(
+    b: &[u8],
+    base: usize,
+    limits: &Limits,
+    delta: &mut DeltaState,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let mut resource = Vec::new();
+    let mut scopes = Vec::new();
+    let mut r = Reader::new(b, base);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            1 => resource = resource_attrs(as_len(v, at, "resource")?, at, limits)?,
+            2 => scopes.push((as_len(v, at, "scope_metrics")?, at)),
+            _ => {}
+        }
+    }
+    let base_labels = resource_labels(&resource);
+    for (b, base) in scopes {
+        let mut r = Reader::new(b, base);
+        while let Some((field, at, v)) = r.next()? {
+            if field == 2 {
+                metric(
+                    as_len(v, at, "metric")?,
+                    at,
+                    &base_labels,
+                    limits,
+                    delta,
+                    out,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resource_labels(resource: &[KeyValue]) -> LabelPairs {
+    let get = |k: &str| {
+        resource
+            .iter()
+            .find(|kv| kv.key == k)
+            .map(|kv| kv.value.to_text())
+            .filter(|s| !s.is_empty())
+    };
+    let mut labels = Vec::new();
+    if let Some(service) = get("service.name") {
+        let job = match get("service.namespace") {
+            Some(ns) => format!("{ns}/{service}"),
+            None => service.clone(),
+        };
+        labels.push(("job".to_owned(), job));
+        labels.push(("service".to_owned(), service));
+    }
+    if let Some(instance) = get("service.instance.id") {
+        labels.push(("instance".to_owned(), instance));
+    }
+    labels
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Gauge,
+    Sum { monotonic: bool },
+    Histogram,
+    Summary,
+}
+
+fn metric(
+    b: &[u8],
+    base: usize,
+    base_labels: &LabelPairs,
+    limits: &Limits,
+    delta: &mut DeltaState,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let mut name = "";
+    let mut unit = "";
+    let mut data: Option<(Kind, &[u8], usize)> = None;
+    let mut r = Reader::new(b, base);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            1 => name = as_str(v, at, "metric.name")?,
+            3 => unit = as_str(v, at, "metric.unit")?,
+            5 => data = Some((Kind::Gauge, as_len(v, at, "metric.gauge")?, at)),
+            7 => {
+                let body = as_len(v, at, "metric.sum")?;
+                let monotonic = sum_is_monotonic(body, at)?;
+                data = Some((Kind::Sum { monotonic }, body, at));
+            }
+            9 => data = Some((Kind::Histogram, as_len(v, at, "metric.histogram")?, at)),
+            10 => {
+                out.report.metrics += 1;
+                out.report.unsupported_points +=
+                    count_points(as_len(v, at, "metric.exponential_histogram")?, at)?;
+                return Ok(());
+            }
+            11 => data = Some((Kind::Summary, as_len(v, at, "metric.summary")?, at)),
+            _ => {}
+        }
+    }
+    let Some((kind, body, at)) = data else {
+        return Ok(());
+    };
+    if name.is_empty() {
+        return Err(OtlpError::InvalidField {
+            offset: base,
+            field: "metric.name",
+            detail: "empty metric name".into(),
+        });
+    }
+    out.report.metrics += 1;
+    let full_name = metric_name(
+        name,
+        unit,
+        kind == Kind::Gauge,
+        matches!(kind, Kind::Sum { monotonic: true }),
+    );
+    let mut temporality = 2;
+    let mut points = Vec::new();
+    let mut r = Reader::new(body, at);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            1 => points.push((as_len(v, at, "data_points")?, at)),
+            2 if kind != Kind::Gauge && kind != Kind::Summary => {
+                temporality = as_varint(v, at, "aggregation_temporality")?;
+            }
+            _ => {}
+        }
+    }
+    for (p, at) in points {
+        out.report.points += 1;
+        if out.report.points > limits.max_items as u64 {
+            return Err(OtlpError::LimitExceeded {
+                what: "data points",
+                value: out.report.points,
+                max: limits.max_items as u64,
+            });
+        }
+        match kind {
+            Kind::Gauge | Kind::Sum { .. } => {
+                number_point(
+                    p,
+                    at,
+                    &full_name,
+                    base_labels,
+                    kind,
+                    temporality,
+                    limits,
+                    delta,
+                    out,
+                )?;
+            }
+            Kind::Histogram => histogram_point(
+                p,
+                at,
+                &full_name,
+                base_labels,
+                temporality,
+                limits,
+                delta,
+                out,
+            )?,
+            Kind::Summary => summary_point(p, at, &full_name, base_labels, limits, out)?,
+        }
+    }
+    Ok(())
+}
+
+fn sum_is_monotonic(b: &[u8], base: usize) -> Result<bool, OtlpError> {
+    let mut r = Reader::new(b, base);
+    let mut monotonic = false;
+    while let Some((field, at, v)) = r.next()? {
+        if field == 3 {
+            monotonic = as_varint(v, at, "sum.is_monotonic")? != 0;
+        }
+    }
+    Ok(monotonic)
+}
+
+fn count_points(b: &[u8], base: usize) -> Result<u64, OtlpError> {
+    let mut r = Reader::new(b, base);
+    let mut n = 0;
+    while let Some((field, _, _)) = r.next()? {
+        n += u64::from(field == 1);
+    }
+    Ok(n)
+}
+
+/// Labels of a point: the resource's, then the point's attributes (sanitised, colliding names
+/// joined by `;`), then `__name__`.
+fn point_labels(name: &str, base_labels: &LabelPairs, attrs: &[KeyValue]) -> LabelPairs {
+    let mut labels: LabelPairs = Vec::with_capacity(base_labels.len() + attrs.len() + 1);
+    labels.extend(base_labels.iter().cloned());
+    for kv in attrs {
+        let n = sanitize_label_name(&kv.key);
+        let v = kv.value.to_text();
+        if n.is_empty() || n == "__name__" {
+            continue;
+        }
+        match labels.iter_mut().find(|(k, _)| *k == n) {
+            Some((_, old)) => {
+                old.push(';');
+                old.push_str(&v);
+            }
+            None => labels.push((n, v)),
+        }
+    }
+    labels.push(("__name__".to_owned(), name.to_owned()));
+    labels
+}
+
+fn time_ms(v: Value<'_>, at: usize, field: &'static str) -> Result<i64, OtlpError> {
+    let ns = as_fixed64(v, at, field)?;
+    Ok((ns / 1_000_000).min(i64::MAX as u64) as i64)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the context is all needed"
+)]
+fn number_point(
+    b: &[u8],
+    base: usize,
+    name: &str,
+    base_labels: &LabelPairs,
+    kind: Kind,
+    temporality: u64,
+    limits: &Limits,
+    delta: &mut DeltaState,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let mut attrs = Vec::new();
+    let mut t_ms = 0;
+    let mut value = None;
+    let mut flags = 0;
+    let mut r = Reader::new(b, base);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            3 => t_ms = time_ms(v, at, "number_data_point.time_unix_nano")?,
+            4 => {
+                value = Some(f64::from_bits(as_fixed64(
+                    v,
+                    at,
+                    "number_data_point.as_double",
+                )?))
+            }
+            6 => value = Some(as_fixed64(v, at, "number_data_point.as_int")? as i64 as f64),
+            7 => push_attr(
+                &mut attrs,
+                as_len(v, at, "number_data_point.attributes")?,
+                at,
+                limits,
+            )?,
+            8 => flags = as_varint(v, at, "number_data_point.flags")?,
+            _ => {}
+        }
+    }
+    let Some(mut value) = value.filter(|_| flags & FLAG_NO_RECORDED_VALUE == 0) else {
+        out.report.no_value_points += 1;
+        return Ok(());
+    };
+    let labels = point_labels(name, base_labels, &attrs);
+    if matches!(kind, Kind::Sum { .. }) && temporality == DELTA {
+        let total = delta.sums.entry(labels.clone()).or_insert(0.0);
+        *total += value;
+        value = *total;
+    }
+    out.samples.push((labels, t_ms, value));
+    Ok(())
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the context is all needed"
+)]
+fn histogram_point(
+    b: &[u8],
+    base: usize,
+    name: &str,
+    base_labels: &LabelPairs,
+    temporality: u64,
+    limits: &Limits,
+    delta: &mut DeltaState,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let mut attrs = Vec::new();
+    let mut t_ms = 0;
+    let mut flags = 0;
+    let mut h = Histogram::default();
+    let mut bounds_bits = Vec::new();
+    let mut r = Reader::new(b, base);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            3 => t_ms = time_ms(v, at, "histogram_data_point.time_unix_nano")?,
+            4 => h.count = as_fixed64(v, at, "histogram_data_point.count")?,
+            5 => h.sum = f64::from_bits(as_fixed64(v, at, "histogram_data_point.sum")?),
+            6 => push_packed_fixed64(
+                v,
+                at,
+                "histogram buckets",
+                limits.max_buckets + 1,
+                &mut h.counts,
+            )?,
+            7 => push_packed_fixed64(
+                v,
+                at,
+                "histogram bounds",
+                limits.max_buckets,
+                &mut bounds_bits,
+            )?,
+            9 => push_attr(
+                &mut attrs,
+                as_len(v, at, "histogram_data_point.attributes")?,
+                at,
+                limits,
+            )?,
+            10 => flags = as_varint(v, at, "histogram_data_point.flags")?,
+            11 => {
+                h.min = Some(f64::from_bits(as_fixed64(
+                    v,
+                    at,
+                    "histogram_data_point.min",
+                )?))
+            }
+            12 => {
+                h.max = Some(f64::from_bits(as_fixed64(
+                    v,
+                    at,
+                    "histogram_data_point.max",
+                )?))
+            }
+            _ => {}
+        }
+    }
+    if flags & FLAG_NO_RECORDED_VALUE != 0 {
+        out.report.no_value_points += 1;
+        return Ok(());
+    }
+    h.bounds = bounds_bits.into_iter().map(f64::from_bits).collect();
+    // Some exporters send +Inf as the last bound: the overflow bucket is implicit here.
+    if h.bounds.last() == Some(&f64::INFINITY) && h.counts.len() == h.bounds.len() + 1 {
+        h.bounds.pop();
+        let last = h.counts.pop().unwrap_or(0);
+        if let Some(c) = h.counts.last_mut() {
+            *c = c.saturating_add(last);
+        }
+    }
+    // No buckets at all: a count/sum-only histogram, one overflow bucket.
+    if h.bounds.is_empty() && h.counts.is_empty() {
+        h.counts.push(h.count);
+    }
+    if let Err(e) = h.validate() {
+        out.report.invalid_points += 1;
+        if out.report.first_invalid.is_none() {
+            out.report.first_invalid = Some(format!("{name} at byte {base}: {e}"));
+        }
+        return Ok(());
+    }
+    let labels = point_labels(name, base_labels, &attrs);
+    if temporality == DELTA {
+        let total = delta.histograms.entry(labels.clone()).or_default();
+        if total.bounds != h.bounds || total.counts.len() != h.counts.len() {
+            *total = h.clone();
+        } else {
+            for (t, c) in total.counts.iter_mut().zip(&h.counts) {
+                *t = t.saturating_add(*c);
+            }
+            total.count = total.count.saturating_add(h.count);
+            total.sum += h.sum;
+            total.min = match (total.min, h.min) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            total.max = match (total.max, h.max) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        h = total.clone();
+    }
+    out.histograms.push(HistogramPoint {
+        labels,
+        t_ms,
+        histogram: h,
+    });
+    Ok(())
+}
+
+fn summary_point(
+    b: &[u8],
+    base: usize,
+    name: &str,
+    base_labels: &LabelPairs,
+    limits: &Limits,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let mut attrs = Vec::new();
+    let mut t_ms = 0;
+    let mut count = 0u64;
+    let mut sum = 0.0;
+    let mut flags = 0;
+    let mut quantiles = Vec::new();
+    let mut r = Reader::new(b, base);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            3 => t_ms = time_ms(v, at, "summary_data_point.time_unix_nano")?,
+            4 => count = as_fixed64(v, at, "summary_data_point.count")?,
+            5 => sum = f64::from_bits(as_fixed64(v, at, "summary_data_point.sum")?),
+            6 => {
+                let mut q = (0.0, 0.0);
+                let mut qr = Reader::new(as_len(v, at, "summary_data_point.quantile_values")?, at);
+                while let Some((f, at2, v2)) = qr.next()? {
+                    match f {
+                        1 => {
+                            q.0 = f64::from_bits(as_fixed64(v2, at2, "value_at_quantile.quantile")?)
+                        }
+                        2 => q.1 = f64::from_bits(as_fixed64(v2, at2, "value_at_quantile.value")?),
+                        _ => {}
+                    }
+                }
+                if quantiles.len() >= limits.max_buckets {
+                    return Err(OtlpError::LimitExceeded {
+                        what: "summary quantiles",
+                        value: quantiles.len() as u64 + 1,
+                        max: limits.max_buckets as u64,
+                    });
+                }
+                quantiles.push(q);
+            }
+            7 => push_attr(
+                &mut attrs,
+                as_len(v, at, "summary_data_point.attributes")?,
+                at,
+                limits,
+            )?,
+            8 => flags = as_varint(v, at, "summary_data_point.flags")?,
+            _ => {}
+        }
+    }
+    if flags & FLAG_NO_RECORDED_VALUE != 0 {
+        out.report.no_value_points += 1;
+        return Ok(());
+    }
+    for (q, v) in quantiles {
+        let mut a = attrs.clone();
+        a.push(KeyValue::new("quantile", AttrValue::Str(format_float(q))));
+        out.samples
+            .push((point_labels(name, base_labels, &a), t_ms, v));
+    }
+    out.samples.push((
+        point_labels(&format!("{name}_sum"), base_labels, &attrs),
+        t_ms,
+        sum,
+    ));
+    out.samples.push((
+        point_labels(&format!("{name}_count"), base_labels, &attrs),
+        t_ms,
+        count as f64,
+    ));
+    Ok(())
+}
+
+fn format_float(v: f64) -> String {
+    let mut s = String::new();
+    crate::ingest::prom_text::format_value(v, &mut s);
+    s
+}
+
+/// Label name as Prometheus' OTLP translator escapes it.
+pub fn sanitize_label_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert_str(0, "key_");
+    } else if s.starts_with('_') && !s.starts_with("__") {
+        s.insert_str(0, "key");
+    }
+    s
+}
+
+fn unit_word(u: &str) -> Option<&'static str> {
+    Some(match u {
+        "d" => "days",
+        "h" => "hours",
+        "min" => "minutes",
+        "s" => "seconds",
+        "ms" => "milliseconds",
+        "us" => "microseconds",
+        "ns" => "nanoseconds",
+        "By" => "bytes",
+        "KiBy" => "kibibytes",
+        "MiBy" => "mebibytes",
+        "GiBy" => "gibibytes",
+        "TiBy" => "tibibytes",
+        "KBy" => "kilobytes",
+        "MBy" => "megabytes",
+        "GBy" => "gigabytes",
+        "TBy" => "terabytes",
+        "m" => "meters",
+        "V" => "volts",
+        "A" => "amperes",
+        "J" => "joules",
+        "W" => "watts",
+        "g" => "grams",
+        "Cel" => "celsius",
+        "Hz" => "hertz",
+        "%" => "percent",
+        _ => return None,
+    })
+}
+
+fn per_unit_word(u: &str) -> Option<&'static str> {
+    Some(match u {
+        "s" => "second",
+        "m" => "minute",
+        "h" => "hour",
+        "d" => "day",
+        "w" => "week",
+        "mo" => "month",
+        "y" => "year",
+        _ => return None,
+    })
+}
+
+/// Words of a unit (`{…}` annotations removed, unknown units sanitised).
+fn unit_words(unit: &str) -> Vec<String> {
+    let mut cleaned = String::new();
+    let mut depth = 0u32;
+    for c in unit.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => cleaned.push(c),
+            _ => {}
+        }
+    }
+    let cleaned = cleaned.trim();
+    let (main, per) = match cleaned.split_once('/') {
+        Some((a, b)) => (a.trim(), Some(b.trim())),
+        None => (cleaned, None),
+    };
+    let mut words = Vec::new();
+    if !main.is_empty() && main != "1" {
+        words.extend(split_words(unit_word(main).unwrap_or(main)));
+    }
+    if let Some(per) = per.filter(|p| !p.is_empty()) {
+        words.push("per".into());
+        words.extend(split_words(per_unit_word(per).unwrap_or(per)));
+    }
+    words
+}
+
+fn split_words(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+}
+
+/// A metric name as Prometheus' OTLP translator builds it with suffixes (module docs).
+pub fn metric_name(name: &str, unit: &str, gauge: bool, monotonic_sum: bool) -> String {
+    let mut words: Vec<String> = split_words(name).collect();
+    if monotonic_sum {
+        words.retain(|w| w != "total");
+    }
+    let unit_words = unit_words(unit);
+    if !unit_words.is_empty() {
+        let joined = unit_words.join("_");
+        if !words.join("_").ends_with(&joined) {
+            words.extend(unit_words);
+        }
+    } else if gauge && unit.trim() == "1" && words.last().is_none_or(|w| w != "ratio") {
+        words.push("ratio".into());
+    }
+    if monotonic_sum {
+        words.push("total".into());
+    }
+    let mut out = words.join("_");
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_prometheus_translator() {
+        assert_eq!(
+            metric_name("gen_ai.client.operation.duration", "s", false, false),
+            "gen_ai_client_operation_duration_seconds"
+        );
+        assert_eq!(
+            metric_name("gen_ai.client.token.usage", "{token}", false, false),
+            "gen_ai_client_token_usage"
+        );
+        assert_eq!(
+            metric_name("http.requests", "1", false, true),
+            "http_requests_total"
+        );
+        assert_eq!(
+            metric_name("cache.hit", "1", true, false),
+            "cache_hit_ratio"
+        );
+        assert_eq!(
+            metric_name("net.io", "By/s", true, false),
+            "net_io_bytes_per_second"
+        );
+        assert_eq!(
+            metric_name("requests.total", "", false, true),
+            "requests_total"
+        );
+        assert_eq!(
+            sanitize_label_name("gen_ai.token.type"),
+            "gen_ai_token_type"
+        );
+        assert_eq!(sanitize_label_name("9x"), "key_9x");
+        assert_eq!(sanitize_label_name("_x"), "key_x");
+    }
+}

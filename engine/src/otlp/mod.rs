@@ -1,0 +1,100 @@
+//! OTLP protobuf decoding, without generated code: `ExportTraceServiceRequest` into
+//! [`Span`](crate::spans::Span)s and `ExportMetricsServiceRequest` into metric samples and
+//! histograms named the way Prometheus' OTLP receiver names them.
+//!
+//! The decoder is hand-written over the wire format (`wire.rs`): it borrows from the payload,
+//! checks every length against the bytes present before allocating, and bounds everything a
+//! payload could make large ([`Limits`]). Bad input is an [`OtlpError`], never a panic.
+//! Unknown fields are skipped, as protobuf requires.
+
+mod metrics;
+mod traces;
+mod wire;
+
+use std::fmt;
+
+pub use metrics::{
+    DeltaState, HistogramPoint, MetricsBatch, MetricsReport, decode_metrics, metric_name,
+    sanitize_label_name,
+};
+pub use traces::{decode_traces, decode_traces_with};
+
+/// Bounds on what one payload may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Spans (or data points) in one request.
+    pub max_items: usize,
+    /// Attributes on one span, event, link, resource or data point.
+    pub max_attributes: usize,
+    pub max_events_per_span: usize,
+    pub max_links_per_span: usize,
+    /// Nesting of arrays and maps inside attribute values.
+    pub max_value_depth: usize,
+    /// Elements of one array or map value.
+    pub max_array_len: usize,
+    /// Buckets of one histogram point.
+    pub max_buckets: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_items: 1 << 22,
+            max_attributes: 1024,
+            max_events_per_span: 4096,
+            max_links_per_span: 1024,
+            max_value_depth: 8,
+            max_array_len: 65_536,
+            max_buckets: 4096,
+        }
+    }
+}
+
+/// Why an OTLP payload was refused.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum OtlpError {
+    /// The bytes are not a valid protobuf encoding of the message.
+    Malformed { offset: usize, detail: String },
+    /// A field holds a value the message does not allow (e.g. a 15-byte trace id).
+    InvalidField {
+        offset: usize,
+        field: &'static str,
+        detail: String,
+    },
+    /// The payload holds more of something than [`Limits`] allows.
+    LimitExceeded {
+        what: &'static str,
+        value: u64,
+        max: u64,
+    },
+}
+
+impl fmt::Display for OtlpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OtlpError::Malformed { offset, detail } => {
+                write!(f, "malformed OTLP protobuf at byte {offset}: {detail}")
+            }
+            OtlpError::InvalidField {
+                offset,
+                field,
+                detail,
+            } => write!(f, "invalid OTLP field {field} at byte {offset}: {detail}"),
+            OtlpError::LimitExceeded { what, value, max } => {
+                write!(
+                    f,
+                    "OTLP payload has {value} {what}, more than the limit {max}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for OtlpError {}
+
+impl From<OtlpError> for crate::Error {
+    fn from(e: OtlpError) -> Self {
+        crate::Error::InvalidArgument(e.to_string())
+    }
+}

@@ -1,0 +1,203 @@
+//! Buckets, routing rules, the content policy and the price table: persisted as
+//! `DIR/spans/config.json` (written to a temporary file, fsynced, renamed).
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::genai::PriceTable;
+use super::model::Span;
+use crate::error::{Error, Result};
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const CONFIG_VERSION: u32 = 1;
+pub const DEFAULT_BUCKET: &str = "default_spans";
+pub const AUDIT_BUCKET: &str = "gen_ai_audit";
+const DAY_MS: i64 = 86_400_000;
+
+/// A named retention bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub name: String,
+    pub retention_ms: i64,
+}
+
+/// How a rule compares an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleOp {
+    Equals,
+    /// Anchored regular expression (`^(?:…)$`), as Prometheus matchers.
+    Regex,
+}
+
+/// A routing rule: spans whose `key` matches go to `bucket`. `key` is looked up among the span
+/// attributes, then the resource attributes; `span.name` and `span.status` name the span's
+/// name and status (`unset` / `ok` / `error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub key: String,
+    pub op: RuleOp,
+    pub value: String,
+    pub bucket: String,
+}
+
+/// What happens to prompt and completion content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ContentPolicy {
+    /// Stored compressed in the span's own partition, in a file apart from the hot columns.
+    #[default]
+    Keep,
+    /// Not stored.
+    Drop,
+    /// Stored in the named bucket's partitions (its own retention).
+    Bucket(String),
+}
+
+/// Everything persisted in `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanConfig {
+    pub version: u32,
+    pub buckets: Vec<Bucket>,
+    /// First match wins; no match → [`DEFAULT_BUCKET`].
+    pub rules: Vec<Rule>,
+    pub content: ContentPolicy,
+    pub prices: PriceTable,
+}
+
+impl Default for SpanConfig {
+    fn default() -> Self {
+        SpanConfig {
+            version: CONFIG_VERSION,
+            buckets: vec![
+                Bucket {
+                    name: DEFAULT_BUCKET.into(),
+                    retention_ms: 10 * DAY_MS,
+                },
+                Bucket {
+                    name: AUDIT_BUCKET.into(),
+                    retention_ms: 1825 * DAY_MS,
+                },
+            ],
+            rules: vec![Rule {
+                key: "event.type".into(),
+                op: RuleOp::Equals,
+                value: "gen_ai.auditing".into(),
+                bucket: AUDIT_BUCKET.into(),
+            }],
+            content: ContentPolicy::Keep,
+            prices: PriceTable::default(),
+        }
+    }
+}
+
+/// Bucket names become directory names.
+pub fn check_bucket_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "bucket name {name:?}: use 1-64 characters of [A-Za-z0-9_-], not starting with '-'"
+        )))
+    }
+}
+
+/// Rules compiled for matching.
+#[derive(Debug)]
+pub(crate) struct Router {
+    rules: Vec<(Rule, Option<Regex>)>,
+}
+
+impl Router {
+    pub(crate) fn new(config: &SpanConfig) -> Result<Router> {
+        let mut rules = Vec::with_capacity(config.rules.len());
+        for r in &config.rules {
+            if !config.buckets.iter().any(|b| b.name == r.bucket) {
+                return Err(Error::InvalidArgument(format!(
+                    "rule on {:?} routes to unknown bucket {:?}",
+                    r.key, r.bucket
+                )));
+            }
+            let re = match r.op {
+                RuleOp::Equals => None,
+                RuleOp::Regex => Some(Regex::new(&format!("^(?:{})$", r.value)).map_err(|e| {
+                    Error::InvalidArgument(format!("rule regex {:?}: {e}", r.value))
+                })?),
+            };
+            rules.push((r.clone(), re));
+        }
+        if let ContentPolicy::Bucket(b) = &config.content
+            && !config.buckets.iter().any(|x| &x.name == b)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "content policy routes to unknown bucket {b:?}"
+            )));
+        }
+        Ok(Router { rules })
+    }
+
+    /// The bucket of `span`.
+    pub(crate) fn route<'a>(&'a self, span: &Span) -> &'a str {
+        for (rule, re) in &self.rules {
+            let value = match rule.key.as_str() {
+                "span.name" => Some(span.name.clone()),
+                "span.status" => Some(span.status_code.as_str().to_owned()),
+                k => span
+                    .attribute(k)
+                    .or_else(|| span.resource_attribute(k))
+                    .map(|v| v.to_text()),
+            };
+            let Some(value) = value else { continue };
+            let hit = match re {
+                None => value == rule.value,
+                Some(re) => re.is_match(&value),
+            };
+            if hit {
+                return &rule.bucket;
+            }
+        }
+        DEFAULT_BUCKET
+    }
+}
+
+pub(crate) fn load(root: &Path) -> Result<Option<SpanConfig>> {
+    let path = root.join(CONFIG_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let config: SpanConfig = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::corrupt(&path, format!("span config: {e}")))?;
+    if config.version != CONFIG_VERSION {
+        return Err(Error::corrupt(
+            &path,
+            format!(
+                "span config version {} (this build reads {CONFIG_VERSION})",
+                config.version
+            ),
+        ));
+    }
+    Ok(Some(config))
+}
+
+pub(crate) fn save(root: &Path, config: &SpanConfig) -> Result<()> {
+    let path = root.join(CONFIG_FILE);
+    let tmp = root.join(format!("{CONFIG_FILE}.tmp"));
+    let bytes = serde_json::to_vec_pretty(config)
+        .map_err(|e| Error::InvalidArgument(format!("span config: {e}")))?;
+    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    super::partition::sync_dir(root)
+}

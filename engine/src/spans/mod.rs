@@ -1,0 +1,485 @@
+//! Span tables: GenAI spans in retention buckets, durable through the shared WAL, sealed into
+//! columnar partitions, queryable by dimension, time, trace id, and as GenAI aggregates.
+//!
+//! The [`SpanStore`] is driven by its owner (the `Db`):
+//! - [`SpanStore::append`] writes one `RecordType::SPANS` WAL record and then applies the spans
+//!   in memory; [`SpanStore::replay_record`] applies a record during WAL replay.
+//! - [`SpanStore::seal`] writes in-memory spans of closed windows as partitions
+//!   (`DIR/spans/<bucket>/<partition>/`); [`SpanStore::unsealed_payloads`] gives the WAL
+//!   checkpoint what is still only in memory; [`SpanStore::apply_retention`] deletes whole
+//!   partition directories.
+//!
+//! Layout and formats: `docs/format/spans.md`.
+
+mod codec;
+mod config;
+mod genai;
+mod model;
+mod partition;
+mod query;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use strata_wal::{Position, RecordType, Wal};
+
+pub use codec::{WAL_PAYLOAD_VERSION, decode_payload, encode_payload};
+pub use config::{
+    AUDIT_BUCKET, Bucket, CONFIG_FILE, ContentPolicy, DEFAULT_BUCKET, Rule, RuleOp, SpanConfig,
+};
+pub use genai::{
+    FIRST_CLASS_KEYS, GenAi, ModelPrice, PriceTable, extract as extract_genai, is_content_key,
+};
+pub use model::{
+    AttrValue, Event, KeyValue, Link, Span, SpanKind, StatusCode, hex, parse_trace_id,
+};
+pub use partition::PartitionMeta;
+pub use query::{AggQuery, AggRow, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
+
+use crate::error::{Error, Result};
+use config::Router;
+use partition::{ContentRow, Partition, Row};
+
+/// Options of a [`SpanStore`] that are not persisted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanStoreOptions {
+    /// Width of a partition's time window.
+    pub partition_ms: i64,
+    /// Attributes (span + resource) one span may carry through the Rust API.
+    pub max_attributes_per_span: usize,
+    pub max_events_per_span: usize,
+    /// Spans in one WAL record; larger batches are split.
+    pub max_spans_per_record: usize,
+}
+
+impl Default for SpanStoreOptions {
+    fn default() -> Self {
+        SpanStoreOptions {
+            partition_ms: 3_600_000,
+            max_attributes_per_span: 2048,
+            max_events_per_span: 4096,
+            max_spans_per_record: 4096,
+        }
+    }
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub spans: usize,
+    /// Position of the last WAL record written.
+    pub position: Position,
+}
+
+/// What a seal wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealReport {
+    pub partitions: usize,
+    pub spans: usize,
+    pub bytes: u64,
+}
+
+/// Figures for stats and benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpanStats {
+    pub open_spans: u64,
+    pub sealed_spans: u64,
+    pub sealed_partitions: u64,
+    pub sealed_traces: u64,
+    pub sealed_bytes: u64,
+}
+
+#[derive(Debug)]
+struct State {
+    config: SpanConfig,
+    router: Router,
+    /// In-memory spans by (bucket, window start ms).
+    open: BTreeMap<(String, i64), Vec<Row>>,
+    sealed: Vec<Arc<Partition>>,
+    next_seq: u64,
+}
+
+/// Span tables rooted at `DIR/spans`.
+#[derive(Debug)]
+pub struct SpanStore {
+    root: PathBuf,
+    options: SpanStoreOptions,
+    state: RwLock<State>,
+}
+
+impl SpanStore {
+    /// Opens (creating if need be) the span tables under `root`: the config, then every sealed
+    /// partition. Leftover `.tmp-*` directories of an interrupted seal are removed.
+    pub fn open(root: &Path, options: SpanStoreOptions) -> Result<SpanStore> {
+        if options.partition_ms <= 0 {
+            return Err(Error::InvalidArgument(
+                "partition_ms must be positive".into(),
+            ));
+        }
+        fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        let config = match config::load(root)? {
+            Some(c) => c,
+            None => {
+                let c = SpanConfig::default();
+                config::save(root, &c)?;
+                c
+            }
+        };
+        let router = Router::new(&config)?;
+        let mut sealed = Vec::new();
+        let mut next_seq = 0;
+        for bucket in fs::read_dir(root).map_err(|e| Error::io(root, e))? {
+            let bucket = bucket.map_err(|e| Error::io(root, e))?;
+            if !bucket
+                .file_type()
+                .map_err(|e| Error::io(bucket.path(), e))?
+                .is_dir()
+            {
+                continue;
+            }
+            let bdir = bucket.path();
+            for p in fs::read_dir(&bdir).map_err(|e| Error::io(&bdir, e))? {
+                let p = p.map_err(|e| Error::io(&bdir, e))?;
+                let name = p.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".tmp-") {
+                    fs::remove_dir_all(p.path()).map_err(|e| Error::io(p.path(), e))?;
+                    continue;
+                }
+                if let Some(seq) = name.rsplit('_').next().and_then(|s| s.parse::<u64>().ok()) {
+                    next_seq = next_seq.max(seq + 1);
+                }
+                sealed.push(Arc::new(Partition::open(&p.path())?));
+            }
+        }
+        Ok(SpanStore {
+            root: root.to_owned(),
+            options,
+            state: RwLock::new(State {
+                config,
+                router,
+                open: BTreeMap::new(),
+                sealed,
+                next_seq,
+            }),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> SpanConfig {
+        self.state.read().config.clone()
+    }
+
+    fn update_config(&self, f: impl FnOnce(&mut SpanConfig) -> Result<()>) -> Result<()> {
+        let mut st = self.state.write();
+        let mut c = st.config.clone();
+        f(&mut c)?;
+        let router = Router::new(&c)?;
+        config::save(&self.root, &c)?;
+        st.config = c;
+        st.router = router;
+        Ok(())
+    }
+
+    /// Creates a bucket or changes its retention (effective at the next retention sweep).
+    pub fn set_bucket(&self, name: &str, retention_ms: i64) -> Result<()> {
+        config::check_bucket_name(name)?;
+        if retention_ms <= 0 {
+            return Err(Error::InvalidArgument(format!(
+                "bucket {name}: retention must be positive"
+            )));
+        }
+        self.update_config(|c| {
+            match c.buckets.iter_mut().find(|b| b.name == name) {
+                Some(b) => b.retention_ms = retention_ms,
+                None => c.buckets.push(Bucket {
+                    name: name.to_owned(),
+                    retention_ms,
+                }),
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces the routing rules (first match wins). Applies to spans appended from now on.
+    pub fn set_rules(&self, rules: Vec<Rule>) -> Result<()> {
+        self.update_config(|c| {
+            c.rules = rules;
+            Ok(())
+        })
+    }
+
+    pub fn set_content_policy(&self, policy: ContentPolicy) -> Result<()> {
+        self.update_config(|c| {
+            c.content = policy;
+            Ok(())
+        })
+    }
+
+    /// Replaces the price table. Cost is computed at ingest: spans already stored keep theirs.
+    pub fn set_prices(&self, prices: PriceTable) -> Result<()> {
+        self.update_config(|c| {
+            c.prices = prices;
+            Ok(())
+        })
+    }
+
+    fn validate(&self, spans: &[Span]) -> Result<()> {
+        for (i, s) in spans.iter().enumerate() {
+            let bad = |d: String| Err(Error::InvalidArgument(format!("span {i}: {d}")));
+            if s.trace_id == [0; 16] {
+                return bad("trace id is all zeros".into());
+            }
+            if s.span_id == [0; 8] {
+                return bad("span id is all zeros".into());
+            }
+            let attrs = s.attributes.len() + s.resource.len();
+            if attrs > self.options.max_attributes_per_span {
+                return bad(format!(
+                    "{attrs} attributes, more than the limit {}",
+                    self.options.max_attributes_per_span
+                ));
+            }
+            if s.events.len() > self.options.max_events_per_span {
+                return bad(format!(
+                    "{} events, more than the limit {}",
+                    s.events.len(),
+                    self.options.max_events_per_span
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `spans` durable (WAL records, split at `max_spans_per_record`) and applies them.
+    /// Validation happens first: a refused batch writes nothing.
+    pub fn append(&self, wal: &Wal, spans: &[Span]) -> Result<AppendOutcome> {
+        self.validate(spans)?;
+        let mut position = Position::ZERO;
+        for chunk in spans.chunks(self.options.max_spans_per_record.max(1)) {
+            let payload = encode_payload(chunk);
+            if payload.len() > strata_wal::MAX_RECORD_LEN {
+                return Err(Error::InvalidArgument(format!(
+                    "{} spans encode to {} bytes, more than a WAL record holds ({}); send smaller batches",
+                    chunk.len(),
+                    payload.len(),
+                    strata_wal::MAX_RECORD_LEN
+                )));
+            }
+            position = wal.append(RecordType::SPANS, &payload)?;
+        }
+        self.apply(spans.to_vec());
+        Ok(AppendOutcome {
+            spans: spans.len(),
+            position,
+        })
+    }
+
+    /// Applies spans without the WAL (for tests and for data already durable elsewhere).
+    pub fn insert_unlogged(&self, spans: Vec<Span>) -> Result<()> {
+        self.validate(&spans)?;
+        self.apply(spans);
+        Ok(())
+    }
+
+    /// Applies one SPANS WAL record during replay.
+    pub fn replay_record(&self, payload: &[u8]) -> Result<()> {
+        let spans = decode_payload(payload).map_err(|e| Error::Corrupt {
+            path: self.root.clone(),
+            detail: format!("SPANS WAL record: {e}"),
+        })?;
+        self.apply(spans);
+        Ok(())
+    }
+
+    /// During replay, at a "sealed through `floor_ms`" marker: the spans replayed so far in
+    /// windows ending at or before `floor_ms` are in sealed partitions; forget them.
+    pub fn forget_unsealed_through(&self, floor_ms: i64) {
+        let width = self.options.partition_ms;
+        self.state
+            .write()
+            .open
+            .retain(|(_, window), _| window.saturating_add(width) > floor_ms);
+    }
+
+    /// Width of a partition window.
+    pub fn partition_ms(&self) -> i64 {
+        self.options.partition_ms
+    }
+
+    fn apply(&self, spans: Vec<Span>) {
+        let mut st = self.state.write();
+        let st = &mut *st;
+        for mut span in spans {
+            let content = genai::split_content(&mut span.attributes);
+            let g = genai::extract(&span, &st.config.prices);
+            let bucket = st.router.route(&span).to_owned();
+            let window = window_of(span.start_ns, self.options.partition_ms);
+            st.open.entry((bucket, window)).or_default().push(Row {
+                span,
+                genai: g,
+                content,
+            });
+        }
+    }
+
+    /// WAL payloads holding every span still only in memory (content included), for the WAL
+    /// checkpoint to re-log before it drops older segments.
+    pub fn unsealed_payloads(&self) -> Vec<Vec<u8>> {
+        let st = self.state.read();
+        let mut out = Vec::new();
+        let mut batch: Vec<Span> = Vec::new();
+        for rows in st.open.values() {
+            for r in rows {
+                let mut s = r.span.clone();
+                s.attributes.extend(r.content.iter().cloned());
+                batch.push(s);
+                if batch.len() >= self.options.max_spans_per_record {
+                    out.push(encode_payload(&batch));
+                    batch.clear();
+                }
+            }
+        }
+        if !batch.is_empty() {
+            out.push(encode_payload(&batch));
+        }
+        out
+    }
+
+    /// Seals every in-memory window ending at or before `upto_ms` into partitions. On an error
+    /// the spans stay in memory (and in the WAL) and the seal can be retried.
+    pub fn seal(&self, upto_ms: i64) -> Result<SealReport> {
+        let mut st = self.state.write();
+        let keys: Vec<(String, i64)> = st
+            .open
+            .keys()
+            .filter(|(_, w)| w.saturating_add(self.options.partition_ms) <= upto_ms)
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            return Ok(SealReport::default());
+        }
+        // Group per (bucket, window): hot rows and content rows (content may go elsewhere).
+        type Group<'r> = (Vec<&'r Row>, Vec<ContentRow>);
+        let mut groups: BTreeMap<(String, i64), Group<'_>> = BTreeMap::new();
+        for key in &keys {
+            for r in &st.open[key] {
+                groups.entry(key.clone()).or_default().0.push(r);
+                if r.content.is_empty() {
+                    continue;
+                }
+                let target = match &st.config.content {
+                    ContentPolicy::Drop => continue,
+                    ContentPolicy::Keep => key.0.clone(),
+                    ContentPolicy::Bucket(b) => b.clone(),
+                };
+                groups
+                    .entry((target, key.1))
+                    .or_default()
+                    .1
+                    .push(ContentRow {
+                        trace_id: r.span.trace_id,
+                        span_id: r.span.span_id,
+                        content: r.content.clone(),
+                    });
+            }
+        }
+        let mut report = SealReport::default();
+        let mut new_parts = Vec::new();
+        let mut seq = st.next_seq;
+        for ((bucket, window), (mut rows, mut content)) in groups {
+            let bucket_dir = self.root.join(&bucket);
+            fs::create_dir_all(&bucket_dir).map_err(|e| Error::io(&bucket_dir, e))?;
+            let meta = PartitionMeta {
+                version: partition::PARTITION_VERSION,
+                bucket: bucket.clone(),
+                window_start_ms: window,
+                window_ms: self.options.partition_ms,
+                rows: u32::try_from(rows.len())
+                    .map_err(|_| Error::InvalidArgument("over 2^32 spans in one window".into()))?,
+                content_rows: content.len() as u32,
+                min_start_ns: rows.iter().map(|r| r.span.start_ns).min().unwrap_or(0),
+                max_start_ns: rows.iter().map(|r| r.span.start_ns).max().unwrap_or(0),
+                max_end_ns: rows.iter().map(|r| r.span.end_ns).max().unwrap_or(0),
+            };
+            let name = format!("{window}_{seq:08}");
+            seq += 1;
+            let dir = partition::write(&bucket_dir, &name, &meta, &mut rows, &mut content)?;
+            let p = Partition::open(&dir)?;
+            report.partitions += 1;
+            report.spans += rows.len();
+            report.bytes += p.bytes_on_disk;
+            new_parts.push(Arc::new(p));
+        }
+        st.next_seq = seq;
+        for key in &keys {
+            st.open.remove(key);
+        }
+        st.sealed.extend(new_parts);
+        Ok(report)
+    }
+
+    /// Deletes every sealed partition whose window ended more than its bucket's retention
+    /// before `now_ms`. Returns the number deleted. Partitions of buckets no longer configured
+    /// are kept.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
+        let mut st = self.state.write();
+        let retention: BTreeMap<String, i64> = st
+            .config
+            .buckets
+            .iter()
+            .map(|b| (b.name.clone(), b.retention_ms))
+            .collect();
+        let mut dropped = 0;
+        let mut keep = Vec::with_capacity(st.sealed.len());
+        for p in std::mem::take(&mut st.sealed) {
+            let expired = retention
+                .get(&p.meta.bucket)
+                .is_some_and(|r| p.meta.window_end_ms() <= now_ms.saturating_sub(*r));
+            if expired {
+                if let Err(e) = fs::remove_dir_all(&p.dir) {
+                    keep.push(p.clone());
+                    keep.extend(std::mem::take(&mut st.sealed));
+                    st.sealed = keep;
+                    return Err(Error::io(&p.dir, e));
+                }
+                dropped += 1;
+            } else {
+                keep.push(p);
+            }
+        }
+        st.sealed = keep;
+        Ok(dropped)
+    }
+
+    pub fn stats(&self) -> SpanStats {
+        let st = self.state.read();
+        SpanStats {
+            open_spans: st.open.values().map(|v| v.len() as u64).sum(),
+            sealed_spans: st.sealed.iter().map(|p| u64::from(p.meta.rows)).sum(),
+            sealed_partitions: st.sealed.len() as u64,
+            sealed_traces: st.sealed.iter().map(|p| p.trace_count() as u64).sum(),
+            sealed_bytes: st.sealed.iter().map(|p| p.bytes_on_disk).sum(),
+        }
+    }
+
+    /// Metadata of the sealed partitions.
+    pub fn partitions(&self) -> Vec<PartitionMeta> {
+        self.state
+            .read()
+            .sealed
+            .iter()
+            .map(|p| p.meta.clone())
+            .collect()
+    }
+}
+
+fn window_of(start_ns: i64, partition_ms: i64) -> i64 {
+    let ms = start_ns.div_euclid(1_000_000);
+    ms - ms.rem_euclid(partition_ms)
+}

@@ -1,0 +1,406 @@
+//! Span queries: find, trace by id, GenAI aggregates. In-memory spans and sealed partitions
+//! are merged; partitions are pruned by time and by their label index before any column is
+//! decoded.
+
+use std::collections::BTreeMap;
+
+use strata_index::RoaringBitmap;
+
+use super::genai::GenAi;
+use super::model::{KeyValue, Span, StatusCode};
+use super::partition::{Hot, Partition};
+use super::{SpanStore, State};
+use crate::error::Result;
+
+/// Result order of [`SpanStore::find`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Newest,
+    Slowest,
+    /// Error spans first, then slowest.
+    FailedFirst,
+}
+
+/// Which spans to find. Times filter on the span start, `[start_ns, end_ns)`; empty strings
+/// and `None` mean "any".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanFilter {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub service: Option<String>,
+    /// Request model, else response model.
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub operation: Option<String>,
+    pub status: Option<StatusCode>,
+    pub error_type: Option<String>,
+    pub min_duration_ns: Option<i64>,
+    pub order: Order,
+    pub limit: usize,
+}
+
+impl Default for SpanFilter {
+    fn default() -> Self {
+        SpanFilter {
+            start_ns: i64::MIN,
+            end_ns: i64::MAX,
+            service: None,
+            model: None,
+            provider: None,
+            operation: None,
+            status: None,
+            error_type: None,
+            min_duration_ns: None,
+            order: Order::Newest,
+            limit: 100,
+        }
+    }
+}
+
+/// A span found. `find` returns the hot columns only (attributes, events and links empty);
+/// `trace` returns whole spans and their stored content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanHit {
+    pub bucket: String,
+    pub span: Span,
+    pub genai: GenAi,
+    pub content: Vec<KeyValue>,
+}
+
+impl SpanFilter {
+    fn dims(&self) -> Vec<(&'static str, &str)> {
+        let mut d = Vec::new();
+        for (k, v) in [
+            ("service", &self.service),
+            ("model", &self.model),
+            ("provider", &self.provider),
+            ("operation", &self.operation),
+            ("error_type", &self.error_type),
+        ] {
+            if let Some(v) = v {
+                d.push((k, v.as_str()));
+            }
+        }
+        if let Some(s) = self.status {
+            d.push(("status", s.as_str()));
+        }
+        d
+    }
+
+    fn matches(&self, s: &Span, g: &GenAi) -> bool {
+        let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
+        s.start_ns >= self.start_ns
+            && s.start_ns < self.end_ns
+            && eq(&self.service, &g.service)
+            && eq(&self.model, g.model())
+            && eq(&self.provider, &g.provider)
+            && eq(&self.operation, &g.operation)
+            && eq(&self.error_type, &g.error_type)
+            && self.status.is_none_or(|st| st == s.status_code)
+            && self.min_duration_ns.is_none_or(|m| s.duration_ns() >= m)
+    }
+}
+
+/// Candidate rows of a partition for `dims` (`None`: all rows), or `Some(empty)` to skip it.
+fn candidates(p: &Partition, dims: &[(&'static str, &str)]) -> Result<Option<RoaringBitmap>> {
+    let mut acc: Option<RoaringBitmap> = None;
+    for (k, v) in dims {
+        let b = p.postings(k, v)?;
+        acc = Some(match acc {
+            None => b,
+            Some(a) => a & b,
+        });
+        if acc.as_ref().is_some_and(RoaringBitmap::is_empty) {
+            break;
+        }
+    }
+    Ok(acc)
+}
+
+/// Visits every span (hot columns) in range matching the filter's dimensions; `f` gets the
+/// bucket, span and GenAI columns.
+fn visit(st: &State, filter: &SpanFilter, f: &mut dyn FnMut(&str, Span, GenAi)) -> Result<()> {
+    for ((bucket, _), rows) in &st.open {
+        for r in rows {
+            if filter.matches(&r.span, &r.genai) {
+                let mut s = r.span.clone();
+                s.attributes.clear();
+                s.resource.clear();
+                s.events.clear();
+                s.links.clear();
+                s.scope.clear();
+                f(bucket, s, r.genai.clone());
+            }
+        }
+    }
+    let dims = filter.dims();
+    for p in &st.sealed {
+        if p.meta.rows == 0
+            || p.meta.max_start_ns < filter.start_ns
+            || p.meta.min_start_ns >= filter.end_ns
+        {
+            continue;
+        }
+        let cand = candidates(p, &dims)?;
+        if cand.as_ref().is_some_and(RoaringBitmap::is_empty) {
+            continue;
+        }
+        let hot: Hot = p.read_hot()?;
+        let mut each = |i: usize| -> Result<()> {
+            let (s, g) = p.row(&hot, i)?;
+            if filter.matches(&s, &g) {
+                f(&p.meta.bucket, s, g);
+            }
+            Ok(())
+        };
+        match cand {
+            Some(c) => c.iter().try_for_each(|i| each(i as usize))?,
+            None => (0..p.meta.rows as usize).try_for_each(&mut each)?,
+        }
+    }
+    Ok(())
+}
+
+/// Nearest-rank percentiles of a set of values.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+impl Percentiles {
+    fn of(values: &mut [i64]) -> Option<Percentiles> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        let q = |p: f64| {
+            let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+            values[rank - 1] as f64
+        };
+        Some(Percentiles {
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+        })
+    }
+}
+
+/// What aggregates group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupBy {
+    Model,
+    Provider,
+    Service,
+    Operation,
+    Agent,
+    Tool,
+}
+
+impl GroupBy {
+    fn key(self, g: &GenAi) -> &str {
+        match self {
+            GroupBy::Model => g.model(),
+            GroupBy::Provider => &g.provider,
+            GroupBy::Service => &g.service,
+            GroupBy::Operation => &g.operation,
+            GroupBy::Agent => &g.agent_name,
+            GroupBy::Tool => &g.tool_name,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        Some(match s {
+            "model" => GroupBy::Model,
+            "provider" => GroupBy::Provider,
+            "service" => GroupBy::Service,
+            "operation" => GroupBy::Operation,
+            "agent" => GroupBy::Agent,
+            "tool" => GroupBy::Tool,
+            _ => return None,
+        })
+    }
+}
+
+/// An aggregate query: spans matching `filter` (its order and limit ignored), grouped by
+/// `by`, optionally per `step_ns` bucket of start time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggQuery {
+    pub filter: SpanFilter,
+    pub by: Vec<GroupBy>,
+    pub step_ns: Option<i64>,
+    /// Only spans with a model (LLM calls), the usual scope of GenAI aggregates.
+    pub only_llm_calls: bool,
+}
+
+/// One group of an aggregate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AggRow {
+    /// One value per `by`, in order.
+    pub group: Vec<String>,
+    /// Start of the step, when the query has one.
+    pub step_start_ns: Option<i64>,
+    pub count: u64,
+    pub errors: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    /// Sum of the known costs.
+    pub cost_usd: f64,
+    /// Spans whose cost is unknown (no price for the model, or no token counts).
+    pub cost_unknown: u64,
+    /// Latency percentiles, nanoseconds.
+    pub latency_ns: Option<Percentiles>,
+    /// Time to first token percentiles over the spans that have one, nanoseconds.
+    pub ttft_ns: Option<Percentiles>,
+}
+
+impl AggRow {
+    pub fn error_rate(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.count as f64
+        }
+    }
+}
+
+impl SpanStore {
+    /// Spans matching `filter`, in its order, at most `limit`.
+    pub fn find(&self, filter: &SpanFilter) -> Result<Vec<SpanHit>> {
+        let st = self.state.read();
+        let mut hits = Vec::new();
+        visit(&st, filter, &mut |b, span, genai| {
+            hits.push(SpanHit {
+                bucket: b.to_owned(),
+                span,
+                genai,
+                content: Vec::new(),
+            });
+        })?;
+        match filter.order {
+            Order::Newest => hits.sort_by_key(|h| std::cmp::Reverse(h.span.start_ns)),
+            Order::Slowest => hits.sort_by(|a, b| {
+                b.span
+                    .duration_ns()
+                    .cmp(&a.span.duration_ns())
+                    .then(b.span.start_ns.cmp(&a.span.start_ns))
+            }),
+            Order::FailedFirst => hits.sort_by(|a, b| {
+                let fa = a.span.status_code == StatusCode::Error || !a.genai.error_type.is_empty();
+                let fb = b.span.status_code == StatusCode::Error || !b.genai.error_type.is_empty();
+                fb.cmp(&fa)
+                    .then(b.span.duration_ns().cmp(&a.span.duration_ns()))
+            }),
+        }
+        hits.truncate(filter.limit);
+        Ok(hits)
+    }
+
+    /// Every span of trace `id` (whole: attributes, events, links, and content wherever its
+    /// bucket put it), ordered by start time. Sealed partitions are found through their trace
+    /// index; only partitions holding the trace are read.
+    pub fn trace(&self, id: &[u8; 16]) -> Result<Vec<SpanHit>> {
+        let st = self.state.read();
+        let mut hits = Vec::new();
+        for ((bucket, _), rows) in &st.open {
+            for r in rows.iter().filter(|r| &r.span.trace_id == id) {
+                let content = match &st.config.content {
+                    super::ContentPolicy::Drop => Vec::new(),
+                    _ => r.content.clone(),
+                };
+                hits.push(SpanHit {
+                    bucket: bucket.clone(),
+                    span: r.span.clone(),
+                    genai: r.genai.clone(),
+                    content,
+                });
+            }
+        }
+        let mut contents: Vec<([u8; 8], Vec<KeyValue>)> = Vec::new();
+        let first_sealed = hits.len();
+        for p in &st.sealed {
+            contents.extend(p.content(id)?);
+            let Some(range) = p.trace_rows(id) else {
+                continue;
+            };
+            let hot = p.read_hot()?;
+            let cold = p.read_cold()?;
+            for i in range {
+                let i = i as usize;
+                let (mut span, genai) = p.row(&hot, i)?;
+                p.fill_cold(&cold[i], &mut span)?;
+                hits.push(SpanHit {
+                    bucket: p.meta.bucket.clone(),
+                    span,
+                    genai,
+                    content: Vec::new(),
+                });
+            }
+        }
+        for h in &mut hits[first_sealed..] {
+            if let Some(k) = contents.iter().position(|(s, _)| *s == h.span.span_id) {
+                h.content = contents.swap_remove(k).1;
+            }
+        }
+        hits.sort_by(|a, b| {
+            (a.span.start_ns, a.span.span_id).cmp(&(b.span.start_ns, b.span.span_id))
+        });
+        Ok(hits)
+    }
+
+    /// GenAI aggregates (module docs). Groups sorted by key, then step.
+    pub fn aggregate(&self, q: &AggQuery) -> Result<Vec<AggRow>> {
+        #[derive(Default)]
+        struct Acc {
+            row: AggRow,
+            lat: Vec<i64>,
+            ttft: Vec<i64>,
+            costs: Vec<f64>,
+        }
+        let st = self.state.read();
+        let mut groups: BTreeMap<(Vec<String>, Option<i64>), Acc> = BTreeMap::new();
+        visit(&st, &q.filter, &mut |_, s, g| {
+            if q.only_llm_calls && g.model().is_empty() {
+                return;
+            }
+            let key: Vec<String> = q.by.iter().map(|b| b.key(&g).to_owned()).collect();
+            let step = q
+                .step_ns
+                .filter(|s| *s > 0)
+                .map(|st| s.start_ns - s.start_ns.rem_euclid(st));
+            let acc = groups.entry((key, step)).or_default();
+            let r = &mut acc.row;
+            r.count += 1;
+            r.errors += u64::from(s.status_code == StatusCode::Error || !g.error_type.is_empty());
+            r.input_tokens += g.input_tokens.unwrap_or(0);
+            r.output_tokens += g.output_tokens.unwrap_or(0);
+            r.cache_read_tokens += g.cache_read_tokens.unwrap_or(0);
+            match g.cost_usd {
+                Some(c) => acc.costs.push(c),
+                None => r.cost_unknown += 1,
+            }
+            acc.lat.push(s.duration_ns());
+            if let Some(t) = g.ttft_ns {
+                acc.ttft.push(t);
+            }
+        })?;
+        Ok(groups
+            .into_iter()
+            .map(|((group, step), mut acc)| {
+                acc.row.group = group;
+                acc.row.step_start_ns = step;
+                // Summed in sorted order, so the figure does not depend on scan order.
+                acc.costs.sort_by(f64::total_cmp);
+                acc.row.cost_usd = acc.costs.iter().sum();
+                acc.row.latency_ns = Percentiles::of(&mut acc.lat);
+                acc.row.ttft_ns = Percentiles::of(&mut acc.ttft);
+                acc.row
+            })
+            .collect())
+    }
+}

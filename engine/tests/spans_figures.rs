@@ -1,0 +1,127 @@
+//! Figures on the shared OpenLLMetry payloads (ignored by default; run with
+//! `cargo test --release -p strata-engine --test spans_figures -- --ignored --nocapture`).
+
+use std::path::Path;
+use std::time::Instant;
+
+use strata_engine::otlp;
+use strata_engine::spans::*;
+
+#[test]
+#[ignore]
+fn figures() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/genai-otlp-openllmetry");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.retain(|p| {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("v1_traces_")
+    });
+    files.sort();
+    let bufs: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let t = Instant::now();
+    let spans: Vec<Span> = bufs
+        .iter()
+        .flat_map(|b| otlp::decode_traces(b).unwrap())
+        .collect();
+    let decode_s = t.elapsed().as_secs_f64();
+    let root = std::env::temp_dir().join(format!("strata-span-figures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let wal = strata_wal::Wal::open_dir(root.join("wal"), strata_wal::Options::default()).unwrap();
+    let store = SpanStore::open(&root.join("spans"), SpanStoreOptions::default()).unwrap();
+    let t = Instant::now();
+    for chunk in spans.chunks(4096) {
+        store.append(&wal, chunk).unwrap();
+    }
+    wal.sync().unwrap();
+    let ingest_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let r = store.seal(i64::MAX).unwrap();
+    let seal_s = t.elapsed().as_secs_f64();
+    let mut hot = 0u64;
+    let mut content = 0u64;
+    for e in walk(&root.join("spans")) {
+        let len = std::fs::metadata(&e).unwrap().len();
+        if e.ends_with("content.col") {
+            content += len;
+        } else if !e.ends_with("config.json") {
+            hot += len;
+        }
+    }
+    let n = spans.len() as f64;
+    println!(
+        "spans {}  decode {:.0} spans/s  append(WAL+apply) {:.0} spans/s  seal {:.0} spans/s",
+        spans.len(),
+        n / decode_s,
+        n / ingest_s,
+        n / seal_s
+    );
+    println!(
+        "partitions {}  bytes/span without content {:.1}  content bytes/span {:.1}",
+        r.partitions,
+        hot as f64 / n,
+        content as f64 / n
+    );
+    let one = store
+        .find(&SpanFilter {
+            limit: 1,
+            ..SpanFilter::default()
+        })
+        .unwrap();
+    let g = &one[0].genai;
+    let f = SpanFilter {
+        service: Some(g.service.clone()),
+        model: Some("gpt-4o".into()),
+        provider: Some("openai".into()),
+        order: Order::Slowest,
+        limit: 20,
+        ..SpanFilter::default()
+    };
+    let t = Instant::now();
+    let hits = store.find(&f).unwrap();
+    println!(
+        "find service x model x provider: {} hits in {:.2} ms",
+        hits.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    let tr = store.trace(&spans[100].trace_id).unwrap();
+    println!(
+        "trace by id: {} spans in {:.2} ms",
+        tr.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    let agg = store
+        .aggregate(&AggQuery {
+            filter: SpanFilter::default(),
+            by: vec![GroupBy::Model],
+            step_ns: None,
+            only_llm_calls: true,
+        })
+        .unwrap();
+    println!(
+        "aggregate by model: {} groups in {:.2} ms",
+        agg.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn walk(p: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let e = e.unwrap().path();
+        if e.is_dir() {
+            out.extend(walk(&e));
+        } else {
+            out.push(e);
+        }
+    }
+    out
+}

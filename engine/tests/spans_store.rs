@@ -1,0 +1,431 @@
+//! Span tables: OTLP decode of the shared payloads, seal/reopen, GenAI columns, cost,
+//! retention, corruption, WAL replay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use strata_engine::otlp::{self, DeltaState, OtlpError};
+use strata_engine::spans::*;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/genai-otlp-openllmetry")
+}
+
+fn payloads(prefix: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .expect("shared data")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn all_spans() -> Vec<Span> {
+    payloads("v1_traces_")
+        .iter()
+        .flat_map(|b| otlp::decode_traces(b).expect("decodes"))
+        .collect()
+}
+
+fn prices() -> PriceTable {
+    let mut t = PriceTable::default();
+    t.set(
+        "gpt-4o",
+        ModelPrice {
+            input_per_mtok: 2.5,
+            output_per_mtok: 10.0,
+            cached_input_per_mtok: Some(1.25),
+        },
+    );
+    t.set(
+        "gpt-4o-mini",
+        ModelPrice {
+            input_per_mtok: 0.15,
+            output_per_mtok: 0.6,
+            cached_input_per_mtok: Some(0.075),
+        },
+    );
+    t
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("strata-spans-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn every_shared_payload_decodes() {
+    let spans = all_spans();
+    assert_eq!(spans.len(), 18_097);
+    let traces: BTreeSet<[u8; 16]> = spans.iter().map(|s| s.trace_id).collect();
+    assert_eq!(traces.len(), 3_600);
+    let with_model = spans
+        .iter()
+        .filter(|s| s.attribute("gen_ai.request.model").is_some())
+        .count();
+    assert!(with_model > 1000, "{with_model}");
+    let mut delta = DeltaState::new();
+    let mut hist = 0;
+    for b in payloads("v1_metrics_") {
+        let m = otlp::decode_metrics(&b, &mut delta).expect("metrics decode");
+        assert_eq!(m.report.invalid_points, 0, "{:?}", m.report.first_invalid);
+        hist += m.histograms.len();
+        for h in &m.histograms {
+            h.histogram.validate().unwrap();
+            assert!(h.labels.iter().any(|(k, _)| k == "__name__"));
+        }
+    }
+    assert!(hist > 0);
+}
+
+#[test]
+fn ingest_seal_reopen_same_answers() {
+    let spans = all_spans();
+    let dir = tmp("reopen");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    store.set_prices(prices()).unwrap();
+    store.insert_unlogged(spans.clone()).unwrap();
+    let filter = SpanFilter {
+        limit: usize::MAX,
+        ..SpanFilter::default()
+    };
+    let before = store.find(&filter).unwrap();
+    assert_eq!(before.len(), spans.len());
+    let q = AggQuery {
+        filter: filter.clone(),
+        by: vec![GroupBy::Model],
+        step_ns: None,
+        only_llm_calls: true,
+    };
+    let agg_before = store.aggregate(&q).unwrap();
+    let some_trace = spans[0].trace_id;
+    let trace_before = store.trace(&some_trace).unwrap();
+    let report = store.seal(i64::MAX).unwrap();
+    assert_eq!(report.spans, spans.len());
+    drop(store);
+
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    assert_eq!(store.stats().sealed_spans, spans.len() as u64);
+    let mut after = store.find(&filter).unwrap();
+    let mut b = before.clone();
+    let key = |h: &SpanHit| (h.span.start_ns, h.span.span_id);
+    after.sort_by_key(key);
+    b.sort_by_key(key);
+    assert_eq!(after, b);
+    assert_eq!(store.aggregate(&q).unwrap(), agg_before);
+    let trace_after = store.trace(&some_trace).unwrap();
+    assert_eq!(trace_after, trace_before);
+    assert!(trace_after.iter().any(|h| !h.span.attributes.is_empty()));
+
+    // Independent per-model token sums from the decoded protobuf.
+    let mut expect: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for s in &spans {
+        let Some(m) = s.attribute("gen_ai.request.model").map(|v| v.to_text()) else {
+            continue;
+        };
+        let e = expect.entry(m).or_default();
+        e.0 += s
+            .attribute("gen_ai.usage.input_tokens")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        e.1 += s
+            .attribute("gen_ai.usage.output_tokens")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+    }
+    for row in store.aggregate(&q).unwrap() {
+        let e = expect[&row.group[0]];
+        assert_eq!((row.input_tokens, row.output_tokens), e, "{:?}", row.group);
+    }
+
+    // Filters through the index: one service × model.
+    let one = &before
+        .iter()
+        .find(|h| !h.genai.request_model.is_empty())
+        .unwrap()
+        .genai;
+    let f = SpanFilter {
+        service: Some(one.service.clone()),
+        model: Some(one.model().to_owned()),
+        order: Order::Slowest,
+        limit: 5,
+        ..SpanFilter::default()
+    };
+    let hits = store.find(&f).unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 5);
+    assert!(
+        hits.windows(2)
+            .all(|w| w[0].span.duration_ns() >= w[1].span.duration_ns())
+    );
+    assert!(
+        hits.iter()
+            .all(|h| h.genai.service == one.service && h.genai.model() == one.model())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn kv(k: &str, v: AttrValue) -> KeyValue {
+    KeyValue::new(k, v)
+}
+
+fn llm_span(new_names: bool, i: u8) -> Span {
+    let mut attrs = vec![kv(
+        "gen_ai.request.model",
+        AttrValue::Str("gpt-4o-mini".into()),
+    )];
+    if new_names {
+        attrs.push(kv("gen_ai.provider.name", AttrValue::Str("openai".into())));
+        attrs.push(kv("gen_ai.operation.name", AttrValue::Str("chat".into())));
+        attrs.push(kv("gen_ai.usage.input_tokens", AttrValue::Int(1000)));
+        attrs.push(kv("gen_ai.usage.output_tokens", AttrValue::Int(200)));
+        attrs.push(kv(
+            "gen_ai.input.messages",
+            AttrValue::Str("[{\"role\":\"user\"}]".into()),
+        ));
+    } else {
+        attrs.push(kv("gen_ai.system", AttrValue::Str("openai".into())));
+        attrs.push(kv("llm.request.type", AttrValue::Str("chat".into())));
+        attrs.push(kv("gen_ai.usage.prompt_tokens", AttrValue::Int(1000)));
+        attrs.push(kv("gen_ai.usage.completion_tokens", AttrValue::Int(200)));
+        attrs.push(kv(
+            "gen_ai.prompt.0.content",
+            AttrValue::Str("hello".into()),
+        ));
+    }
+    Span {
+        trace_id: [i; 16],
+        span_id: [i; 8],
+        name: "chat gpt-4o-mini".into(),
+        start_ns: 1_700_000_000_000_000_000 + i64::from(i),
+        end_ns: 1_700_000_001_000_000_000,
+        resource: vec![kv("service.name", AttrValue::Str("svc".into()))],
+        attributes: attrs,
+        ..Span::default()
+    }
+}
+
+#[test]
+fn old_and_new_attribute_names_map_to_the_same_columns() {
+    let p = prices();
+    let new = extract_genai(&llm_span(true, 1), &p);
+    let old = extract_genai(&llm_span(false, 2), &p);
+    assert_eq!(new, old);
+    assert_eq!(new.provider, "openai");
+    assert_eq!(new.operation, "chat");
+    assert_eq!(new.input_tokens, Some(1000));
+    assert!(is_content_key("gen_ai.prompt.0.content") && is_content_key("gen_ai.input.messages"));
+}
+
+#[test]
+fn cost_table() {
+    let p = prices();
+    let mut g = GenAi {
+        request_model: "gpt-4o".into(),
+        input_tokens: Some(1_000_000),
+        output_tokens: Some(100_000),
+        ..GenAi::default()
+    };
+    assert_eq!(p.cost(&g), Some(2.5 + 1.0));
+    g.cache_read_tokens = Some(400_000);
+    assert_eq!(p.cost(&g), Some(0.6 * 2.5 + 0.4 * 1.25 + 1.0));
+    // Dated response model resolves by prefix to its own entry, not to gpt-4o.
+    g.response_model = "gpt-4o-mini-2024-07-18".into();
+    g.cache_read_tokens = None;
+    assert!((p.cost(&g).unwrap() - (0.15 + 0.06)).abs() < 1e-12);
+    // Unknown model: unknown cost, not zero.
+    let unknown = GenAi {
+        request_model: "llama-3".into(),
+        input_tokens: Some(10),
+        ..GenAi::default()
+    };
+    assert_eq!(p.cost(&unknown), None);
+}
+
+#[test]
+fn retention_drops_whole_partitions_per_bucket() {
+    let dir = tmp("retention");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    store.set_bucket("short", 3_600_000).unwrap();
+    store
+        .set_rules(vec![Rule {
+            key: "service.name".into(),
+            op: RuleOp::Regex,
+            value: "sv.".into(),
+            bucket: "short".into(),
+        }])
+        .unwrap();
+    let mut a = llm_span(true, 1);
+    a.resource = vec![kv("service.name", AttrValue::Str("other".into()))];
+    let b = llm_span(true, 2);
+    store.insert_unlogged(vec![a, b]).unwrap();
+    store.seal(i64::MAX).unwrap();
+    let parts = store.partitions();
+    assert_eq!(parts.iter().filter(|p| p.bucket == "short").count(), 1);
+    assert_eq!(
+        parts.iter().filter(|p| p.bucket == DEFAULT_BUCKET).count(),
+        1
+    );
+    let t = 1_700_000_000_000 + 2 * 3_600_000 + 10;
+    assert_eq!(store.apply_retention(t).unwrap(), 1);
+    let parts = store.partitions();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].bucket, DEFAULT_BUCKET);
+    assert!(store.trace(&[1; 16]).unwrap().len() == 1 && store.trace(&[2; 16]).unwrap().is_empty());
+    // Reopen: the config and the surviving partition come back.
+    drop(store);
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    assert!(store.config().buckets.iter().any(|b| b.name == "short"));
+    assert_eq!(store.partitions().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn content_policies() {
+    for (policy, expect_content) in [
+        (ContentPolicy::Keep, true),
+        (ContentPolicy::Drop, false),
+        (ContentPolicy::Bucket(AUDIT_BUCKET.into()), true),
+    ] {
+        let dir = tmp(&format!("content-{expect_content}-{policy:?}").replace(['(', ')', '"'], ""));
+        let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+        store.set_content_policy(policy.clone()).unwrap();
+        store.insert_unlogged(vec![llm_span(true, 7)]).unwrap();
+        store.seal(i64::MAX).unwrap();
+        let t = store.trace(&[7; 16]).unwrap();
+        assert_eq!(t.len(), 1);
+        assert!(t[0].span.attribute("gen_ai.input.messages").is_none());
+        assert_eq!(!t[0].content.is_empty(), expect_content, "{policy:?}");
+        if let ContentPolicy::Bucket(_) = policy {
+            assert!(
+                store
+                    .partitions()
+                    .iter()
+                    .any(|p| p.bucket == AUDIT_BUCKET && p.content_rows == 1 && p.rows == 0)
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn corrupt_protobuf_is_an_error() {
+    let good = &payloads("v1_traces_")[0];
+    for cut in [1, 7, good.len() / 3, good.len() - 1] {
+        assert!(otlp::decode_traces(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    // Every single-byte change either decodes or errors; never panics.
+    let mut delta = DeltaState::new();
+    for i in (0..good.len()).step_by(97) {
+        let mut b = good.clone();
+        b[i] ^= 0xff;
+        let _ = otlp::decode_traces(&b);
+        let _ = otlp::decode_metrics(&b, &mut delta);
+    }
+    assert!(matches!(
+        otlp::decode_traces(&[0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        Err(OtlpError::Malformed { .. })
+    ));
+    // A 15-byte trace id.
+    let bad = [
+        0x0a, 0x13, 0x12, 0x11, 0x12, 0x0f, 0x0a, 0x0d, 0x0a, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0,
+    ];
+    assert!(otlp::decode_traces(&bad).is_err());
+}
+
+#[test]
+fn corrupt_partition_files_are_errors() {
+    let dir = tmp("corrupt");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    store
+        .insert_unlogged(vec![llm_span(true, 3), llm_span(true, 4)])
+        .unwrap();
+    store.seal(i64::MAX).unwrap();
+    drop(store);
+    let pdir = std::fs::read_dir(dir.join(DEFAULT_BUCKET))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for file in [
+        "hot.col",
+        "traces.col",
+        "attrs.col",
+        "index.col",
+        "meta.json",
+    ] {
+        let path = pdir.join(file);
+        let orig = std::fs::read(&path).unwrap();
+        for i in (0..orig.len()).step_by(orig.len() / 13 + 1) {
+            let mut b = orig.clone();
+            b[i] ^= 0x55;
+            std::fs::write(&path, &b).unwrap();
+            if let Ok(s) = SpanStore::open(&dir, SpanStoreOptions::default()) {
+                // Damage that the open did not see must surface as an error on read.
+                let r = s
+                    .trace(&[3; 16])
+                    .and_then(|_| s.find(&SpanFilter::default()));
+                assert!(r.is_err() || file == "meta.json", "{file} byte {i}");
+            }
+        }
+        std::fs::write(&path, &orig[..orig.len() / 2]).unwrap();
+        assert!(
+            SpanStore::open(&dir, SpanStoreOptions::default())
+                .and_then(|s| s.trace(&[3; 16]).map(|_| ()))
+                .is_err(),
+            "{file} truncated"
+        );
+        std::fs::write(&path, &orig).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn wal_replay_restores_spans() {
+    let dir = tmp("wal");
+    let spans: Vec<Span> = all_spans().into_iter().take(3000).collect();
+    {
+        let wal =
+            strata_wal::Wal::open_dir(dir.join("wal"), strata_wal::Options::default()).unwrap();
+        let store = SpanStore::open(
+            &dir.join("spans"),
+            SpanStoreOptions {
+                max_spans_per_record: 1000,
+                ..SpanStoreOptions::default()
+            },
+        )
+        .unwrap();
+        let out = store.append(&wal, &spans).unwrap();
+        assert_eq!(out.spans, spans.len());
+        wal.sync().unwrap();
+    }
+    let wal = strata_wal::Wal::open_dir(dir.join("wal"), strata_wal::Options::default()).unwrap();
+    let store = SpanStore::open(&dir.join("spans"), SpanStoreOptions::default()).unwrap();
+    let mut records = 0;
+    for rec in wal.replay(strata_wal::Position::ZERO) {
+        let rec = rec.unwrap();
+        if rec.record_type == strata_wal::RecordType::SPANS {
+            store.replay_record(&rec.payload).unwrap();
+            records += 1;
+        }
+    }
+    assert_eq!(records, 3);
+    let mut got = Vec::new();
+    for p in store.unsealed_payloads() {
+        got.extend(decode_payload(&p).unwrap());
+    }
+    let key = |s: &Span| (s.trace_id, s.span_id);
+    let mut want = spans.clone();
+    want.sort_by_key(key);
+    got.sort_by_key(key);
+    // Content attributes come back too (possibly reordered to the end).
+    for s in want.iter_mut().chain(got.iter_mut()) {
+        s.attributes.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    assert_eq!(got, want);
+    assert!(store.replay_record(&[9, 1, 2]).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
