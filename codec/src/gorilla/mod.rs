@@ -58,20 +58,30 @@ impl Default for ChunkLimits {
 
 impl ChunkLimits {
     fn validate(&self) -> Result<()> {
-        if self.max_samples == 0 || self.max_samples > MAX_SAMPLES_PER_CHUNK {
-            return Err(Error::invalid(
-                "chunk limits",
-                format!("max_samples {} not in 1..=65535", self.max_samples),
-            ));
-        }
-        if self.max_bytes < 64 {
-            return Err(Error::invalid(
-                "chunk limits",
-                format!("max_bytes {} is below 64", self.max_bytes),
-            ));
-        }
-        Ok(())
+        validate_chunk_limits("chunk limits", self.max_samples, self.max_bytes)
     }
+}
+
+/// The bounds every chunk kind's limits must respect: 1..=65535 samples (the count is a u16)
+/// and at least 64 bytes.
+pub(crate) fn validate_chunk_limits(
+    what: &'static str,
+    max_samples: usize,
+    max_bytes: usize,
+) -> Result<()> {
+    if max_samples == 0 || max_samples > MAX_SAMPLES_PER_CHUNK {
+        return Err(Error::invalid(
+            what,
+            format!("max_samples {max_samples} not in 1..=65535"),
+        ));
+    }
+    if max_bytes < 64 {
+        return Err(Error::invalid(
+            what,
+            format!("max_bytes {max_bytes} is below 64"),
+        ));
+    }
+    Ok(())
 }
 
 /// An open chunk. Appending is O(1); the encoded bytes can be copied out at any time.

@@ -208,19 +208,11 @@ impl Default for HistogramLimits {
 
 impl HistogramLimits {
     fn validate(&self) -> Result<()> {
-        if self.max_samples == 0 || self.max_samples > MAX_SAMPLES_PER_CHUNK {
-            return Err(Error::invalid(
-                "histogram chunk limits",
-                format!("max_samples {} not in 1..=65535", self.max_samples),
-            ));
-        }
-        if self.max_bytes < 64 {
-            return Err(Error::invalid(
-                "histogram chunk limits",
-                format!("max_bytes {} is below 64", self.max_bytes),
-            ));
-        }
-        Ok(())
+        crate::gorilla::validate_chunk_limits(
+            "histogram chunk limits",
+            self.max_samples,
+            self.max_bytes,
+        )
     }
 }
 
