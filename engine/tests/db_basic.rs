@@ -295,3 +295,27 @@ fn tempdir() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+#[test]
+fn stats_count_histogram_samples_the_same_in_head_and_blocks() {
+    let dir = tempdir();
+    let db = Db::open(&dir, opts()).unwrap();
+    let r = db.series_ref(&labels("h", "m")).unwrap();
+    let h = Histogram {
+        bounds: vec![1.0],
+        counts: vec![1, 2],
+        count: 3,
+        sum: 2.0,
+        min: None,
+        max: None,
+    };
+    for i in 0..10 {
+        db.append_histogram(r, i * 1000, &h).unwrap();
+    }
+    let f = db.series_ref(&labels("f", "m")).unwrap();
+    db.append_ref(f, 0, 1.0).unwrap();
+    assert_eq!(db.stats().unwrap().samples, 11);
+    db.compact().unwrap();
+    let s = db.stats().unwrap();
+    assert_eq!((s.samples, s.head_samples), (11, 0));
+}

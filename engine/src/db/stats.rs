@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Stats {
     pub series: u64,
-    /// Samples in blocks plus samples in the head.
+    /// Samples in blocks plus samples in the head (a histogram sample counts once).
     pub samples: u64,
     pub head_samples: u64,
     pub blocks: u64,
@@ -73,9 +73,13 @@ impl DbCore {
                     let g = series.lock();
                     let (mut ts, mut vs) = (Vec::new(), Vec::new());
                     // Counting by decoding is exact and cheap next to a stats call's other I/O.
-                    g.read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)
-                        .map(|_| ts.len() as u64)
-                        .unwrap_or(0)
+                    let floats = g
+                        .read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)
+                        .map(|_| ts.len() as u64);
+                    let histograms = g
+                        .read_histograms(i64::MIN, i64::MAX)
+                        .map(|cols| cols.iter().map(|c| c.len() as u64).sum::<u64>());
+                    floats.unwrap_or(0) + histograms.unwrap_or(0)
                 })
                 .sum()
         });
