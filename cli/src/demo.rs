@@ -313,6 +313,7 @@ pub fn run(dir: &Path) -> CliResult {
         println!("{m:<18} {:>10.2} {:>10.2}", e * 100.0, ep * 100.0);
     }
     let stats = db.stats()?;
+    let spans_out = demo_spans(&db, start, end)?;
     println!(
         "\n7 queries over {} series in {query_ms:.0} ms. Database {}: {} series, {} samples, WAL {} bytes.",
         refs.len(),
@@ -321,6 +322,141 @@ pub fn run(dir: &Path) -> CliResult {
         stats.samples,
         stats.wal_bytes
     );
+    print!("{spans_out}");
     db.close()?;
     Ok(())
+}
+
+/// Agent traces over the demo's hour `[start, end]` ms (the same services and models), then the
+/// slowest and failed LLM calls and cost by model, from the spans. Returns the printed section.
+fn demo_spans(db: &Db, start: i64, end: i64) -> Result<String, AnyError> {
+    use std::fmt::Write;
+    use strata_engine::spans::{AggQuery, GroupBy, Order, SpanFilter, StatusCode};
+
+    use crate::spans_bench::{ServiceSpec, TraceGen, prices};
+
+    const AGENTS: [&str; 3] = ["assistant", "planner", "researcher"];
+    let services: Vec<ServiceSpec> = SERVICES
+        .iter()
+        .zip(AGENTS)
+        .enumerate()
+        .map(|(i, (&s, a))| (s, a, i == 2))
+        .collect();
+    db.spans().set_prices(prices(&MODELS))?;
+    let mut tg = TraceGen::new(0x0000_0DE3_0005_9A45 ^ (start as u64), &services, &MODELS);
+    let t0 = Instant::now();
+    let traces = 3_000i64;
+    let (s_ns, e_ns) = (start * 1_000_000, end * 1_000_000);
+    let gap = ((e_ns - s_ns) / traces).max(1);
+    let mut spans = Vec::with_capacity(traces as usize * 6);
+    let mut t = s_ns;
+    while t < e_ns - 120_000_000_000 {
+        tg.trace(t, 0.1, &mut spans);
+        t += gap;
+    }
+    db.append_spans(&spans)?;
+    db.sync()?;
+    let mut out = String::new();
+    writeln!(
+        out,
+        "\nIngested {} spans in {} agent traces ({} services x {} models) in {:.0} ms",
+        spans.len(),
+        tg.traces(),
+        SERVICES.len(),
+        MODELS.len(),
+        t0.elapsed().as_secs_f64() * 1e3
+    )?;
+    let q0 = Instant::now();
+    let hour = SpanFilter {
+        start_ns: s_ns,
+        end_ns: e_ns + 1,
+        operation: Some("chat".into()),
+        ..SpanFilter::default()
+    };
+    let slowest = db.spans().find(&SpanFilter {
+        order: Order::Slowest,
+        limit: 5,
+        ..hour.clone()
+    })?;
+    let failed = db.spans().find(&SpanFilter {
+        status: Some(StatusCode::Error),
+        order: Order::Newest,
+        limit: usize::MAX,
+        ..hour.clone()
+    })?;
+    let by_model = db.spans().aggregate(&AggQuery {
+        filter: SpanFilter {
+            operation: None,
+            ..hour.clone()
+        },
+        by: vec![GroupBy::Model],
+        step_ns: None,
+        only_llm_calls: true,
+    })?;
+    let query_ms = q0.elapsed().as_secs_f64() * 1e3;
+    let line = |out: &mut String, h: &strata_engine::spans::SpanHit| -> std::fmt::Result {
+        let g = &h.genai;
+        writeln!(
+            out,
+            "{:<32} {:<18} {:<18} {:>8.2} {:>7} {:>7}  {}",
+            strata_engine::spans::hex(&h.span.trace_id),
+            g.service,
+            g.model(),
+            h.span.duration_ns() as f64 / 1e9,
+            g.input_tokens.map_or("-".into(), |v| v.to_string()),
+            g.output_tokens.map_or("-".into(), |v| v.to_string()),
+            if g.error_type.is_empty() {
+                "ok"
+            } else {
+                &g.error_type
+            },
+        )
+    };
+    let header = format!(
+        "{:<32} {:<18} {:<18} {:>8} {:>7} {:>7}  {}",
+        "trace", "service", "model", "s", "in", "out", "status"
+    );
+    writeln!(out, "\nSlowest LLM calls of the hour (from spans)")?;
+    writeln!(out, "{header}")?;
+    for h in &slowest {
+        line(&mut out, h)?;
+    }
+    writeln!(
+        out,
+        "\nFailed LLM calls: {} (the 5 newest; `strata trace --db DIR ID` shows one whole)",
+        failed.len()
+    )?;
+    writeln!(out, "{header}")?;
+    for h in failed.iter().take(5) {
+        line(&mut out, h)?;
+    }
+    writeln!(
+        out,
+        "\nCost by model (from spans; price table per million tokens)"
+    )?;
+    writeln!(
+        out,
+        "{:<18} {:>7} {:>6} {:>11} {:>11} {:>10} {:>9} {:>9}",
+        "model", "calls", "err%", "in tokens", "out tokens", "cost $", "p95 s", "TTFT p95"
+    )?;
+    for r in &by_model {
+        let p95 = |p: &Option<strata_engine::spans::Percentiles>| {
+            p.as_ref()
+                .map_or("-".into(), |p| format!("{:.2}", p.p95 / 1e9))
+        };
+        writeln!(
+            out,
+            "{:<18} {:>7} {:>6.2} {:>11} {:>11} {:>10.2} {:>9} {:>9}",
+            r.group.first().map_or("", String::as_str),
+            r.count,
+            r.error_rate() * 100.0,
+            r.input_tokens,
+            r.output_tokens,
+            r.cost_usd,
+            p95(&r.latency_ns),
+            p95(&r.ttft_ns),
+        )?;
+    }
+    writeln!(out, "\n3 span queries in {query_ms:.1} ms.")?;
+    Ok(out)
 }

@@ -7,6 +7,7 @@ mod export;
 mod import;
 mod otlp;
 mod query;
+mod spans_bench;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -96,6 +97,60 @@ enum Command {
         trace: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[arg(long)]
+        operation: Option<String>,
+        #[arg(long = "error-type")]
+        error_type: Option<String>,
+        /// Start of the time range (span start), Unix ms.
+        #[arg(long)]
+        start: Option<i64>,
+        /// End of the time range (exclusive), Unix ms.
+        #[arg(long)]
+        end: Option<i64>,
+        /// Only spans lasting at least this many milliseconds.
+        #[arg(long = "min-ms")]
+        min_ms: Option<f64>,
+        /// Print JSON (one array of spans) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every span of a trace, as a tree of parent links.
+    Trace {
+        #[arg(long)]
+        db: PathBuf,
+        /// 32 hex digits.
+        trace_id: String,
+        /// Print JSON (whole spans: attributes, events, links, content).
+        #[arg(long)]
+        json: bool,
+    },
+    /// GenAI aggregates from spans: count, error rate, tokens, cost, latency and TTFT percentiles.
+    Genai {
+        #[arg(long)]
+        db: PathBuf,
+        /// model | provider | service | operation | agent | tool (comma-separated for several).
+        #[arg(long, default_value = "model")]
+        by: String,
+        /// Start of the time range (span start), Unix ms.
+        #[arg(long)]
+        start: Option<i64>,
+        /// End of the time range (exclusive), Unix ms.
+        #[arg(long)]
+        end: Option<i64>,
+        /// One row per group and step of this many milliseconds.
+        #[arg(long)]
+        step: Option<i64>,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        /// Aggregate every span, not only LLM calls (spans with a model).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Generate an hour of LLM telemetry, ingest it, and answer the dashboard questions.
     Demo {
@@ -133,6 +188,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Generated GenAI agent traces through `append_spans` (WAL on), sealed, then queried:
+    /// find, trace by id, per-model aggregate. Last line: spans_per_sec=N.
+    Spans {
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -165,16 +226,54 @@ fn main() -> ExitCode {
             failed,
             trace,
             limit,
+            operation,
+            error_type,
+            start,
+            end,
+            min_ms,
+            json,
         } => otlp::query(
             &db,
             otlp::SpanQuery {
                 service,
                 model,
                 provider,
+                operation,
+                error_type,
+                start,
+                end,
+                min_ms,
                 slowest,
                 failed,
                 trace,
                 limit,
+                json,
+            },
+        ),
+        Command::Trace { db, trace_id, json } => otlp::trace(&db, &trace_id, json),
+        Command::Genai {
+            db,
+            by,
+            start,
+            end,
+            step,
+            service,
+            model,
+            provider,
+            all,
+            json,
+        } => otlp::genai(
+            &db,
+            otlp::GenAiQuery {
+                by,
+                start,
+                end,
+                step,
+                service,
+                model,
+                provider,
+                all,
+                json,
             },
         ),
         Command::Bench {
@@ -190,6 +289,9 @@ fn main() -> ExitCode {
         Command::Bench {
             which: BenchCommand::Scan { db, rounds },
         } => bench::scan(&db, rounds),
+        Command::Bench {
+            which: BenchCommand::Spans { count },
+        } => spans_bench::run(count),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

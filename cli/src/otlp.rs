@@ -1,8 +1,12 @@
-//! `strata import-otlp` and `strata spans`: OTLP payloads in, spans out.
+//! `strata import-otlp`, `strata spans`, `strata trace` and `strata genai`: OTLP payloads in,
+//! spans, traces and GenAI aggregates out (tables that fit 120 columns, or `--json`).
 
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strata_engine::spans::{Order, SpanFilter, SpanHit};
+use strata_engine::spans::{
+    AggQuery, AggRow, AttrValue, GroupBy, KeyValue, Order, Percentiles, SpanFilter, SpanHit,
+};
 use strata_engine::{Db, Options};
 
 use crate::common::{AnyError, CliResult};
@@ -67,10 +71,17 @@ pub struct SpanQuery {
     pub service: Option<String>,
     pub model: Option<String>,
     pub provider: Option<String>,
+    pub operation: Option<String>,
+    pub error_type: Option<String>,
+    /// Start and end of the time range, Unix ms.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub min_ms: Option<f64>,
     pub slowest: Option<usize>,
     pub failed: bool,
     pub trace: Option<String>,
     pub limit: usize,
+    pub json: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -80,7 +91,7 @@ fn hex(bytes: &[u8]) -> String {
 fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
     let s = s.trim();
     if s.len() != 32 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("--trace {s:?}: expected 32 hex digits"));
+        return Err(format!("trace id {s:?}: expected 32 hex digits"));
     }
     let mut id = [0u8; 16];
     for (i, b) in id.iter_mut().enumerate() {
@@ -89,35 +100,135 @@ fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
     Ok(id)
 }
 
+/// `s` cut to `w` characters (the last one `…` when cut).
+fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn opt_u64(v: Option<u64>) -> String {
+    v.map_or("-".to_owned(), |v| v.to_string())
+}
+
+fn cost_text(c: Option<f64>) -> String {
+    c.map_or("?".to_owned(), |c| format!("{c:.4}"))
+}
+
+fn ms(ns: i64) -> f64 {
+    ns as f64 / 1e6
+}
+
 fn print_hits(hits: &[SpanHit]) {
     println!(
-        "{:<32} {:<16} {:>10} {:<18} {:<18} {:<10} {:>7} {:>7} {:>9}  name",
-        "trace", "span", "ms", "service", "model", "provider", "in", "out", "cost $"
+        "{:<32} {:>8} {:<14} {:<16} {:<9} {:>6} {:>6} {:>7} name",
+        "trace", "ms", "service", "model", "provider", "in", "out", "cost $"
     );
     for h in hits {
         let g = &h.genai;
-        let opt = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
+        let mut name = h.span.name.clone();
+        if !g.error_type.is_empty() {
+            name = format!("[{}] {name}", g.error_type);
+        }
         println!(
-            "{:<32} {:<16} {:>10.1} {:<18} {:<18} {:<10} {:>7} {:>7} {:>9}  {}{}",
+            "{:<32} {:>8.1} {:<14} {:<16} {:<9} {:>6} {:>6} {:>7} {}",
             hex(&h.span.trace_id),
-            hex(&h.span.span_id),
-            h.span.duration_ns() as f64 / 1e6,
-            g.service,
-            g.model(),
-            g.provider,
-            opt(g.input_tokens),
-            opt(g.output_tokens),
-            g.cost_usd
-                .map_or("unknown".to_owned(), |c| format!("{c:.5}")),
-            h.span.name,
-            if g.error_type.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", g.error_type)
-            }
+            ms(h.span.duration_ns()),
+            fit(&g.service, 14),
+            fit(g.model(), 16),
+            fit(&g.provider, 9),
+            opt_u64(g.input_tokens),
+            opt_u64(g.output_tokens),
+            cost_text(g.cost_usd),
+            fit(&name, 120 - 106),
         );
     }
     println!("({} spans)", hits.len());
+}
+
+fn attr_json(v: &AttrValue) -> Value {
+    match v {
+        AttrValue::Str(s) => json!(s),
+        AttrValue::Bool(b) => json!(b),
+        AttrValue::Int(i) => json!(i),
+        AttrValue::Double(d) => json!(d),
+        AttrValue::Bytes(b) => json!(hex(b)),
+        AttrValue::Array(a) => Value::Array(a.iter().map(attr_json).collect()),
+        AttrValue::Map(m) => kvs_json(m),
+    }
+}
+
+fn kvs_json(kvs: &[KeyValue]) -> Value {
+    Value::Object(
+        kvs.iter()
+            .map(|kv| (kv.key.clone(), attr_json(&kv.value)))
+            .collect(),
+    )
+}
+
+/// One span as JSON: identity, times, status, the GenAI columns; with `whole`, also its
+/// resource, attributes, events, links and content.
+pub fn hit_json(h: &SpanHit, whole: bool) -> Value {
+    let (s, g) = (&h.span, &h.genai);
+    let none_if_empty = |v: &str| if v.is_empty() { Value::Null } else { json!(v) };
+    let mut v = json!({
+        "trace_id": hex(&s.trace_id),
+        "span_id": hex(&s.span_id),
+        "parent_span_id": s.parent_span_id.map(|p| hex(&p)),
+        "name": s.name,
+        "kind": s.kind,
+        "start_ns": s.start_ns,
+        "end_ns": s.end_ns,
+        "duration_ms": ms(s.duration_ns()),
+        "status": s.status_code.as_str(),
+        "status_message": none_if_empty(&s.status_message),
+        "bucket": h.bucket,
+        "service": none_if_empty(&g.service),
+        "provider": none_if_empty(&g.provider),
+        "model": none_if_empty(g.model()),
+        "request_model": none_if_empty(&g.request_model),
+        "response_model": none_if_empty(&g.response_model),
+        "operation": none_if_empty(&g.operation),
+        "input_tokens": g.input_tokens,
+        "output_tokens": g.output_tokens,
+        "cache_read_tokens": g.cache_read_tokens,
+        "finish_reasons": none_if_empty(&g.finish_reasons),
+        "agent": none_if_empty(&g.agent_name),
+        "tool": none_if_empty(&g.tool_name),
+        "error_type": none_if_empty(&g.error_type),
+        "streaming": g.streaming,
+        "ttft_ms": g.ttft_ns.map(ms),
+        "cost_usd": g.cost_usd,
+    });
+    if whole && let Value::Object(o) = &mut v {
+        o.insert("scope".into(), json!(s.scope));
+        o.insert("resource".into(), kvs_json(&s.resource));
+        o.insert("attributes".into(), kvs_json(&s.attributes));
+        o.insert(
+            "events".into(),
+            Value::Array(
+                s.events
+                    .iter()
+                    .map(|e| json!({"name": e.name, "time_ns": e.time_ns, "attributes": kvs_json(&e.attributes)}))
+                    .collect(),
+            ),
+        );
+        o.insert(
+            "links".into(),
+            Value::Array(
+                s.links
+                    .iter()
+                    .map(|l| json!({"trace_id": hex(&l.trace_id), "span_id": hex(&l.span_id), "attributes": kvs_json(&l.attributes)}))
+                    .collect(),
+            ),
+        );
+        o.insert("content".into(), kvs_json(&h.content));
+    }
+    v
 }
 
 pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
@@ -127,9 +238,15 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
         Some(id) => db.spans().trace(&parse_trace_id(id)?)?,
         None => {
             let filter = SpanFilter {
+                start_ns: q.start.map_or(i64::MIN, |t| t.saturating_mul(1_000_000)),
+                end_ns: q.end.map_or(i64::MAX, |t| t.saturating_mul(1_000_000)),
                 service: q.service,
                 model: q.model,
                 provider: q.provider,
+                operation: q.operation,
+                error_type: q.error_type,
+                status: None,
+                min_duration_ns: q.min_ms.map(|m| (m * 1e6) as i64),
                 order: if q.failed {
                     Order::FailedFirst
                 } else if q.slowest.is_some() {
@@ -138,14 +255,280 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
                     Order::Newest
                 },
                 limit: q.slowest.unwrap_or(q.limit),
-                ..SpanFilter::default()
             };
             db.spans().find(&filter)?
         }
     };
-    let ms = t0.elapsed().as_secs_f64() * 1e3;
-    print_hits(&hits);
-    println!("query took {ms:.1} ms");
+    let took = t0.elapsed().as_secs_f64() * 1e3;
+    if q.json {
+        let v: Vec<Value> = hits
+            .iter()
+            .map(|h| hit_json(h, q.trace.is_some()))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_hits(&hits);
+        println!("query took {took:.1} ms");
+    }
     db.close()?;
+    Ok(())
+}
+
+/// `strata trace`: every span of a trace, as a tree of parent links.
+pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
+    let id = parse_trace_id(id)?;
+    let db = Db::open(dir, Options::default())?;
+    let t0 = Instant::now();
+    let hits = db.spans().trace(&id)?;
+    let took = t0.elapsed().as_secs_f64() * 1e3;
+    db.close()?;
+    if hits.is_empty() {
+        return Err(format!("trace {} not found", hex(&id)).into());
+    }
+    if json {
+        let v: Vec<Value> = hits.iter().map(|h| hit_json(h, true)).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    // Roots: spans without a parent, or whose parent is not in the trace. Children in start order.
+    let known: std::collections::HashSet<[u8; 8]> = hits.iter().map(|h| h.span.span_id).collect();
+    let mut children: std::collections::HashMap<[u8; 8], Vec<usize>> = Default::default();
+    let mut roots = Vec::new();
+    for (i, h) in hits.iter().enumerate() {
+        match h.span.parent_span_id {
+            Some(p) if known.contains(&p) && p != h.span.span_id => {
+                children.entry(p).or_default().push(i)
+            }
+            _ => roots.push(i),
+        }
+    }
+    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (hits[i].span.start_ns, i));
+    by_start(&mut roots);
+    for v in children.values_mut() {
+        by_start(v);
+    }
+    let t_first = hits.iter().map(|h| h.span.start_ns).min().unwrap_or(0);
+    let t_last = hits.iter().map(|h| h.span.end_ns).max().unwrap_or(0);
+    println!(
+        "trace {}: {} spans, {:.1} ms, {}",
+        hex(&id),
+        hits.len(),
+        ms(t_last.saturating_sub(t_first)),
+        hits[0].genai.service
+    );
+    println!(
+        "{:<32} {:>8} {:>8} {:<18} {:>6} {:>6} {:>7} {:<12} span id",
+        "span", "+ms", "ms", "model / tool", "in", "out", "cost $", "status"
+    );
+    let mut seen = vec![false; hits.len()];
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (i, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        let (s, g) = (&hits[i].span, &hits[i].genai);
+        let what = if !g.tool_name.is_empty() {
+            g.tool_name.as_str()
+        } else {
+            g.model()
+        };
+        let status = if g.error_type.is_empty() {
+            s.status_code.as_str().to_owned()
+        } else {
+            g.error_type.clone()
+        };
+        let indent = "  ".repeat(depth.min(12));
+        println!(
+            "{:<32} {:>8.1} {:>8.1} {:<18} {:>6} {:>6} {:>7} {:<12} {}",
+            fit(&format!("{indent}{}", s.name), 32),
+            ms(s.start_ns.saturating_sub(t_first)),
+            ms(s.duration_ns()),
+            fit(what, 18),
+            opt_u64(g.input_tokens),
+            opt_u64(g.output_tokens),
+            cost_text(g.cost_usd),
+            fit(&status, 12),
+            hex(&s.span_id),
+        );
+        if let Some(c) = children.get(&s.span_id) {
+            stack.extend(c.iter().rev().map(|&c| (c, depth + 1)));
+        }
+    }
+    println!("query took {took:.2} ms");
+    Ok(())
+}
+
+/// What `strata genai` aggregates.
+pub struct GenAiQuery {
+    /// Comma-separated: model, provider, service, operation, agent, tool.
+    pub by: String,
+    /// Unix ms.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub step: Option<i64>,
+    pub service: Option<String>,
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    /// Every span, not only LLM calls (spans with a model).
+    pub all: bool,
+    pub json: bool,
+}
+
+fn pct_json(p: &Option<Percentiles>) -> Value {
+    match p {
+        None => Value::Null,
+        Some(p) => {
+            json!({"p50": p.p50 / 1e6, "p90": p.p90 / 1e6, "p95": p.p95 / 1e6, "p99": p.p99 / 1e6})
+        }
+    }
+}
+
+fn row_json(by: &[(GroupBy, &str)], r: &AggRow) -> Value {
+    let group: serde_json::Map<String, Value> = by
+        .iter()
+        .zip(&r.group)
+        .map(|((_, name), v)| ((*name).to_owned(), json!(v)))
+        .collect();
+    json!({
+        "group": group,
+        "step_start_ms": r.step_start_ns.map(|t| t.div_euclid(1_000_000)),
+        "count": r.count,
+        "errors": r.errors,
+        "error_rate": r.error_rate(),
+        "input_tokens": r.input_tokens,
+        "output_tokens": r.output_tokens,
+        "cache_read_tokens": r.cache_read_tokens,
+        "cost_usd": r.cost_usd,
+        "cost_unknown": r.cost_unknown,
+        "latency_ms": pct_json(&r.latency_ns),
+        "ttft_ms": pct_json(&r.ttft_ns),
+    })
+}
+
+/// UTC `YYYY-MM-DD HH:MM` of a Unix ms time.
+fn utc_minute(t_ms: i64) -> String {
+    let secs = t_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// `strata genai`: count, error rate, tokens, cost, latency and TTFT percentiles per group.
+pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
+    let mut by = Vec::new();
+    for name in q.by.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let g = GroupBy::parse(name).ok_or_else(|| {
+            format!("--by {name:?}: expected model, provider, service, operation, agent or tool")
+        })?;
+        by.push((g, name));
+    }
+    if by.is_empty() {
+        return Err(
+            "--by: name at least one of model, provider, service, operation, agent, tool".into(),
+        );
+    }
+    if q.step.is_some_and(|s| s <= 0) {
+        return Err("--step must be positive (milliseconds)".into());
+    }
+    let db = Db::open(dir, Options::default())?;
+    let agg = AggQuery {
+        filter: SpanFilter {
+            start_ns: q.start.map_or(i64::MIN, |t| t.saturating_mul(1_000_000)),
+            end_ns: q.end.map_or(i64::MAX, |t| t.saturating_mul(1_000_000)),
+            service: q.service,
+            model: q.model,
+            provider: q.provider,
+            ..SpanFilter::default()
+        },
+        by: by.iter().map(|b| b.0).collect(),
+        step_ns: q.step.map(|s| s.saturating_mul(1_000_000)),
+        only_llm_calls: !q.all,
+    };
+    let t0 = Instant::now();
+    let rows = db.spans().aggregate(&agg)?;
+    let took = t0.elapsed().as_secs_f64() * 1e3;
+    db.close()?;
+    if q.json {
+        let v: Vec<Value> = rows.iter().map(|r| row_json(&by, r)).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let stepped = q.step.is_some();
+    let gw = if stepped { 11 } else { 20 };
+    let title: Vec<&str> = by.iter().map(|b| b.1).collect();
+    let head = title.join("/");
+    if stepped {
+        print!("{:<11} ", "step UTC");
+    }
+    println!(
+        "{:<gw$} {:>6} {:>5} {:>9} {:>8} {:>7} {:>8} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}",
+        fit(&head, gw),
+        "count",
+        "err%",
+        "in tok",
+        "out tok",
+        "cached",
+        "cost $",
+        "lat50",
+        "lat90",
+        "lat95",
+        "lat99",
+        "ttf50",
+        "ttf90",
+        "ttf95",
+        "ttf99",
+    );
+    let secs = |p: &Option<Percentiles>| -> [String; 4] {
+        match p {
+            None => ["-".into(), "-".into(), "-".into(), "-".into()],
+            Some(p) => [p.p50, p.p90, p.p95, p.p99].map(|v| format!("{:.2}", v / 1e9)),
+        }
+    };
+    for r in &rows {
+        if let Some(t) = r.step_start_ns {
+            print!("{:<11} ", &utc_minute(t.div_euclid(1_000_000))[5..]);
+        }
+        let group = r
+            .group
+            .iter()
+            .map(|g| if g.is_empty() { "-" } else { g.as_str() })
+            .collect::<Vec<_>>()
+            .join("/");
+        // Calls without a price or without token counts (failed calls) add nothing.
+        let cost = if r.cost_unknown == r.count {
+            "?".to_owned()
+        } else {
+            format!("{:.2}", r.cost_usd)
+        };
+        let [l50, l90, l95, l99] = secs(&r.latency_ns);
+        let [f50, f90, f95, f99] = secs(&r.ttft_ns);
+        println!(
+            "{:<gw$} {:>6} {:>5.1} {:>9} {:>8} {:>7} {:>8} {l50:>5} {l90:>5} {l95:>5} {l99:>5} {f50:>5} {f90:>5} {f95:>5} {f99:>5}",
+            fit(&group, gw),
+            r.count,
+            r.error_rate() * 100.0,
+            r.input_tokens,
+            r.output_tokens,
+            r.cache_read_tokens,
+            cost,
+        );
+    }
+    println!(
+        "({} groups; lat/ttf = latency/time-to-first-token percentiles in s; cost ? = no price; {took:.1} ms)",
+        rows.len()
+    );
     Ok(())
 }

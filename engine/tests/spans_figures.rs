@@ -45,12 +45,15 @@ fn figures() {
     let seal_s = t.elapsed().as_secs_f64();
     let mut hot = 0u64;
     let mut content = 0u64;
+    let mut per_file: std::collections::BTreeMap<String, u64> = Default::default();
     for e in walk(&root.join("spans")) {
         let len = std::fs::metadata(&e).unwrap().len();
         if e.ends_with("content.col") {
             content += len;
         } else if !e.ends_with("config.json") {
             hot += len;
+            let name = e.file_name().unwrap().to_string_lossy().into_owned();
+            *per_file.entry(name).or_default() += len;
         }
     }
     let n = spans.len() as f64;
@@ -67,6 +70,11 @@ fn figures() {
         hot as f64 / n,
         content as f64 / n
     );
+    let files: Vec<String> = per_file
+        .iter()
+        .map(|(f, b)| format!("{f} {:.1}", *b as f64 / n))
+        .collect();
+    println!("bytes/span by file: {}", files.join("  "));
     let one = store
         .find(&SpanFilter {
             limit: 1,

@@ -102,6 +102,14 @@ fn ingest_seal_reopen_same_answers() {
     let agg_before = store.aggregate(&q).unwrap();
     let some_trace = spans[0].trace_id;
     let trace_before = store.trace(&some_trace).unwrap();
+    // A sample of traces, and those at row group boundaries (rows are sorted by trace id).
+    let mut ids: Vec<[u8; 16]> = spans.iter().map(|s| s.trace_id).collect();
+    ids.sort();
+    let mut sample: BTreeSet<[u8; 16]> = ids.iter().step_by(25 * 5).copied().collect();
+    for k in [1023, 1024, 2047, 2048, 4095, 4096, 8191, 8192] {
+        sample.insert(ids[k]);
+    }
+    let sample_before: Vec<Vec<SpanHit>> = sample.iter().map(|t| store.trace(t).unwrap()).collect();
     let report = store.seal(i64::MAX).unwrap();
     assert_eq!(report.spans, spans.len());
     drop(store);
@@ -117,6 +125,9 @@ fn ingest_seal_reopen_same_answers() {
     assert_eq!(store.aggregate(&q).unwrap(), agg_before);
     let trace_after = store.trace(&some_trace).unwrap();
     assert_eq!(trace_after, trace_before);
+    for (t, want) in sample.iter().zip(&sample_before) {
+        assert_eq!(&store.trace(t).unwrap(), want, "trace {}", hex(t));
+    }
     assert!(trace_after.iter().any(|h| !h.span.attributes.is_empty()));
 
     // Independent per-model token sums from the decoded protobuf.
@@ -355,9 +366,11 @@ fn corrupt_partition_files_are_errors() {
         "traces.col",
         "attrs.col",
         "index.col",
+        "content.col",
         "meta.json",
     ] {
         let path = pdir.join(file);
+        assert!(path.exists(), "{file}");
         let orig = std::fs::read(&path).unwrap();
         for i in (0..orig.len()).step_by(orig.len() / 13 + 1) {
             let mut b = orig.clone();

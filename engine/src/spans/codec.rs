@@ -81,7 +81,7 @@ pub(crate) fn put_value(out: &mut Vec<u8>, v: &AttrValue) {
     }
 }
 
-fn get_value(r: &mut ByteReader<'_>, depth: usize) -> CResult<AttrValue> {
+pub(crate) fn get_value(r: &mut ByteReader<'_>, depth: usize) -> CResult<AttrValue> {
     let at = r.position();
     Ok(match r.u8()? {
         0 => AttrValue::Str(get_str(r)?),
@@ -248,20 +248,59 @@ pub fn decode_payload(bytes: &[u8]) -> CResult<Vec<Span>> {
     Ok(spans)
 }
 
-/// Encodes a cold blob (for the partition's attribute column).
-pub(crate) fn cold_blob(s: &Span) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    put_cold(&mut out, s);
+/// Encodes the links of a span (the `links` column of a partition); empty when it has none.
+pub(crate) fn links_blob(s: &Span) -> Vec<u8> {
+    if s.links.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(64);
+    put_uvarint(&mut out, s.links.len() as u64);
+    for l in &s.links {
+        out.extend_from_slice(&l.trace_id);
+        out.extend_from_slice(&l.span_id);
+        put_kvs(&mut out, &l.attributes);
+    }
     out
 }
 
-pub(crate) fn read_cold_blob(b: &[u8], s: &mut Span) -> CResult<()> {
-    let mut r = ByteReader::new(b, "span attributes");
-    get_cold(&mut r, s)?;
+/// Decodes a `links` blob into `s`.
+pub(crate) fn read_links_blob(b: &[u8], s: &mut Span) -> CResult<()> {
+    if b.is_empty() {
+        return Ok(());
+    }
+    let mut r = ByteReader::new(b, "span links");
+    let n = get_count(&mut r, 25)?;
+    s.links = Vec::with_capacity(n);
+    for _ in 0..n {
+        let trace_id = get_array::<16>(&mut r)?;
+        let span_id = get_array::<8>(&mut r)?;
+        let attributes = get_kvs(&mut r, 0)?;
+        s.links.push(Link {
+            trace_id,
+            span_id,
+            attributes,
+        });
+    }
     if !r.is_empty() {
-        return Err(r.corrupt("trailing bytes after span attributes"));
+        return Err(r.corrupt("trailing bytes after span links"));
     }
     Ok(())
+}
+
+/// Encodes one attribute value (the generic value column of a partition).
+pub(crate) fn value_blob(v: &AttrValue) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16);
+    put_value(&mut out, v);
+    out
+}
+
+pub(crate) fn read_value_blob(b: &[u8]) -> CResult<AttrValue> {
+    let mut r = ByteReader::new(b, "span attribute value");
+    let v = get_value(&mut r, 0)?;
+    if !r.is_empty() {
+        return Err(r.corrupt("trailing bytes after attribute value"));
+    }
+    Ok(v)
 }
 
 pub(crate) fn kvs_blob(kvs: &[KeyValue]) -> Vec<u8> {

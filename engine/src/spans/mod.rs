@@ -406,6 +406,7 @@ impl SpanStore {
                 min_start_ns: rows.iter().map(|r| r.span.start_ns).min().unwrap_or(0),
                 max_start_ns: rows.iter().map(|r| r.span.start_ns).max().unwrap_or(0),
                 max_end_ns: rows.iter().map(|r| r.span.end_ns).max().unwrap_or(0),
+                group_rows: partition::GROUP_ROWS,
             };
             let name = format!("{window}_{seq:08}");
             seq += 1;

@@ -11,7 +11,7 @@ use strata_index::{IndexFile, LabelIndex, RoaringBitmap, RowIndex};
 
 use super::codec;
 use super::genai::GenAi;
-use super::model::{KeyValue, Span, StatusCode};
+use super::model::{AttrValue, Event, KeyValue, Span, StatusCode};
 use crate::error::{Error, Result};
 
 pub const META_FILE: &str = "meta.json";
@@ -20,9 +20,13 @@ pub const COLD_FILE: &str = "attrs.col";
 pub const CONTENT_FILE: &str = "content.col";
 pub const TRACES_FILE: &str = "traces.col";
 pub const INDEX_FILE: &str = "index.col";
-pub const PARTITION_VERSION: u32 = 1;
+pub const PARTITION_VERSION: u32 = 2;
+/// Rows per row group in partitions this build writes.
+pub const GROUP_ROWS: u32 = 2048;
+/// Content rows per content group.
+const CONTENT_GROUP_ROWS: usize = 256;
 const COLFILE_MAGIC: &[u8; 4] = b"STSC";
-const COLFILE_VERSION: u8 = 1;
+const COLFILE_VERSION: u8 = 2;
 
 /// A span in memory: the span without its content attributes, its GenAI columns, and its
 /// content (kept beside it until the seal routes it).
@@ -52,6 +56,8 @@ pub struct PartitionMeta {
     pub min_start_ns: i64,
     pub max_start_ns: i64,
     pub max_end_ns: i64,
+    /// Rows per row group (the last group may be shorter); content rows are grouped alike.
+    pub group_rows: u32,
 }
 
 impl PartitionMeta {
@@ -71,106 +77,169 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io(path, e))
 }
 
-/// Frames named columns: magic, version, count, then per column name, length, CRC32, bytes,
-/// and a CRC32 of everything before it.
-fn col_file(cols: &[(&str, Vec<u8>)]) -> Result<Vec<u8>> {
+/// Frames named columns: magic, version, count, a directory (per column: name, length,
+/// CRC32 of its bytes), a CRC32 of everything before it, then the columns' bytes back to back.
+/// A reader loads the directory and then only the columns it needs.
+fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     out.extend_from_slice(COLFILE_MAGIC);
     out.push(COLFILE_VERSION);
-    out.extend_from_slice(&(cols.len() as u16).to_le_bytes());
+    let n = u16::try_from(cols.len())
+        .map_err(|_| Error::InvalidArgument("over 65535 columns in one file".into()))?;
+    out.extend_from_slice(&n.to_le_bytes());
     for (name, bytes) in cols {
+        let name = name.as_ref();
+        if name.len() > 255 {
+            return Err(Error::InvalidArgument(format!(
+                "column name {name} too long"
+            )));
+        }
         let len = u32::try_from(bytes.len())
             .map_err(|_| Error::InvalidArgument(format!("column {name} over 4 GiB")))?;
         out.push(name.len() as u8);
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
-        out.extend_from_slice(bytes);
     }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
+    for (_, bytes) in cols {
+        out.extend_from_slice(bytes);
+    }
     Ok(out)
 }
 
-/// A parsed column file: the bytes and each column's range.
+/// A column file's directory and the bytes of the columns loaded.
 #[derive(Debug)]
 pub(crate) struct ColFile {
     path: PathBuf,
+    /// Bytes from file offset `base` on, covering every loaded column.
     bytes: Vec<u8>,
-    cols: Vec<(String, std::ops::Range<usize>)>,
+    base: u64,
+    /// Name, file range, and whether the column is loaded.
+    cols: Vec<(String, std::ops::Range<u64>, bool)>,
 }
 
 impl ColFile {
+    /// Reads the whole file.
     pub(crate) fn read(path: &Path) -> Result<ColFile> {
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(path, bytes)
+        Self::read_some(path, |_| true)
     }
 
-    pub(crate) fn parse(path: &Path, bytes: Vec<u8>) -> Result<ColFile> {
+    /// Reads the directory, then the columns `want` selects (one read spanning them), checking
+    /// each one's CRC.
+    pub(crate) fn read_some(path: &Path, want: impl Fn(&str) -> bool) -> Result<ColFile> {
+        use std::io::{Read, Seek, SeekFrom};
         let bad = |d: String| Error::corrupt(path, d);
-        if bytes.len() < 11 || &bytes[..4] != COLFILE_MAGIC {
+        let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let mut head = vec![0u8; file_len.min(64 * 1024) as usize];
+        file.read_exact(&mut head).map_err(|e| Error::io(path, e))?;
+        if head.len() < 11 || &head[..4] != COLFILE_MAGIC {
             return Err(bad("not a span column file (bad magic or too short)".into()));
         }
-        if bytes[4] != COLFILE_VERSION {
+        if head[4] != COLFILE_VERSION {
             return Err(bad(format!(
                 "column file version {} (this build reads {COLFILE_VERSION})",
-                bytes[4]
+                head[4]
             )));
         }
-        let body = bytes.len() - 4;
-        let want = u32::from_le_bytes(bytes[body..].try_into().expect("4 bytes"));
-        let got = crc32fast::hash(&bytes[..body]);
-        if want != got {
-            return Err(bad(format!(
-                "file CRC mismatch: stored {want:#010x}, computed {got:#010x}"
-            )));
+        let n = u16::from_le_bytes([head[5], head[6]]) as usize;
+        // Directory entries are at most 1 + 255 + 8 bytes: read on if the first read fell short.
+        let max_head = 7 + n * 264 + 4;
+        if head.len() < max_head && (head.len() as u64) < file_len {
+            let more = (max_head as u64).min(file_len) as usize;
+            let have = head.len();
+            head.resize(more, 0);
+            file.read_exact(&mut head[have..])
+                .map_err(|e| Error::io(path, e))?;
         }
-        let n = u16::from_le_bytes([bytes[5], bytes[6]]) as usize;
         let mut pos = 7;
-        let mut cols = Vec::with_capacity(n);
+        let mut entries = Vec::with_capacity(n);
         for i in 0..n {
             let take = |pos: &mut usize, k: usize| -> Result<std::ops::Range<usize>> {
-                if *pos + k > body {
-                    return Err(bad(format!("column {i} runs past the end at byte {pos}")));
+                if *pos + k > head.len() {
+                    return Err(bad(format!("directory entry {i} runs past the end")));
                 }
                 *pos += k;
                 Ok(*pos - k..*pos)
             };
-            let nl = bytes[take(&mut pos, 1)?.start] as usize;
-            let name = std::str::from_utf8(&bytes[take(&mut pos, nl)?])
-                .map_err(|_| bad(format!("column {i} name is not UTF-8")))?
-                .to_owned();
-            let len = u32::from_le_bytes(bytes[take(&mut pos, 4)?].try_into().expect("4")) as usize;
-            let crc = u32::from_le_bytes(bytes[take(&mut pos, 4)?].try_into().expect("4"));
-            let range = take(&mut pos, len)?;
-            let got = crc32fast::hash(&bytes[range.clone()]);
-            if got != crc {
+            let nl = head[take(&mut pos, 1)?.start] as usize;
+            let name = String::from_utf8_lossy(&head[take(&mut pos, nl)?]).into_owned();
+            let len = u32::from_le_bytes(head[take(&mut pos, 4)?].try_into().expect("4"));
+            let crc = u32::from_le_bytes(head[take(&mut pos, 4)?].try_into().expect("4"));
+            entries.push((name, len, crc));
+        }
+        if pos + 4 > head.len() {
+            return Err(bad("directory runs past the end".into()));
+        }
+        let want_crc = u32::from_le_bytes(head[pos..pos + 4].try_into().expect("4"));
+        let got = crc32fast::hash(&head[..pos]);
+        if want_crc != got {
+            return Err(bad(format!(
+                "directory CRC mismatch: stored {want_crc:#010x}, computed {got:#010x}"
+            )));
+        }
+        let mut off = (pos + 4) as u64;
+        let mut cols = Vec::with_capacity(n);
+        let mut crcs = Vec::with_capacity(n);
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for (name, len, crc) in entries {
+            let range = off..off + u64::from(len);
+            off = range.end;
+            let w = want(&name);
+            if w {
+                lo = lo.min(range.start);
+                hi = hi.max(range.end);
+            }
+            crcs.push(crc);
+            cols.push((name, range, w));
+        }
+        if off != file_len {
+            return Err(bad(format!(
+                "columns end at byte {off}, file has {file_len} bytes"
+            )));
+        }
+        let mut bytes = Vec::new();
+        let base = if lo < hi { lo } else { off };
+        if lo < hi {
+            bytes.resize((hi - lo) as usize, 0);
+            file.seek(SeekFrom::Start(lo))
+                .and_then(|_| file.read_exact(&mut bytes))
+                .map_err(|e| Error::io(path, e))?;
+        }
+        for ((name, range, w), crc) in cols.iter().zip(&crcs) {
+            if !*w {
+                continue;
+            }
+            let b = &bytes[(range.start - base) as usize..(range.end - base) as usize];
+            let got = crc32fast::hash(b);
+            if got != *crc {
                 return Err(bad(format!(
                     "column {name} at byte {}: CRC stored {crc:#010x}, computed {got:#010x}",
                     range.start
                 )));
             }
-            cols.push((name, range));
-        }
-        if pos != body {
-            return Err(bad(format!(
-                "{} unexpected bytes after the columns",
-                body - pos
-            )));
         }
         Ok(ColFile {
             path: path.to_owned(),
             bytes,
+            base,
             cols,
         })
     }
 
     fn col(&self, name: &str) -> Result<&[u8]> {
-        self.cols
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, r)| &self.bytes[r.clone()])
-            .ok_or_else(|| Error::corrupt(&self.path, format!("missing column {name}")))
+        match self.cols.iter().find(|(n, _, _)| n == name) {
+            Some((_, r, true)) => {
+                Ok(&self.bytes[(r.start - self.base) as usize..(r.end - self.base) as usize])
+            }
+            Some((_, _, false)) => Err(Error::InvalidArgument(format!(
+                "{}: column {name} not loaded",
+                self.path.display()
+            ))),
+            None => Err(Error::corrupt(&self.path, format!("missing column {name}"))),
+        }
     }
 
     fn wrap(&self, name: &str, e: strata_codec::Error) -> Error {
@@ -188,39 +257,104 @@ impl ColFile {
         }
     }
 
-    pub(crate) fn i64s(&self, name: &str, rows: usize) -> Result<Vec<i64>> {
-        let mut v = Vec::with_capacity(rows);
-        column::decode_i64(self.col(name)?, &mut v).map_err(|e| self.wrap(name, e))?;
-        self.rows_check(name, v.len(), rows)?;
+    /// Decodes column `name`, which must hold `rows` values, appending to `out`.
+    pub(crate) fn decode_into<T>(
+        &self,
+        name: &str,
+        rows: usize,
+        out: &mut Vec<T>,
+        decode: fn(&[u8], &mut Vec<T>) -> strata_codec::Result<usize>,
+    ) -> Result<()> {
+        out.reserve(rows);
+        let got = decode(self.col(name)?, out).map_err(|e| self.wrap(name, e))?;
+        self.rows_check(name, got, rows)
+    }
+
+    fn vec<T>(
+        &self,
+        name: &str,
+        rows: usize,
+        decode: fn(&[u8], &mut Vec<T>) -> strata_codec::Result<usize>,
+    ) -> Result<Vec<T>> {
+        let mut v = Vec::new();
+        self.decode_into(name, rows, &mut v, decode)?;
         Ok(v)
+    }
+
+    pub(crate) fn i64s(&self, name: &str, rows: usize) -> Result<Vec<i64>> {
+        self.vec(name, rows, column::decode_i64)
     }
 
     pub(crate) fn u64s(&self, name: &str, rows: usize) -> Result<Vec<u64>> {
-        let mut v = Vec::with_capacity(rows);
-        column::decode_u64(self.col(name)?, &mut v).map_err(|e| self.wrap(name, e))?;
-        self.rows_check(name, v.len(), rows)?;
-        Ok(v)
+        self.vec(name, rows, column::decode_u64)
     }
 
     pub(crate) fn f64s(&self, name: &str, rows: usize) -> Result<Vec<f64>> {
-        let mut v = Vec::with_capacity(rows);
-        column::decode_f64(self.col(name)?, &mut v).map_err(|e| self.wrap(name, e))?;
-        self.rows_check(name, v.len(), rows)?;
-        Ok(v)
+        self.vec(name, rows, column::decode_f64)
     }
 
     pub(crate) fn strs(&self, name: &str, rows: usize) -> Result<Vec<String>> {
-        let mut v = Vec::with_capacity(rows);
-        column::decode_str(self.col(name)?, &mut v).map_err(|e| self.wrap(name, e))?;
-        self.rows_check(name, v.len(), rows)?;
-        Ok(v)
+        self.vec(name, rows, column::decode_str)
+    }
+
+    pub(crate) fn bools(&self, name: &str, rows: usize) -> Result<Vec<bool>> {
+        self.vec(name, rows, column::decode_bool)
     }
 
     pub(crate) fn bytes(&self, name: &str, rows: usize) -> Result<Vec<Vec<u8>>> {
-        let mut v = Vec::with_capacity(rows);
-        column::decode_bytes(self.col(name)?, &mut v).map_err(|e| self.wrap(name, e))?;
-        self.rows_check(name, v.len(), rows)?;
-        Ok(v)
+        self.vec(name, rows, column::decode_bytes)
+    }
+
+    /// Decodes dictionary columns `<name>.d` and `<name>.i` (`rows` ids), appending to `out`.
+    pub(crate) fn dict_into<T>(
+        &self,
+        name: &str,
+        rows: usize,
+        out: &mut Dict<T>,
+        decode: fn(&[u8], &mut Vec<T>) -> strata_codec::Result<usize>,
+    ) -> Result<()> {
+        // `<col>@<group>` names `<col>.d@<group>` and `<col>.i@<group>`.
+        let part = |k: &str| match name.rsplit_once('@') {
+            Some((c, g)) => format!("{c}.{k}@{g}"),
+            None => format!("{name}.{k}"),
+        };
+        let dn = part("d");
+        let base = out.dict.len();
+        let nd = self.count(&dn)?;
+        self.decode_into(&dn, nd, &mut out.dict, decode)?;
+        let ids = self.u64s(&part("i"), rows)?;
+        out.ids.reserve(rows);
+        for id in ids {
+            if id >= nd as u64 {
+                return Err(Error::corrupt(
+                    &self.path,
+                    format!("column {name}.i: id {id} past the {nd} values"),
+                ));
+            }
+            out.ids.push((base as u64 + id) as u32);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn dict<T>(
+        &self,
+        name: &str,
+        rows: usize,
+        decode: fn(&[u8], &mut Vec<T>) -> strata_codec::Result<usize>,
+    ) -> Result<Dict<T>> {
+        let mut d = Dict {
+            dict: Vec::new(),
+            ids: Vec::new(),
+        };
+        self.dict_into(name, rows, &mut d, decode)?;
+        Ok(d)
+    }
+
+    /// Number of values in column `name`.
+    pub(crate) fn count(&self, name: &str) -> Result<usize> {
+        Ok(column::describe(self.col(name)?)
+            .map_err(|e| self.wrap(name, e))?
+            .count)
     }
 }
 
@@ -251,14 +385,7 @@ pub(crate) fn write(
     content.sort_by_key(|r| (r.trace_id, r.span_id));
     let opts = ColumnOptions::default();
     let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);
-    let strs = |f: &dyn Fn(&Row) -> &str| -> Result<Vec<u8>> {
-        let v: Vec<&str> = rows.iter().map(|r| f(r)).collect();
-        c(column::encode_str(&v, &opts))
-    };
-    let ints = |f: &dyn Fn(&Row) -> i64| -> Result<Vec<u8>> {
-        let v: Vec<i64> = rows.iter().map(|r| f(r)).collect();
-        c(column::encode_i64(&v, &opts))
-    };
+    let group_rows = meta.group_rows.max(1) as usize;
 
     // Trace index: distinct trace ids in order, and the first row of each.
     let mut trace_ids: Vec<&[u8]> = Vec::new();
@@ -274,72 +401,42 @@ pub(crate) fn write(
         ("first_row", c(column::encode_u64(&trace_rows, &opts))?),
     ])?;
 
-    let span_ids: Vec<&[u8]> = rows.iter().map(|r| &r.span.span_id[..]).collect();
-    let parents: Vec<&[u8]> = rows
-        .iter()
-        .map(|r| r.span.parent_span_id.as_ref().map_or(&[][..], |p| &p[..]))
-        .collect();
-    let costs: Vec<f64> = rows
-        .iter()
-        .map(|r| r.genai.cost_usd.unwrap_or(f64::NAN))
-        .collect();
-    let hot = col_file(&[
-        ("span_id", c(column::encode_bytes(&span_ids, &opts))?),
-        ("parent_span_id", c(column::encode_bytes(&parents, &opts))?),
-        ("name", strs(&|r| &r.span.name)?),
-        ("kind", ints(&|r| i64::from(r.span.kind))?),
-        ("start_ns", ints(&|r| r.span.start_ns)?),
-        (
-            "duration_ns",
-            ints(&|r| r.span.end_ns.wrapping_sub(r.span.start_ns))?,
-        ),
-        (
-            "status_code",
-            ints(&|r| i64::from(r.span.status_code.as_u8()))?,
-        ),
-        ("status_message", strs(&|r| &r.span.status_message)?),
-        ("service", strs(&|r| &r.genai.service)?),
-        ("provider", strs(&|r| &r.genai.provider)?),
-        ("request_model", strs(&|r| &r.genai.request_model)?),
-        ("response_model", strs(&|r| &r.genai.response_model)?),
-        ("operation", strs(&|r| &r.genai.operation)?),
-        ("finish_reasons", strs(&|r| &r.genai.finish_reasons)?),
-        ("agent_name", strs(&|r| &r.genai.agent_name)?),
-        ("tool_name", strs(&|r| &r.genai.tool_name)?),
-        ("error_type", strs(&|r| &r.genai.error_type)?),
-        ("input_tokens", ints(&|r| opt_u64(r.genai.input_tokens))?),
-        ("output_tokens", ints(&|r| opt_u64(r.genai.output_tokens))?),
-        (
-            "cache_read_tokens",
-            ints(&|r| opt_u64(r.genai.cache_read_tokens))?,
-        ),
-        (
-            "streaming",
-            ints(&|r| r.genai.streaming.map_or(-1, i64::from))?,
-        ),
-        ("ttft_ns", ints(&|r| r.genai.ttft_ns.unwrap_or(-1))?),
-        ("cost_usd", c(column::encode_f64(&costs, &opts))?),
-    ])?;
-    let blobs: Vec<Vec<u8>> = rows.iter().map(|r| codec::cold_blob(&r.span)).collect();
-    let cold = col_file(&[("attrs", c(column::encode_bytes(&blobs, &opts))?)])?;
+    let mut hot_cols = Vec::new();
+    let mut cold_cols = Vec::new();
+    for (g, chunk) in rows.chunks(group_rows).enumerate() {
+        for (name, bytes) in hot_columns(chunk, &opts)? {
+            hot_cols.push((format!("{name}@{g}"), bytes));
+        }
+        for (name, bytes) in cold_columns(chunk, &opts)? {
+            cold_cols.push((format!("{name}@{g}"), bytes));
+        }
+    }
+    let hot = col_file(&hot_cols)?;
+    let cold = col_file(&cold_cols)?;
     let content_file = if content.is_empty() {
         None
     } else {
-        let t: Vec<&[u8]> = content.iter().map(|r| &r.trace_id[..]).collect();
-        let s: Vec<&[u8]> = content.iter().map(|r| &r.span_id[..]).collect();
-        let b: Vec<Vec<u8>> = content
-            .iter()
-            .map(|r| codec::kvs_blob(&r.content))
-            .collect();
         let level = ColumnOptions {
             zstd: column::ZstdMode::IfSmaller { level: 9 },
             ..opts
         };
-        Some(col_file(&[
-            ("trace_id", c(column::encode_bytes(&t, &opts))?),
-            ("span_id", c(column::encode_bytes(&s, &opts))?),
-            ("content", c(column::encode_bytes(&b, &level))?),
-        ])?)
+        let firsts: Vec<&[u8]> = content
+            .chunks(CONTENT_GROUP_ROWS)
+            .map(|g| &g[0].trace_id[..])
+            .collect();
+        let mut cols = vec![(
+            "group_first".to_owned(),
+            c(column::encode_bytes(&firsts, &opts))?,
+        )];
+        for (g, chunk) in content.chunks(CONTENT_GROUP_ROWS).enumerate() {
+            let t: Vec<&[u8]> = chunk.iter().map(|r| &r.trace_id[..]).collect();
+            let s: Vec<&[u8]> = chunk.iter().map(|r| &r.span_id[..]).collect();
+            cols.push((format!("trace_id@{g}"), c(column::encode_bytes(&t, &opts))?));
+            let b: Vec<Vec<u8>> = chunk.iter().map(|r| codec::kvs_blob(&r.content)).collect();
+            cols.push((format!("span_id@{g}"), c(column::encode_bytes(&s, &opts))?));
+            cols.push((format!("content@{g}"), c(column::encode_bytes(&b, &level))?));
+        }
+        Some(col_file(&cols)?)
     };
     let mut index = RowIndex::new();
     index.set_row_count(rows.len() as u32);
@@ -371,7 +468,8 @@ pub(crate) fn write(
     Ok(dir)
 }
 
-/// The labels a row is indexed under.
+/// The labels a row is indexed under. Empty values and status `unset` are not indexed (see
+/// [`indexed`]): a filter on them scans the columns.
 pub(crate) fn dimension_labels<'a>(span: &Span, g: &'a GenAi) -> Vec<(&'static str, &'a str)> {
     let status = match span.status_code {
         StatusCode::Error => "error",
@@ -388,6 +486,14 @@ pub(crate) fn dimension_labels<'a>(span: &Span, g: &'a GenAi) -> Vec<(&'static s
         ("agent", g.agent_name.as_str()),
         ("tool", g.tool_name.as_str()),
     ]
+    .into_iter()
+    .filter(|(k, v)| indexed(k, v))
+    .collect()
+}
+
+/// Whether the label index has postings for dimension `name` = `value`.
+pub(crate) fn indexed(name: &str, value: &str) -> bool {
+    !(value.is_empty() || (name == "status" && value == "unset"))
 }
 
 /// A sealed partition: its meta, trace index and label index are in memory; the columns are
@@ -405,24 +511,27 @@ pub struct Partition {
 /// The hot columns of a partition, decoded.
 #[derive(Debug, Default)]
 pub(crate) struct Hot {
+    /// Row number of the first decoded row.
+    pub base: usize,
     pub trace_of_row: Vec<u32>,
-    pub span_id: Vec<Vec<u8>>,
-    pub parent: Vec<Vec<u8>>,
-    pub name: Vec<String>,
+    /// Span ids as big-endian u64s.
+    pub span_id: Vec<u64>,
+    pub parent: Vec<Option<[u8; 8]>>,
+    pub name: Dict<String>,
     pub kind: Vec<i64>,
     pub start_ns: Vec<i64>,
     pub duration_ns: Vec<i64>,
     pub status: Vec<i64>,
-    pub status_message: Vec<String>,
-    pub service: Vec<String>,
-    pub provider: Vec<String>,
-    pub request_model: Vec<String>,
-    pub response_model: Vec<String>,
-    pub operation: Vec<String>,
-    pub finish_reasons: Vec<String>,
-    pub agent: Vec<String>,
-    pub tool: Vec<String>,
-    pub error_type: Vec<String>,
+    pub status_message: Dict<String>,
+    pub service: Dict<String>,
+    pub provider: Dict<String>,
+    pub request_model: Dict<String>,
+    pub response_model: Dict<String>,
+    pub operation: Dict<String>,
+    pub finish_reasons: Dict<String>,
+    pub agent: Dict<String>,
+    pub tool: Dict<String>,
+    pub error_type: Dict<String>,
     pub input_tokens: Vec<i64>,
     pub output_tokens: Vec<i64>,
     pub cache_read_tokens: Vec<i64>,
@@ -444,7 +553,7 @@ impl Partition {
             ));
         }
         let traces = ColFile::read(&dir.join(TRACES_FILE))?;
-        let ids = traces.bytes("trace_id", traces_len(&traces)?)?;
+        let ids = traces.bytes("trace_id", traces.count("trace_id")?)?;
         let rows = traces.u64s("first_row", ids.len())?;
         let mut trace_ids = Vec::with_capacity(ids.len());
         let mut first_rows = Vec::with_capacity(ids.len());
@@ -469,6 +578,9 @@ impl Partition {
                 dir.join(TRACES_FILE),
                 "trace index does not start at row 0",
             ));
+        }
+        if meta.group_rows == 0 {
+            return Err(Error::corrupt(&meta_path, "group_rows is 0"));
         }
         let index_path = dir.join(INDEX_FILE);
         let index_file = ColFile::read(&index_path)?;
@@ -509,61 +621,133 @@ impl Partition {
         Ok(self.index.postings(name, value)?)
     }
 
-    pub(crate) fn read_hot(&self) -> Result<Hot> {
-        let f = ColFile::read(&self.dir.join(HOT_FILE))?;
-        let n = self.meta.rows as usize;
-        let mut trace_of_row = Vec::with_capacity(n);
-        for k in 0..self.first_rows.len() {
-            let end = self
+    /// Number of row groups.
+    pub(crate) fn groups(&self) -> usize {
+        (self.meta.rows as usize).div_ceil(self.group_rows())
+    }
+
+    pub(crate) fn group_rows(&self) -> usize {
+        self.meta.group_rows.max(1) as usize
+    }
+
+    fn group_len(&self, g: usize) -> usize {
+        let gr = self.group_rows();
+        (self.meta.rows as usize - g * gr).min(gr)
+    }
+
+    /// The hot columns of row groups `groups`, decoded (rows from `groups.start` times the
+    /// group size).
+    pub(crate) fn read_hot(&self, groups: std::ops::Range<usize>) -> Result<Hot> {
+        let f = if groups.start == 0 && groups.end >= self.groups() {
+            ColFile::read(&self.dir.join(HOT_FILE))?
+        } else {
+            ColFile::read_some(&self.dir.join(HOT_FILE), |n| {
+                group_of(n).is_some_and(|g| groups.contains(&g))
+            })?
+        };
+        let base = groups.start * self.group_rows();
+        let end = (groups.end * self.group_rows()).min(self.meta.rows as usize);
+        let mut hot = Hot {
+            base,
+            ..Hot::default()
+        };
+        if base >= end {
+            return Ok(hot);
+        }
+        let mut k = self.first_rows.partition_point(|r| (*r as usize) <= base) - 1;
+        for row in base..end {
+            while self
                 .first_rows
                 .get(k + 1)
-                .copied()
-                .unwrap_or(self.meta.rows);
-            trace_of_row.extend(std::iter::repeat_n(
-                k as u32,
-                (end - self.first_rows[k]) as usize,
-            ));
+                .is_some_and(|r| *r as usize <= row)
+            {
+                k += 1;
+            }
+            hot.trace_of_row.push(k as u32);
         }
-        Ok(Hot {
-            trace_of_row,
-            span_id: f.bytes("span_id", n)?,
-            parent: f.bytes("parent_span_id", n)?,
-            name: f.strs("name", n)?,
-            kind: f.i64s("kind", n)?,
-            start_ns: f.i64s("start_ns", n)?,
-            duration_ns: f.i64s("duration_ns", n)?,
-            status: f.i64s("status_code", n)?,
-            status_message: f.strs("status_message", n)?,
-            service: f.strs("service", n)?,
-            provider: f.strs("provider", n)?,
-            request_model: f.strs("request_model", n)?,
-            response_model: f.strs("response_model", n)?,
-            operation: f.strs("operation", n)?,
-            finish_reasons: f.strs("finish_reasons", n)?,
-            agent: f.strs("agent_name", n)?,
-            tool: f.strs("tool_name", n)?,
-            error_type: f.strs("error_type", n)?,
-            input_tokens: f.i64s("input_tokens", n)?,
-            output_tokens: f.i64s("output_tokens", n)?,
-            cache_read_tokens: f.i64s("cache_read_tokens", n)?,
-            streaming: f.i64s("streaming", n)?,
-            ttft_ns: f.i64s("ttft_ns", n)?,
-            cost: f.f64s("cost_usd", n)?,
-        })
+        for g in groups {
+            let n = self.group_len(g);
+            let h = &mut hot;
+            let name = |c: &str| format!("{c}@{g}");
+            let first = h.span_id.len();
+            f.decode_into(&name("span_id"), n, &mut h.span_id, column::decode_u64)?;
+            self.parents(&f, g, &h.span_id[first..], n, &mut h.parent)?;
+            f.dict_into(&name("name"), n, &mut h.name, column::decode_str)?;
+            f.decode_into(&name("kind"), n, &mut h.kind, column::decode_i64)?;
+            f.decode_into(&name("start_ns"), n, &mut h.start_ns, column::decode_i64)?;
+            f.decode_into(
+                &name("duration_ns"),
+                n,
+                &mut h.duration_ns,
+                column::decode_i64,
+            )?;
+            f.decode_into(&name("status_code"), n, &mut h.status, column::decode_i64)?;
+            f.dict_into(
+                &name("status_message"),
+                n,
+                &mut h.status_message,
+                column::decode_str,
+            )?;
+            f.dict_into(&name("service"), n, &mut h.service, column::decode_str)?;
+            f.dict_into(&name("provider"), n, &mut h.provider, column::decode_str)?;
+            f.dict_into(
+                &name("request_model"),
+                n,
+                &mut h.request_model,
+                column::decode_str,
+            )?;
+            f.dict_into(
+                &name("response_model"),
+                n,
+                &mut h.response_model,
+                column::decode_str,
+            )?;
+            f.dict_into(&name("operation"), n, &mut h.operation, column::decode_str)?;
+            f.dict_into(
+                &name("finish_reasons"),
+                n,
+                &mut h.finish_reasons,
+                column::decode_str,
+            )?;
+            f.dict_into(&name("agent_name"), n, &mut h.agent, column::decode_str)?;
+            f.dict_into(&name("tool_name"), n, &mut h.tool, column::decode_str)?;
+            f.dict_into(
+                &name("error_type"),
+                n,
+                &mut h.error_type,
+                column::decode_str,
+            )?;
+            f.decode_into(
+                &name("input_tokens"),
+                n,
+                &mut h.input_tokens,
+                column::decode_i64,
+            )?;
+            f.decode_into(
+                &name("output_tokens"),
+                n,
+                &mut h.output_tokens,
+                column::decode_i64,
+            )?;
+            f.decode_into(
+                &name("cache_read_tokens"),
+                n,
+                &mut h.cache_read_tokens,
+                column::decode_i64,
+            )?;
+            f.decode_into(&name("streaming"), n, &mut h.streaming, column::decode_i64)?;
+            f.decode_into(&name("ttft_ns"), n, &mut h.ttft_ns, column::decode_i64)?;
+            f.decode_into(&name("cost_usd"), n, &mut h.cost, column::decode_f64)?;
+        }
+        Ok(hot)
     }
 
     /// Row `i` of `hot` as a span (attributes not loaded) and its GenAI columns.
-    pub(crate) fn row(&self, hot: &Hot, i: usize) -> Result<(Span, GenAi)> {
-        let bad = |d: &str| Error::corrupt(self.dir.join(HOT_FILE), format!("row {i}: {d}"));
-        let span_id: [u8; 8] = hot.span_id[i]
-            .as_slice()
-            .try_into()
-            .map_err(|_| bad("span id not 8 bytes"))?;
-        let parent_span_id = match hot.parent[i].len() {
-            0 => None,
-            8 => Some(hot.parent[i].as_slice().try_into().expect("8 bytes")),
-            _ => return Err(bad("parent span id not 8 bytes")),
-        };
+    pub(crate) fn row(&self, hot: &Hot, row: usize) -> Result<(Span, GenAi)> {
+        let bad = |d: &str| Error::corrupt(self.dir.join(HOT_FILE), format!("row {row}: {d}"));
+        let i = row - hot.base;
+        let span_id = hot.span_id[i].to_be_bytes();
+        let parent_span_id = hot.parent[i];
         let kind = u8::try_from(hot.kind[i]).map_err(|_| bad("kind out of range"))?;
         let status = u8::try_from(hot.status[i]).map_err(|_| bad("status out of range"))?;
         let span = Span {
@@ -602,15 +786,121 @@ impl Partition {
         Ok((span, genai))
     }
 
-    /// The cold blobs (attributes, events, links) of all rows.
-    pub(crate) fn read_cold(&self) -> Result<Vec<Vec<u8>>> {
-        let f = ColFile::read(&self.dir.join(COLD_FILE))?;
-        f.bytes("attrs", self.meta.rows as usize)
+    fn parents(
+        &self,
+        f: &ColFile,
+        g: usize,
+        span_id: &[u64],
+        n: usize,
+        out: &mut Vec<Option<[u8; 8]>>,
+    ) -> Result<()> {
+        let refs = f.i64s(&format!("parent_ref@{g}"), n)?;
+        let raws = f.u64s(
+            &format!("parent_raw@{g}"),
+            refs.iter().filter(|r| **r == 1).count(),
+        )?;
+        let bad =
+            |i: usize, d: &str| Error::corrupt(self.dir.join(HOT_FILE), format!("row {i}: {d}"));
+        let mut raw = raws.iter();
+        for (i, r) in refs.iter().enumerate() {
+            out.push(match *r {
+                0 => None,
+                1 => Some(raw.next().expect("counted").to_be_bytes()),
+                r => {
+                    let d = decode_ref(r);
+                    let j = (i as i64)
+                        .checked_sub(d)
+                        .filter(|j| (0..n as i64).contains(j))
+                        .ok_or_else(|| bad(i, "parent row reference out of range"))?;
+                    Some(span_id[j as usize].to_be_bytes())
+                }
+            });
+        }
+        Ok(())
     }
 
-    pub(crate) fn fill_cold(&self, blob: &[u8], span: &mut Span) -> Result<()> {
-        codec::read_cold_blob(blob, span)
-            .map_err(|e| Error::corrupt(self.dir.join(COLD_FILE), e.to_string()))
+    /// The cold columns (resource, scope, attributes, events, links) of row group `g`.
+    pub(crate) fn read_cold(&self, g: usize) -> Result<Cold> {
+        let path = self.dir.join(COLD_FILE);
+        let f = ColFile::read_some(&path, |n| group_of(n) == Some(g))?;
+        let n = self.group_len(g);
+        let name = |c: &str| format!("{c}@{g}");
+        let bad = |d: String| Error::corrupt(&path, d);
+        let resource = f.dict(&name("resource"), n, column::decode_bytes)?;
+        let scope = f.dict(&name("scope"), n, column::decode_str)?;
+        let shape = f.dict(&name("shape"), n, column::decode_bytes)?;
+        let links = f.dict(&name("links"), n, column::decode_bytes)?;
+        let ev_count = f.u64s(&name("ev_count"), n)?;
+        let mut ev_first = Vec::with_capacity(n + 1);
+        let mut total = 0usize;
+        for c in &ev_count {
+            ev_first.push(total);
+            total = usize::try_from(*c)
+                .ok()
+                .and_then(|c| total.checked_add(c))
+                .filter(|t| *t <= u32::MAX as usize)
+                .ok_or_else(|| bad("event counts overflow".into()))?;
+        }
+        ev_first.push(total);
+        let with = ev_count.iter().filter(|c| **c > 0).count();
+        let firsts = f.i64s(&name("ev_time0"), with)?;
+        let rest = f.i64s(&name("ev_time"), total - with)?;
+        let (mut firsts, mut rest) = (firsts.into_iter(), rest.into_iter());
+        let mut ev_time = Vec::with_capacity(total);
+        for c in &ev_count {
+            for k in 0..*c {
+                ev_time.push(if k == 0 { firsts.next() } else { rest.next() }.expect("counted"));
+            }
+        }
+        let ev_name = f.dict(&name("ev_name"), total, column::decode_str)?;
+        let ev_attrs = f.dict(&name("ev_attrs"), total, column::decode_bytes)?;
+        let nkeys = f.count(&name("keys"))?;
+        let keys = f.strs(&name("keys"), nkeys)?;
+        let types = f.u64s(&name("types"), nkeys)?;
+        let mut counts = vec![0usize; nkeys];
+        let mut distinct = Vec::with_capacity(shape.dict.len());
+        for (i, sh) in shape.dict.iter().enumerate() {
+            let ids = decode_shape(sh).ok_or_else(|| bad(format!("shape {i} is bad")))?;
+            if let Some(k) = ids.iter().find(|k| **k as usize >= nkeys) {
+                return Err(bad(format!("shape {i}: attribute key {k} out of range")));
+            }
+            distinct.push(ids);
+        }
+        for &id in &shape.ids {
+            for &k in &distinct[id as usize] {
+                counts[k as usize] += 1;
+            }
+        }
+        let shapes = Dict {
+            dict: distinct,
+            ids: shape.ids,
+        };
+        let mut vals = Vec::with_capacity(nkeys);
+        for (j, t) in types.iter().enumerate() {
+            let name = name(&format!("v{j}"));
+            let m = counts[j];
+            vals.push(match t {
+                0 => Vals::Str(f.dict(&name, m, column::decode_str)?),
+                1 => Vals::Int(f.i64s(&name, m)?),
+                2 => Vals::F64(f.f64s(&name, m)?),
+                3 => Vals::Bool(f.bools(&name, m)?),
+                4 => Vals::Any(f.bytes(&name, m)?),
+                t => return Err(bad(format!("key {j}: unknown value type {t}"))),
+            });
+        }
+        Ok(Cold {
+            path,
+            resource,
+            scope,
+            shapes,
+            links,
+            ev_first,
+            ev_time,
+            ev_name,
+            ev_attrs,
+            keys,
+            vals,
+        })
     }
 
     /// Content of `(trace, span)` stored in this partition.
@@ -619,31 +909,493 @@ impl Partition {
             return Ok(Vec::new());
         }
         let path = self.dir.join(CONTENT_FILE);
-        let f = ColFile::read(&path)?;
-        let n = self.meta.content_rows as usize;
-        let t = f.bytes("trace_id", n)?;
-        let lo = t.partition_point(|x| x.as_slice() < &trace[..]);
-        let hi = t.partition_point(|x| x.as_slice() <= &trace[..]);
-        if lo == hi {
+        // Groups whose first trace id is at most `trace`, back to the first one that starts
+        // before it (a trace's content may straddle groups).
+        let head = ColFile::read_some(&path, |c| c == "group_first")?;
+        let firsts = head.bytes("group_first", head.count("group_first")?)?;
+        let end = firsts.partition_point(|f| f.as_slice() <= &trace[..]);
+        let start = firsts[..end]
+            .iter()
+            .rposition(|f| f.as_slice() < &trace[..])
+            .unwrap_or(0);
+        if end == 0 {
             return Ok(Vec::new());
         }
-        let s = f.bytes("span_id", n)?;
-        let b = f.bytes("content", n)?;
+        let groups = start..end;
+        let f = ColFile::read_some(&path, |c| group_of(c).is_some_and(|g| groups.contains(&g)))?;
         let mut out = Vec::new();
-        for i in lo..hi {
-            let sid: [u8; 8] = s[i]
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::corrupt(&path, "span id not 8 bytes"))?;
-            let kvs =
-                codec::read_kvs_blob(&b[i]).map_err(|e| Error::corrupt(&path, e.to_string()))?;
-            out.push((sid, kvs));
+        for g in groups {
+            let len = f.count(&format!("trace_id@{g}"))?;
+            let t = f.bytes(&format!("trace_id@{g}"), len)?;
+            let lo = t.partition_point(|x| x.as_slice() < &trace[..]);
+            let hi = t.partition_point(|x| x.as_slice() <= &trace[..]);
+            if lo == hi {
+                continue;
+            }
+            let s = f.bytes(&format!("span_id@{g}"), len)?;
+            let b = f.bytes(&format!("content@{g}"), len)?;
+            for k in lo..hi {
+                let sid: [u8; 8] = s[k]
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::corrupt(&path, "span id not 8 bytes"))?;
+                let kvs = codec::read_kvs_blob(&b[k])
+                    .map_err(|e| Error::corrupt(&path, e.to_string()))?;
+                out.push((sid, kvs));
+            }
         }
         Ok(out)
     }
 }
 
-fn traces_len(f: &ColFile) -> Result<usize> {
-    let info = column::describe(f.col("trace_id")?).map_err(|e| f.wrap("trace_id", e))?;
-    Ok(info.count)
+/// The hot columns of one row group. Parents are references to a row of the same trace in
+/// the group where there is one, else raw.
+fn hot_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<u8>)>> {
+    let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);
+    let mut dicts = Vec::new();
+    let mut strs = |name: &str, f: &dyn Fn(&Row) -> &str| -> Result<Vec<u8>> {
+        let v: Vec<&str> = rows.iter().map(|r| f(r)).collect();
+        dicts.extend(dict_str_cols(name, &v, opts)?);
+        Ok(Vec::new())
+    };
+    let ints = |f: &dyn Fn(&Row) -> i64| -> Result<Vec<u8>> {
+        let v: Vec<i64> = rows.iter().map(|r| f(r)).collect();
+        c(pick(opts, |o| column::encode_i64(&v, o)))
+    };
+    let span_ids: Vec<u64> = rows
+        .iter()
+        .map(|r| u64::from_be_bytes(r.span.span_id))
+        .collect();
+    let mut row_of: std::collections::HashMap<([u8; 16], [u8; 8]), usize> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        row_of.entry((r.span.trace_id, r.span.span_id)).or_insert(i);
+    }
+    let mut parent_ref: Vec<i64> = Vec::with_capacity(rows.len());
+    let mut parent_raw: Vec<u64> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(p) = &r.span.parent_span_id else {
+            parent_ref.push(0);
+            continue;
+        };
+        match row_of.get(&(r.span.trace_id, *p)) {
+            Some(&j) if j != i => parent_ref.push(encode_ref(i as i64 - j as i64)),
+            _ => {
+                parent_ref.push(1);
+                parent_raw.push(u64::from_be_bytes(*p));
+            }
+        }
+    }
+    let costs: Vec<f64> = rows
+        .iter()
+        .map(|r| r.genai.cost_usd.unwrap_or(f64::NAN))
+        .collect();
+    let cols = vec![
+        (
+            "span_id",
+            c(pick(opts, |o| column::encode_u64(&span_ids, o)))?,
+        ),
+        (
+            "parent_ref",
+            c(pick(opts, |o| column::encode_i64(&parent_ref, o)))?,
+        ),
+        (
+            "parent_raw",
+            c(pick(opts, |o| column::encode_u64(&parent_raw, o)))?,
+        ),
+        ("name", strs("name", &|r| &r.span.name)?),
+        ("kind", ints(&|r| i64::from(r.span.kind))?),
+        ("start_ns", ints(&|r| r.span.start_ns)?),
+        (
+            "duration_ns",
+            ints(&|r| r.span.end_ns.wrapping_sub(r.span.start_ns))?,
+        ),
+        (
+            "status_code",
+            ints(&|r| i64::from(r.span.status_code.as_u8()))?,
+        ),
+        (
+            "status_message",
+            strs("status_message", &|r| &r.span.status_message)?,
+        ),
+        ("service", strs("service", &|r| &r.genai.service)?),
+        ("provider", strs("provider", &|r| &r.genai.provider)?),
+        (
+            "request_model",
+            strs("request_model", &|r| &r.genai.request_model)?,
+        ),
+        (
+            "response_model",
+            strs("response_model", &|r| &r.genai.response_model)?,
+        ),
+        ("operation", strs("operation", &|r| &r.genai.operation)?),
+        (
+            "finish_reasons",
+            strs("finish_reasons", &|r| &r.genai.finish_reasons)?,
+        ),
+        ("agent_name", strs("agent_name", &|r| &r.genai.agent_name)?),
+        ("tool_name", strs("tool_name", &|r| &r.genai.tool_name)?),
+        ("error_type", strs("error_type", &|r| &r.genai.error_type)?),
+        ("input_tokens", ints(&|r| opt_u64(r.genai.input_tokens))?),
+        ("output_tokens", ints(&|r| opt_u64(r.genai.output_tokens))?),
+        (
+            "cache_read_tokens",
+            ints(&|r| opt_u64(r.genai.cache_read_tokens))?,
+        ),
+        (
+            "streaming",
+            ints(&|r| r.genai.streaming.map_or(-1, i64::from))?,
+        ),
+        ("ttft_ns", ints(&|r| r.genai.ttft_ns.unwrap_or(-1))?),
+        (
+            "cost_usd",
+            c(pick(opts, |o| column::encode_f64(&costs, o)))?,
+        ),
+    ];
+    let mut out: Vec<(String, Vec<u8>)> = cols
+        .into_iter()
+        .filter(|(_, b)| !b.is_empty())
+        .map(|(n, b)| (n.to_owned(), b))
+        .collect();
+    out.extend(dicts);
+    Ok(out)
+}
+
+/// A dictionary-coded column: distinct values in first-appearance order, one id per row.
+#[derive(Debug, Default)]
+pub(crate) struct Dict<T> {
+    pub dict: Vec<T>,
+    pub ids: Vec<u32>,
+}
+
+impl<T> std::ops::Index<usize> for Dict<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.dict[self.ids[i] as usize]
+    }
+}
+
+/// Distinct values of `values` (indexes of first appearance) and one id per value.
+fn dict_of<T: AsRef<[u8]>>(values: &[T]) -> (Vec<usize>, Vec<u64>) {
+    let mut seen: std::collections::HashMap<&[u8], u64> = std::collections::HashMap::new();
+    let mut first = Vec::new();
+    let ids = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            *seen.entry(v.as_ref()).or_insert_with(|| {
+                first.push(i);
+                (first.len() - 1) as u64
+            })
+        })
+        .collect();
+    (first, ids)
+}
+
+/// Columns `<name>.d` (distinct strings) and `<name>.i` (ids) for `values`.
+fn dict_str_cols(
+    name: &str,
+    values: &[&str],
+    opts: &ColumnOptions,
+) -> Result<[(String, Vec<u8>); 2]> {
+    let (first, ids) = dict_of(values);
+    let d: Vec<&str> = first.iter().map(|&i| values[i]).collect();
+    Ok([
+        (
+            format!("{name}.d"),
+            pick(opts, |o| column::encode_str(&d, o))?,
+        ),
+        (
+            format!("{name}.i"),
+            pick(opts, |o| column::encode_u64(&ids, o))?,
+        ),
+    ])
+}
+
+/// Columns `<name>.d` (distinct byte strings) and `<name>.i` (ids) for `values`.
+fn dict_bytes_cols<T: AsRef<[u8]>>(
+    name: &str,
+    values: &[T],
+    opts: &ColumnOptions,
+) -> Result<[(String, Vec<u8>); 2]> {
+    let (first, ids) = dict_of(values);
+    let d: Vec<&[u8]> = first.iter().map(|&i| values[i].as_ref()).collect();
+    Ok([
+        (
+            format!("{name}.d"),
+            pick(opts, |o| column::encode_bytes(&d, o))?,
+        ),
+        (
+            format!("{name}.i"),
+            pick(opts, |o| column::encode_u64(&ids, o))?,
+        ),
+    ])
+}
+
+/// Encodes with `encode`, without zstd when the plain encoding is small: below
+/// [`ZSTD_MIN_BYTES`] zstd saves little and costs a decompression context per read.
+fn pick(
+    opts: &ColumnOptions,
+    encode: impl Fn(&ColumnOptions) -> strata_codec::Result<Vec<u8>>,
+) -> strata_codec::Result<Vec<u8>> {
+    let plain = encode(&ColumnOptions {
+        zstd: column::ZstdMode::Never,
+        ..*opts
+    })?;
+    if plain.len() < ZSTD_MIN_BYTES {
+        Ok(plain)
+    } else {
+        encode(opts)
+    }
+}
+
+const ZSTD_MIN_BYTES: usize = 256;
+
+/// The row group of a column name `<name>@<group>`.
+fn group_of(name: &str) -> Option<usize> {
+    name.rsplit_once('@')?.1.parse().ok()
+}
+
+/// Parent references: 0 no parent, 1 raw (in `parent_raw`), else the distance back to the
+/// parent's row `d` (nonzero) as `d + 1` when positive and `d` when negative.
+fn encode_ref(d: i64) -> i64 {
+    if d > 0 { d + 1 } else { d }
+}
+
+fn decode_ref(r: i64) -> i64 {
+    if r > 1 { r - 1 } else { r }
+}
+
+fn put_shape(out: &mut Vec<u8>, ids: &[u32]) {
+    for &k in ids {
+        strata_codec::bytes::put_uvarint(out, u64::from(k));
+    }
+}
+
+fn decode_shape(b: &[u8]) -> Option<Vec<u32>> {
+    let mut r = strata_codec::bytes::ByteReader::new(b, "attribute shape");
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        out.push(u32::try_from(r.uvarint().ok()?).ok()?);
+    }
+    Some(out)
+}
+
+/// The cold columns of a partition: resource (one blob per row, dictionary coded), scope, the
+/// attribute keys each row has in order (`shape`), a dictionary of keys with their value
+/// type, one typed value column per key over the rows that have it, and events plus links.
+fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<u8>)>> {
+    let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);
+    let mut key_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut keys: Vec<&str> = Vec::new();
+    let mut per_key: Vec<Vec<&AttrValue>> = Vec::new();
+    let mut shapes: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+    let mut ids: Vec<u32> = Vec::new();
+    for r in rows {
+        ids.clear();
+        for kv in &r.span.attributes {
+            let id = *key_ids.entry(kv.key.as_str()).or_insert_with(|| {
+                keys.push(kv.key.as_str());
+                per_key.push(Vec::new());
+                (keys.len() - 1) as u32
+            });
+            per_key[id as usize].push(&kv.value);
+            ids.push(id);
+        }
+        let mut sh = Vec::with_capacity(ids.len() * 2);
+        put_shape(&mut sh, &ids);
+        shapes.push(sh);
+    }
+    let resource: Vec<Vec<u8>> = rows
+        .iter()
+        .map(|r| codec::kvs_blob(&r.span.resource))
+        .collect();
+    let scope: Vec<&str> = rows.iter().map(|r| r.span.scope.as_str()).collect();
+    let links: Vec<Vec<u8>> = rows.iter().map(|r| codec::links_blob(&r.span)).collect();
+    // Events: a count per row, then per event (rows in order) its time as a distance from
+    // the previous event of the span (the first: from the span start, in its own column), name
+    // and attributes.
+    let ev_count: Vec<u64> = rows.iter().map(|r| r.span.events.len() as u64).collect();
+    let mut ev_time0: Vec<i64> = Vec::new();
+    let mut ev_time: Vec<i64> = Vec::new();
+    let mut ev_name: Vec<&str> = Vec::new();
+    let mut ev_attrs: Vec<Vec<u8>> = Vec::new();
+    for r in rows {
+        let mut prev = r.span.start_ns;
+        for (k, e) in r.span.events.iter().enumerate() {
+            let d = e.time_ns.wrapping_sub(prev);
+            if k == 0 {
+                ev_time0.push(d);
+            } else {
+                ev_time.push(d);
+            }
+            prev = e.time_ns;
+            ev_name.push(&e.name);
+            ev_attrs.push(if e.attributes.is_empty() {
+                Vec::new()
+            } else {
+                codec::kvs_blob(&e.attributes)
+            });
+        }
+    }
+    let mut types: Vec<u64> = Vec::with_capacity(keys.len());
+    let mut vcols: Vec<(String, Vec<u8>)> = Vec::with_capacity(keys.len());
+    for (j, vs) in per_key.iter().enumerate() {
+        let all = |f: fn(&AttrValue) -> bool| vs.iter().all(|v| f(v));
+        let (t, bytes) = if all(|v| matches!(v, AttrValue::Str(_))) {
+            let v: Vec<&str> = vs
+                .iter()
+                .map(|v| match v {
+                    AttrValue::Str(s) => s.as_str(),
+                    _ => unreachable!(),
+                })
+                .collect();
+            let [d, i] = dict_str_cols(&format!("v{j}"), &v, opts)?;
+            vcols.push(d);
+            vcols.push(i);
+            types.push(0);
+            continue;
+        } else if all(|v| matches!(v, AttrValue::Int(_))) {
+            let v: Vec<i64> = vs
+                .iter()
+                .map(|v| if let AttrValue::Int(i) = v { *i } else { 0 })
+                .collect();
+            (1, c(pick(opts, |o| column::encode_i64(&v, o)))?)
+        } else if all(|v| matches!(v, AttrValue::Double(_))) {
+            let v: Vec<f64> = vs
+                .iter()
+                .map(|v| {
+                    if let AttrValue::Double(d) = v {
+                        *d
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            (2, c(pick(opts, |o| column::encode_f64(&v, o)))?)
+        } else if all(|v| matches!(v, AttrValue::Bool(_))) {
+            let v: Vec<bool> = vs
+                .iter()
+                .map(|v| matches!(v, AttrValue::Bool(true)))
+                .collect();
+            (3, c(pick(opts, |o| column::encode_bool(&v, o)))?)
+        } else {
+            let v: Vec<Vec<u8>> = vs.iter().map(|v| codec::value_blob(v)).collect();
+            (4, c(pick(opts, |o| column::encode_bytes(&v, o)))?)
+        };
+        types.push(t);
+        vcols.push((format!("v{j}"), bytes));
+    }
+    let mut out = vec![
+        (
+            "ev_count".to_owned(),
+            c(pick(opts, |o| column::encode_u64(&ev_count, o)))?,
+        ),
+        (
+            "ev_time0".to_owned(),
+            c(pick(opts, |o| column::encode_i64(&ev_time0, o)))?,
+        ),
+        (
+            "ev_time".to_owned(),
+            c(pick(opts, |o| column::encode_i64(&ev_time, o)))?,
+        ),
+        (
+            "keys".to_owned(),
+            c(pick(opts, |o| column::encode_str(&keys, o)))?,
+        ),
+        (
+            "types".to_owned(),
+            c(pick(opts, |o| column::encode_u64(&types, o)))?,
+        ),
+    ];
+    out.extend(dict_bytes_cols("resource", &resource, opts)?);
+    out.extend(dict_str_cols("scope", &scope, opts)?);
+    out.extend(dict_bytes_cols("shape", &shapes, opts)?);
+    out.extend(dict_bytes_cols("links", &links, opts)?);
+    out.extend(dict_str_cols("ev_name", &ev_name, opts)?);
+    out.extend(dict_bytes_cols("ev_attrs", &ev_attrs, opts)?);
+    out.extend(vcols);
+    Ok(out)
+}
+
+/// A value column of one attribute key.
+#[derive(Debug)]
+enum Vals {
+    Str(Dict<String>),
+    Int(Vec<i64>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    Any(Vec<Vec<u8>>),
+}
+
+/// The cold columns of a partition, decoded.
+#[derive(Debug)]
+pub(crate) struct Cold {
+    path: PathBuf,
+    resource: Dict<Vec<u8>>,
+    scope: Dict<String>,
+    shapes: Dict<Vec<u32>>,
+    links: Dict<Vec<u8>>,
+    /// First event of each row, and one past the last at the end.
+    ev_first: Vec<usize>,
+    ev_time: Vec<i64>,
+    ev_name: Dict<String>,
+    ev_attrs: Dict<Vec<u8>>,
+    keys: Vec<String>,
+    vals: Vec<Vals>,
+}
+
+impl Cold {
+    /// Fills resource, scope, attributes, events and links of the spans of rows
+    /// `first..first + spans.len()`.
+    pub(crate) fn fill(&self, first: usize, spans: &mut [&mut Span]) -> Result<()> {
+        let bad = |e: strata_codec::Error| Error::corrupt(&self.path, e.to_string());
+        let mut cursor = vec![0usize; self.keys.len()];
+        for &id in &self.shapes.ids[..first] {
+            for &k in &self.shapes.dict[id as usize] {
+                cursor[k as usize] += 1;
+            }
+        }
+        for (o, span) in spans.iter_mut().enumerate() {
+            let i = first + o;
+            span.resource = codec::read_kvs_blob(&self.resource[i]).map_err(bad)?;
+            span.scope = self.scope[i].clone();
+            let mut attrs = Vec::with_capacity(self.shapes[i].len());
+            for &k in &self.shapes[i] {
+                let k = k as usize;
+                let at = cursor[k];
+                cursor[k] += 1;
+                let value = match &self.vals[k] {
+                    Vals::Str(v) => AttrValue::Str(v[at].clone()),
+                    Vals::Int(v) => AttrValue::Int(v[at]),
+                    Vals::F64(v) => AttrValue::Double(v[at]),
+                    Vals::Bool(v) => AttrValue::Bool(v[at]),
+                    Vals::Any(v) => codec::read_value_blob(&v[at]).map_err(bad)?,
+                };
+                attrs.push(KeyValue {
+                    key: self.keys[k].clone(),
+                    value,
+                });
+            }
+            span.attributes = attrs;
+            codec::read_links_blob(&self.links[i], span).map_err(bad)?;
+            let evs = self.ev_first[i]..self.ev_first[i + 1];
+            let mut prev = span.start_ns;
+            span.events = Vec::with_capacity(evs.len());
+            for e in evs {
+                let time_ns = prev.wrapping_add(self.ev_time[e]);
+                prev = time_ns;
+                span.events.push(Event {
+                    time_ns,
+                    name: self.ev_name[e].clone(),
+                    attributes: if self.ev_attrs[e].is_empty() {
+                        Vec::new()
+                    } else {
+                        codec::read_kvs_blob(&self.ev_attrs[e]).map_err(bad)?
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
 }

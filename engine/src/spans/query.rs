@@ -85,6 +85,7 @@ impl SpanFilter {
         if let Some(s) = self.status {
             d.push(("status", s.as_str()));
         }
+        d.retain(|(k, v)| super::partition::indexed(k, v));
         d
     }
 
@@ -146,7 +147,7 @@ fn visit(st: &State, filter: &SpanFilter, f: &mut dyn FnMut(&str, Span, GenAi)) 
         if cand.as_ref().is_some_and(RoaringBitmap::is_empty) {
             continue;
         }
-        let hot: Hot = p.read_hot()?;
+        let hot: Hot = p.read_hot(0..p.groups())?;
         let mut each = |i: usize| -> Result<()> {
             let (s, g) = p.row(&hot, i)?;
             if filter.matches(&s, &g) {
@@ -328,18 +329,25 @@ impl SpanStore {
             let Some(range) = p.trace_rows(id) else {
                 continue;
             };
-            let hot = p.read_hot()?;
-            let cold = p.read_cold()?;
-            for i in range {
-                let i = i as usize;
-                let (mut span, genai) = p.row(&hot, i)?;
-                p.fill_cold(&cold[i], &mut span)?;
-                hits.push(SpanHit {
-                    bucket: p.meta.bucket.clone(),
-                    span,
-                    genai,
-                    content: Vec::new(),
-                });
+            let gr = p.group_rows();
+            let (lo, hi) = (range.start as usize, range.end as usize);
+            for g in lo / gr..=(hi - 1) / gr {
+                let hot = p.read_hot(g..g + 1)?;
+                let cold = p.read_cold(g)?;
+                let rows = lo.max(g * gr)..hi.min((g + 1) * gr);
+                let first = hits.len();
+                for i in rows.clone() {
+                    let (span, genai) = p.row(&hot, i)?;
+                    hits.push(SpanHit {
+                        bucket: p.meta.bucket.clone(),
+                        span,
+                        genai,
+                        content: Vec::new(),
+                    });
+                }
+                let mut spans: Vec<&mut Span> =
+                    hits[first..].iter_mut().map(|h| &mut h.span).collect();
+                cold.fill(rows.start - g * gr, &mut spans)?;
             }
         }
         for h in &mut hits[first_sealed..] {
