@@ -101,7 +101,8 @@ func TestHappyPath(t *testing.T) {
 		}
 	}
 	st, err := db.Stats()
-	if err != nil || st.Series != 4 || st.Samples != 202 || !st.HasTimeRange || st.MaxTimeMs != 100*15000 {
+	// 202 float samples and 1 histogram sample (a histogram sample counts once).
+	if err != nil || st.Series != 4 || st.Samples != 203 || !st.HasTimeRange || st.MaxTimeMs != 100*15000 {
 		t.Fatalf("stats: %+v %v", st, err)
 	}
 	if _, err := db.Compact(); err != nil {
