@@ -222,6 +222,25 @@ impl<'a> BitReader<'a> {
         self.bits_consumed() > self.bits_total()
     }
 
+    /// The end check of every chunk decoder: no read past the end, and the stream consumed to
+    /// its last byte (trailing bytes are corruption). `stream_offset` places errors in the chunk.
+    pub fn check_exact_end(&self, what: &'static str, stream_offset: usize) -> Result<()> {
+        self.check_overrun(what)?;
+        let used_bytes = self.bits_consumed().div_ceil(8);
+        let total = self.bits_total() / 8;
+        if used_bytes != total {
+            return Err(Error::corrupt(
+                what,
+                stream_offset + used_bytes as usize,
+                format!(
+                    "{} trailing bytes after the last sample",
+                    total - used_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Errors with [`Error::Truncated`] if any read went past the end of the input.
     pub fn check_overrun(&self, what: &'static str) -> Result<()> {
         if self.is_overrun() {

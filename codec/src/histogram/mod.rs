@@ -686,20 +686,7 @@ pub fn decode_into(chunk: &[u8], out: &mut HistogramColumns) -> Result<usize> {
 }
 
 fn check_end(r: &BitReader<'_>, stream_offset: usize) -> Result<()> {
-    r.check_overrun(WHAT)?;
-    let used_bytes = r.bits_consumed().div_ceil(8);
-    let total = r.bits_total() / 8;
-    if used_bytes != total {
-        return Err(Error::corrupt(
-            WHAT,
-            stream_offset + used_bytes as usize,
-            format!(
-                "{} trailing bytes after the last sample",
-                total - used_bytes
-            ),
-        ));
-    }
-    Ok(())
+    r.check_exact_end(WHAT, stream_offset)
 }
 
 /// The hot loop: appends `h.count` samples to `out` (whose bounds are the chunk's).
