@@ -193,6 +193,10 @@ enum BenchCommand {
     Spans {
         #[arg(long, default_value_t = 200_000)]
         count: usize,
+        /// Build the database in this (new or empty) directory and keep it, instead of a
+        /// temporary one removed at the end.
+        #[arg(long)]
+        keep: Option<PathBuf>,
     },
 }
 
@@ -290,8 +294,8 @@ fn main() -> ExitCode {
             which: BenchCommand::Scan { db, rounds },
         } => bench::scan(&db, rounds),
         Command::Bench {
-            which: BenchCommand::Spans { count },
-        } => spans_bench::run(count),
+            which: BenchCommand::Spans { count, keep },
+        } => spans_bench::run(count, keep.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -414,7 +414,13 @@ fn dir_bytes(dir: &Path) -> std::io::Result<(u64, u64)> {
     Ok((main, content))
 }
 
-pub fn run(count: usize) -> CliResult {
+pub fn run(count: usize, keep: Option<&Path>) -> CliResult {
+    if let Some(dir) = keep {
+        if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+            return Err(format!("--keep {}: directory is not empty", dir.display()).into());
+        }
+        return bench(dir, count);
+    }
     let tmp = std::env::temp_dir().join(format!(
         "strata-bench-spans-{}-{}",
         std::process::id(),

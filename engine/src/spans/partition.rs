@@ -1,9 +1,11 @@
 //! Sealed span partitions: one directory per (bucket, time window, seal), written to a
 //! temporary directory, fsynced and renamed into place. Layout: `docs/format/spans.md`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 use strata_codec::column::{self, ColumnOptions};
@@ -109,34 +111,30 @@ fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A column file's directory and the bytes of the columns loaded.
+/// A column file, mapped: its directory parsed once, each column's CRC checked on first use.
 #[derive(Debug)]
 pub(crate) struct ColFile {
     path: PathBuf,
-    /// Bytes from file offset `base` on, covering every loaded column.
-    bytes: Vec<u8>,
-    base: u64,
-    /// Name, file range, and whether the column is loaded.
-    cols: Vec<(String, std::ops::Range<u64>, bool)>,
+    map: memmap2::Mmap,
+    /// Column name → index into `cols`.
+    names: HashMap<String, usize>,
+    /// Per column: byte range in the file and stored CRC32.
+    cols: Vec<(std::ops::Range<usize>, u32)>,
+    verified: Vec<AtomicBool>,
 }
 
 impl ColFile {
-    /// Reads the whole file.
-    pub(crate) fn read(path: &Path) -> Result<ColFile> {
-        Self::read_some(path, |_| true)
-    }
-
-    /// Reads the directory, then the columns `want` selects (one read spanning them), checking
-    /// each one's CRC.
-    pub(crate) fn read_some(path: &Path, want: impl Fn(&str) -> bool) -> Result<ColFile> {
-        use std::io::{Read, Seek, SeekFrom};
+    /// Maps the file and checks its header and directory (not yet the columns' CRCs).
+    pub(crate) fn open(path: &Path) -> Result<ColFile> {
         let bad = |d: String| Error::corrupt(path, d);
-        let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let mut head = vec![0u8; file_len.min(64 * 1024) as usize];
-        file.read_exact(&mut head).map_err(|e| Error::io(path, e))?;
-        if head.len() < 11 || &head[..4] != COLFILE_MAGIC {
-            return Err(bad("not a span column file (bad magic or too short)".into()));
+        let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        if len < 11 {
+            return Err(bad("not a span column file (too short)".into()));
+        }
+        let map = crate::mmap::map(path)?;
+        let head: &[u8] = &map;
+        if &head[..4] != COLFILE_MAGIC {
+            return Err(bad("not a span column file (bad magic)".into()));
         }
         if head[4] != COLFILE_VERSION {
             return Err(bad(format!(
@@ -145,15 +143,6 @@ impl ColFile {
             )));
         }
         let n = u16::from_le_bytes([head[5], head[6]]) as usize;
-        // Directory entries are at most 1 + 255 + 8 bytes: read on if the first read fell short.
-        let max_head = 7 + n * 264 + 4;
-        if head.len() < max_head && (head.len() as u64) < file_len {
-            let more = (max_head as u64).min(file_len) as usize;
-            let have = head.len();
-            head.resize(more, 0);
-            file.read_exact(&mut head[have..])
-                .map_err(|e| Error::io(path, e))?;
-        }
         let mut pos = 7;
         let mut entries = Vec::with_capacity(n);
         for i in 0..n {
@@ -180,66 +169,54 @@ impl ColFile {
                 "directory CRC mismatch: stored {want_crc:#010x}, computed {got:#010x}"
             )));
         }
-        let mut off = (pos + 4) as u64;
+        let mut off = pos + 4;
+        let mut names = HashMap::with_capacity(n);
         let mut cols = Vec::with_capacity(n);
-        let mut crcs = Vec::with_capacity(n);
-        let (mut lo, mut hi) = (u64::MAX, 0u64);
         for (name, len, crc) in entries {
-            let range = off..off + u64::from(len);
+            let range = off..off.saturating_add(len as usize);
             off = range.end;
-            let w = want(&name);
-            if w {
-                lo = lo.min(range.start);
-                hi = hi.max(range.end);
+            if names.insert(name, cols.len()).is_some() {
+                return Err(bad("a column name appears twice".into()));
             }
-            crcs.push(crc);
-            cols.push((name, range, w));
+            cols.push((range, crc));
         }
-        if off != file_len {
+        if off != head.len() {
             return Err(bad(format!(
-                "columns end at byte {off}, file has {file_len} bytes"
+                "columns end at byte {off}, file has {} bytes",
+                head.len()
             )));
         }
-        let mut bytes = Vec::new();
-        let base = if lo < hi { lo } else { off };
-        if lo < hi {
-            bytes.resize((hi - lo) as usize, 0);
-            file.seek(SeekFrom::Start(lo))
-                .and_then(|_| file.read_exact(&mut bytes))
-                .map_err(|e| Error::io(path, e))?;
-        }
-        for ((name, range, w), crc) in cols.iter().zip(&crcs) {
-            if !*w {
-                continue;
-            }
-            let b = &bytes[(range.start - base) as usize..(range.end - base) as usize];
-            let got = crc32fast::hash(b);
-            if got != *crc {
-                return Err(bad(format!(
-                    "column {name} at byte {}: CRC stored {crc:#010x}, computed {got:#010x}",
-                    range.start
-                )));
-            }
-        }
+        let verified = (0..cols.len()).map(|_| AtomicBool::new(false)).collect();
         Ok(ColFile {
             path: path.to_owned(),
-            bytes,
-            base,
+            map,
+            names,
             cols,
+            verified,
         })
     }
 
+    /// The bytes of column `name`, its CRC checked (once per process).
     fn col(&self, name: &str) -> Result<&[u8]> {
-        match self.cols.iter().find(|(n, _, _)| n == name) {
-            Some((_, r, true)) => {
-                Ok(&self.bytes[(r.start - self.base) as usize..(r.end - self.base) as usize])
+        let Some(&i) = self.names.get(name) else {
+            return Err(Error::corrupt(&self.path, format!("missing column {name}")));
+        };
+        let (range, crc) = &self.cols[i];
+        let b = &self.map[range.clone()];
+        if !self.verified[i].load(Ordering::Relaxed) {
+            let got = crc32fast::hash(b);
+            if got != *crc {
+                return Err(Error::corrupt(
+                    &self.path,
+                    format!(
+                        "column {name} at byte {}: CRC stored {crc:#010x}, computed {got:#010x}",
+                        range.start
+                    ),
+                ));
             }
-            Some((_, _, false)) => Err(Error::InvalidArgument(format!(
-                "{}: column {name} not loaded",
-                self.path.display()
-            ))),
-            None => Err(Error::corrupt(&self.path, format!("missing column {name}"))),
+            self.verified[i].store(true, Ordering::Relaxed);
         }
+        Ok(b)
     }
 
     fn wrap(&self, name: &str, e: strata_codec::Error) -> Error {
@@ -320,8 +297,7 @@ impl ColFile {
         };
         let dn = part("d");
         let base = out.dict.len();
-        let nd = self.count(&dn)?;
-        self.decode_into(&dn, nd, &mut out.dict, decode)?;
+        let nd = decode(self.col(&dn)?, &mut out.dict).map_err(|e| self.wrap(&dn, e))?;
         let ids = self.u64s(&part("i"), rows)?;
         out.ids.reserve(rows);
         for id in ids {
@@ -505,6 +481,11 @@ pub struct Partition {
     trace_ids: Vec<[u8; 16]>,
     first_rows: Vec<u32>,
     index: IndexFile,
+    hot: ColFile,
+    cold: ColFile,
+    content: Option<ColFile>,
+    /// First trace id of each content group.
+    content_firsts: Vec<[u8; 16]>,
     pub(crate) bytes_on_disk: u64,
 }
 
@@ -552,7 +533,7 @@ impl Partition {
                 format!("partition version {}", meta.version),
             ));
         }
-        let traces = ColFile::read(&dir.join(TRACES_FILE))?;
+        let traces = ColFile::open(&dir.join(TRACES_FILE))?;
         let ids = traces.bytes("trace_id", traces.count("trace_id")?)?;
         let rows = traces.u64s("first_row", ids.len())?;
         let mut trace_ids = Vec::with_capacity(ids.len());
@@ -583,7 +564,7 @@ impl Partition {
             return Err(Error::corrupt(&meta_path, "group_rows is 0"));
         }
         let index_path = dir.join(INDEX_FILE);
-        let index_file = ColFile::read(&index_path)?;
+        let index_file = ColFile::open(&index_path)?;
         let index = IndexFile::from_bytes(index_file.col("index")?.to_vec())
             .map_err(|e| Error::corrupt(&index_path, e.to_string()))?;
         let mut bytes_on_disk = 0;
@@ -591,12 +572,31 @@ impl Partition {
             let e = e.map_err(|e| Error::io(dir, e))?;
             bytes_on_disk += e.metadata().map_err(|err| Error::io(e.path(), err))?.len();
         }
+        let hot = ColFile::open(&dir.join(HOT_FILE))?;
+        let cold = ColFile::open(&dir.join(COLD_FILE))?;
+        let (content, content_firsts) = if meta.content_rows > 0 {
+            let path = dir.join(CONTENT_FILE);
+            let f = ColFile::open(&path)?;
+            let firsts = f
+                .bytes("group_first", f.count("group_first")?)?
+                .into_iter()
+                .map(|b| <[u8; 16]>::try_from(b.as_slice()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| Error::corrupt(&path, "group_first: trace id not 16 bytes"))?;
+            (Some(f), firsts)
+        } else {
+            (None, Vec::new())
+        };
         Ok(Partition {
             dir: dir.to_owned(),
             meta,
             trace_ids,
             first_rows,
             index,
+            hot,
+            cold,
+            content,
+            content_firsts,
             bytes_on_disk,
         })
     }
@@ -638,13 +638,7 @@ impl Partition {
     /// The hot columns of row groups `groups`, decoded (rows from `groups.start` times the
     /// group size).
     pub(crate) fn read_hot(&self, groups: std::ops::Range<usize>) -> Result<Hot> {
-        let f = if groups.start == 0 && groups.end >= self.groups() {
-            ColFile::read(&self.dir.join(HOT_FILE))?
-        } else {
-            ColFile::read_some(&self.dir.join(HOT_FILE), |n| {
-                group_of(n).is_some_and(|g| groups.contains(&g))
-            })?
-        };
+        let f = &self.hot;
         let base = groups.start * self.group_rows();
         let end = (groups.end * self.group_rows()).min(self.meta.rows as usize);
         let mut hot = Hot {
@@ -822,7 +816,7 @@ impl Partition {
     /// The cold columns (resource, scope, attributes, events, links) of row group `g`.
     pub(crate) fn read_cold(&self, g: usize) -> Result<Cold> {
         let path = self.dir.join(COLD_FILE);
-        let f = ColFile::read_some(&path, |n| group_of(n) == Some(g))?;
+        let f = &self.cold;
         let n = self.group_len(g);
         let name = |c: &str| format!("{c}@{g}");
         let bad = |d: String| Error::corrupt(&path, d);
@@ -905,24 +899,19 @@ impl Partition {
 
     /// Content of `(trace, span)` stored in this partition.
     pub(crate) fn content(&self, trace: &[u8; 16]) -> Result<Vec<([u8; 8], Vec<KeyValue>)>> {
-        if self.meta.content_rows == 0 {
+        let Some(f) = &self.content else {
             return Ok(Vec::new());
-        }
+        };
         let path = self.dir.join(CONTENT_FILE);
         // Groups whose first trace id is at most `trace`, back to the first one that starts
         // before it (a trace's content may straddle groups).
-        let head = ColFile::read_some(&path, |c| c == "group_first")?;
-        let firsts = head.bytes("group_first", head.count("group_first")?)?;
-        let end = firsts.partition_point(|f| f.as_slice() <= &trace[..]);
-        let start = firsts[..end]
-            .iter()
-            .rposition(|f| f.as_slice() < &trace[..])
-            .unwrap_or(0);
+        let firsts = &self.content_firsts;
+        let end = firsts.partition_point(|f| f <= trace);
+        let start = firsts[..end].iter().rposition(|f| f < trace).unwrap_or(0);
         if end == 0 {
             return Ok(Vec::new());
         }
         let groups = start..end;
-        let f = ColFile::read_some(&path, |c| group_of(c).is_some_and(|g| groups.contains(&g)))?;
         let mut out = Vec::new();
         for g in groups {
             let len = f.count(&format!("trace_id@{g}"))?;
@@ -1150,11 +1139,6 @@ fn pick(
 }
 
 const ZSTD_MIN_BYTES: usize = 256;
-
-/// The row group of a column name `<name>@<group>`.
-fn group_of(name: &str) -> Option<usize> {
-    name.rsplit_once('@')?.1.parse().ok()
-}
 
 /// Parent references: 0 no parent, 1 raw (in `parent_raw`), else the distance back to the
 /// parent's row `d` (nonzero) as `d + 1` when positive and `d` when negative.

@@ -324,11 +324,14 @@ impl SpanStore {
         }
         let mut contents: Vec<([u8; 8], Vec<KeyValue>)> = Vec::new();
         let first_sealed = hits.len();
+        // Content sits in a partition of the same window as its span (its own bucket's, or
+        // the content bucket's): only those windows are searched.
+        let mut windows: Vec<i64> = Vec::new();
         for p in &st.sealed {
-            contents.extend(p.content(id)?);
             let Some(range) = p.trace_rows(id) else {
                 continue;
             };
+            windows.push(p.meta.window_start_ms);
             let gr = p.group_rows();
             let (lo, hi) = (range.start as usize, range.end as usize);
             for g in lo / gr..=(hi - 1) / gr {
@@ -348,6 +351,11 @@ impl SpanStore {
                 let mut spans: Vec<&mut Span> =
                     hits[first..].iter_mut().map(|h| &mut h.span).collect();
                 cold.fill(rows.start - g * gr, &mut spans)?;
+            }
+        }
+        for p in &st.sealed {
+            if windows.contains(&p.meta.window_start_ms) {
+                contents.extend(p.content(id)?);
             }
         }
         for h in &mut hits[first_sealed..] {
