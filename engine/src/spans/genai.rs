@@ -88,20 +88,31 @@ impl PriceTable {
     /// Cache-read tokens are part of the input tokens (as OpenAI and the GenAI conventions
     /// count them) and billed at the cached price when there is one.
     pub fn cost(&self, g: &GenAi) -> Option<f64> {
-        let price = self
-            .lookup(&g.response_model)
-            .or_else(|| self.lookup(&g.request_model))?;
+        self.price_of(g)?.cost(g)
+    }
+
+    /// The price a span's cost is computed from: its response model's, else its request
+    /// model's.
+    pub fn price_of(&self, g: &GenAi) -> Option<&ModelPrice> {
+        self.lookup(&g.response_model)
+            .or_else(|| self.lookup(&g.request_model))
+    }
+}
+
+impl ModelPrice {
+    /// Cost of a call at this price, or `None` when no token count is known.
+    pub fn cost(&self, g: &GenAi) -> Option<f64> {
         if g.input_tokens.is_none() && g.output_tokens.is_none() {
             return None;
         }
         let input = g.input_tokens.unwrap_or(0) as f64;
         let cached = (g.cache_read_tokens.unwrap_or(0) as f64).min(input);
         let output = g.output_tokens.unwrap_or(0) as f64;
-        let cached_price = price.cached_input_per_mtok.unwrap_or(price.input_per_mtok);
+        let cached_price = self.cached_input_per_mtok.unwrap_or(self.input_per_mtok);
         Some(
-            ((input - cached) * price.input_per_mtok
+            ((input - cached) * self.input_per_mtok
                 + cached * cached_price
-                + output * price.output_per_mtok)
+                + output * self.output_per_mtok)
                 / 1e6,
         )
     }

@@ -17,6 +17,7 @@ mod genai;
 mod model;
 mod partition;
 mod query;
+mod rollup;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -410,7 +411,14 @@ impl SpanStore {
             };
             let name = format!("{window}_{seq:08}");
             seq += 1;
-            let dir = partition::write(&bucket_dir, &name, &meta, &mut rows, &mut content)?;
+            let dir = partition::write(
+                &bucket_dir,
+                &name,
+                &meta,
+                &mut rows,
+                &mut content,
+                &st.config.prices,
+            )?;
             let p = Partition::open(&dir)?;
             report.partitions += 1;
             report.spans += rows.len();

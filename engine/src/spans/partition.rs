@@ -12,7 +12,8 @@ use strata_codec::column::{self, ColumnOptions};
 use strata_index::{IndexFile, LabelIndex, RoaringBitmap, RowIndex};
 
 use super::codec;
-use super::genai::GenAi;
+use super::genai::{GenAi, ModelPrice, PriceTable};
+use super::rollup::{self, RollupKey, Totals};
 use super::model::{AttrValue, Event, KeyValue, Span, StatusCode};
 use crate::error::{Error, Result};
 
@@ -22,7 +23,13 @@ pub const COLD_FILE: &str = "attrs.col";
 pub const CONTENT_FILE: &str = "content.col";
 pub const TRACES_FILE: &str = "traces.col";
 pub const INDEX_FILE: &str = "index.col";
-pub const PARTITION_VERSION: u32 = 2;
+pub const ROLLUP_FILE: &str = "rollup.col";
+/// The partition format this build writes; it also reads version 2 (no rollup, raw costs).
+pub const PARTITION_VERSION: u32 = 3;
+/// `cost_ref` values: unknown cost, the next `cost_raw` value, else price `k - COST_PRICE`.
+const COST_UNKNOWN: u64 = 0;
+const COST_RAW: u64 = 1;
+const COST_PRICE: u64 = 2;
 /// Rows per row group in partitions this build writes.
 pub const GROUP_ROWS: u32 = 2048;
 /// Content rows per content group.
@@ -82,7 +89,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Frames named columns: magic, version, count, a directory (per column: name, length,
 /// CRC32 of its bytes), a CRC32 of everything before it, then the columns' bytes back to back.
 /// A reader loads the directory and then only the columns it needs.
-fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> {
+pub(super) fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     out.extend_from_slice(COLFILE_MAGIC);
     out.push(COLFILE_VERSION);
@@ -194,6 +201,10 @@ impl ColFile {
             cols,
             verified,
         })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The bytes of column `name`, its CRC checked (once per process).
@@ -350,6 +361,7 @@ pub(crate) fn write(
     meta: &PartitionMeta,
     rows: &mut [&Row],
     content: &mut [ContentRow],
+    prices: &PriceTable,
 ) -> Result<PathBuf> {
     rows.sort_by(|a, b| {
         (a.span.trace_id, a.span.start_ns, a.span.span_id).cmp(&(
@@ -380,7 +392,7 @@ pub(crate) fn write(
     let mut hot_cols = Vec::new();
     let mut cold_cols = Vec::new();
     for (g, chunk) in rows.chunks(group_rows).enumerate() {
-        for (name, bytes) in hot_columns(chunk, &opts)? {
+        for (name, bytes) in hot_columns(chunk, prices, &opts)? {
             hot_cols.push((format!("{name}@{g}"), bytes));
         }
         for (name, bytes) in cold_columns(chunk, &opts)? {
@@ -431,6 +443,7 @@ pub(crate) fn write(
     write_file(&tmp.join(COLD_FILE), &cold)?;
     write_file(&tmp.join(TRACES_FILE), &traces)?;
     write_file(&tmp.join(INDEX_FILE), &col_file(&[("index", index_bytes)])?)?;
+    write_file(&tmp.join(ROLLUP_FILE), &rollup::encode(&rollup::build(rows))?)?;
     if let Some(cf) = &content_file {
         write_file(&tmp.join(CONTENT_FILE), cf)?;
     }
@@ -486,6 +499,8 @@ pub struct Partition {
     content: Option<ColFile>,
     /// First trace id of each content group.
     content_firsts: Vec<[u8; 16]>,
+    /// Totals per GenAI key (version 3 on).
+    pub(crate) rollup: Option<Vec<(RollupKey, Totals)>>,
     pub(crate) bytes_on_disk: u64,
 }
 
@@ -527,7 +542,7 @@ impl Partition {
         let meta_bytes = fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
         let meta: PartitionMeta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| Error::corrupt(&meta_path, e.to_string()))?;
-        if meta.version != PARTITION_VERSION {
+        if meta.version != PARTITION_VERSION && meta.version != 2 {
             return Err(Error::corrupt(
                 &meta_path,
                 format!("partition version {}", meta.version),
@@ -587,7 +602,13 @@ impl Partition {
         } else {
             (None, Vec::new())
         };
+        let rollup = if meta.version >= 3 {
+            Some(rollup::decode(&ColFile::open(&dir.join(ROLLUP_FILE))?)?)
+        } else {
+            None
+        };
         Ok(Partition {
+            rollup,
             dir: dir.to_owned(),
             meta,
             trace_ids,
@@ -665,7 +686,7 @@ impl Partition {
             let name = |c: &str| format!("{c}@{g}");
             let first = h.span_id.len();
             f.decode_into(&name("span_id"), n, &mut h.span_id, column::decode_u64)?;
-            self.parents(&f, g, &h.span_id[first..], n, &mut h.parent)?;
+            self.parents(f, g, &h.span_id[first..], n, &mut h.parent)?;
             f.dict_into(&name("name"), n, &mut h.name, column::decode_str)?;
             f.decode_into(&name("kind"), n, &mut h.kind, column::decode_i64)?;
             f.decode_into(&name("start_ns"), n, &mut h.start_ns, column::decode_i64)?;
@@ -731,9 +752,58 @@ impl Partition {
             )?;
             f.decode_into(&name("streaming"), n, &mut h.streaming, column::decode_i64)?;
             f.decode_into(&name("ttft_ns"), n, &mut h.ttft_ns, column::decode_i64)?;
-            f.decode_into(&name("cost_usd"), n, &mut h.cost, column::decode_f64)?;
+            if self.meta.version == 2 {
+                f.decode_into(&name("cost_usd"), n, &mut h.cost, column::decode_f64)?;
+            } else {
+                self.costs(f, g, n, h)?;
+            }
         }
         Ok(hot)
+    }
+
+    /// Decodes group `g`'s costs (version 3: price references) after its token columns.
+    fn costs(&self, f: &ColFile, g: usize, n: usize, h: &mut Hot) -> Result<()> {
+        let refs = f.u64s(&format!("cost_ref@{g}"), n)?;
+        let raws = f.f64s(
+            &format!("cost_raw@{g}"),
+            refs.iter().filter(|r| **r == COST_RAW).count(),
+        )?;
+        let prices = f.f64s(&format!("prices@{g}"), f.count(&format!("prices@{g}"))?)?;
+        let bad = |d: String| Error::corrupt(f.path(), format!("group {g}: {d}"));
+        if prices.len() % 3 != 0 {
+            return Err(bad(format!("{} price values", prices.len())));
+        }
+        let first = h.cost.len();
+        let tokens = h.input_tokens.len() - n;
+        let mut raw = raws.iter();
+        for (i, r) in refs.into_iter().enumerate() {
+            let cost = match r {
+                COST_UNKNOWN => f64::NAN,
+                COST_RAW => *raw.next().expect("counted"),
+                k => {
+                    let k = (k - COST_PRICE) as usize;
+                    let p = prices
+                        .get(3 * k..3 * k + 3)
+                        .ok_or_else(|| bad(format!("price {k} past the {} prices", prices.len() / 3)))?;
+                    let price = ModelPrice {
+                        input_per_mtok: p[0],
+                        cached_input_per_mtok: Some(p[1]),
+                        output_per_mtok: p[2],
+                    };
+                    let j = tokens + i;
+                    let g = GenAi {
+                        input_tokens: from_opt(h.input_tokens[j]),
+                        output_tokens: from_opt(h.output_tokens[j]),
+                        cache_read_tokens: from_opt(h.cache_read_tokens[j]),
+                        ..GenAi::default()
+                    };
+                    price.cost(&g).unwrap_or(f64::NAN)
+                }
+            };
+            h.cost.push(cost);
+        }
+        debug_assert_eq!(h.cost.len(), first + n);
+        Ok(())
     }
 
     /// Row `i` of `hot` as a span (attributes not loaded) and its GenAI columns.
@@ -939,7 +1009,11 @@ impl Partition {
 
 /// The hot columns of one row group. Parents are references to a row of the same trace in
 /// the group where there is one, else raw.
-fn hot_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<u8>)>> {
+fn hot_columns(
+    rows: &[&Row],
+    prices: &PriceTable,
+    opts: &ColumnOptions,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);
     let mut dicts = Vec::new();
     let mut strs = |name: &str, f: &dyn Fn(&Row) -> &str| -> Result<Vec<u8>> {
@@ -975,10 +1049,45 @@ fn hot_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<u
             }
         }
     }
-    let costs: Vec<f64> = rows
-        .iter()
-        .map(|r| r.genai.cost_usd.unwrap_or(f64::NAN))
-        .collect();
+    // Costs as references to the price they were computed from (recomputed exactly on
+    // read), or raw when the price table no longer gives the cost recorded at ingest.
+    let mut cost_ref: Vec<u64> = Vec::with_capacity(rows.len());
+    let mut cost_raw: Vec<f64> = Vec::new();
+    let mut price_list: Vec<[f64; 3]> = Vec::new();
+    for r in rows {
+        let Some(cost) = r.genai.cost_usd else {
+            cost_ref.push(COST_UNKNOWN);
+            continue;
+        };
+        let p = prices
+            .price_of(&r.genai)
+            .filter(|p| p.cost(&r.genai).map(f64::to_bits) == Some(cost.to_bits()));
+        match p {
+            Some(p) => {
+                let key = [
+                    p.input_per_mtok,
+                    p.cached_input_per_mtok.unwrap_or(p.input_per_mtok),
+                    p.output_per_mtok,
+                ];
+                let k = match price_list
+                    .iter()
+                    .position(|q| q.map(f64::to_bits) == key.map(f64::to_bits))
+                {
+                    Some(k) => k,
+                    None => {
+                        price_list.push(key);
+                        price_list.len() - 1
+                    }
+                };
+                cost_ref.push(COST_PRICE + k as u64);
+            }
+            None => {
+                cost_ref.push(COST_RAW);
+                cost_raw.push(cost);
+            }
+        }
+    }
+    let prices_flat: Vec<f64> = price_list.iter().flatten().copied().collect();
     let cols = vec![
         (
             "span_id",
@@ -1037,8 +1146,16 @@ fn hot_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<u
         ),
         ("ttft_ns", ints(&|r| r.genai.ttft_ns.unwrap_or(-1))?),
         (
-            "cost_usd",
-            c(pick(opts, |o| column::encode_f64(&costs, o)))?,
+            "cost_ref",
+            c(pick(opts, |o| column::encode_u64(&cost_ref, o)))?,
+        ),
+        (
+            "cost_raw",
+            c(pick(opts, |o| column::encode_f64(&cost_raw, o)))?,
+        ),
+        (
+            "prices",
+            c(pick(opts, |o| column::encode_f64(&prices_flat, o)))?,
         ),
     ];
     let mut out: Vec<(String, Vec<u8>)> = cols
@@ -1082,7 +1199,7 @@ fn dict_of<T: AsRef<[u8]>>(values: &[T]) -> (Vec<usize>, Vec<u64>) {
 }
 
 /// Columns `<name>.d` (distinct strings) and `<name>.i` (ids) for `values`.
-fn dict_str_cols(
+pub(super) fn dict_str_cols(
     name: &str,
     values: &[&str],
     opts: &ColumnOptions,
@@ -1123,7 +1240,7 @@ fn dict_bytes_cols<T: AsRef<[u8]>>(
 
 /// Encodes with `encode`, without zstd when the plain encoding is small: below
 /// [`ZSTD_MIN_BYTES`] zstd saves little and costs a decompression context per read.
-fn pick(
+pub(super) fn pick(
     opts: &ColumnOptions,
     encode: impl Fn(&ColumnOptions) -> strata_codec::Result<Vec<u8>>,
 ) -> strata_codec::Result<Vec<u8>> {
