@@ -103,6 +103,13 @@ fn concurrent_writers_readers_and_maintenance() {
         (WRITERS * SERIES_PER_WRITER) as i64 * STEPS,
         "{stats:?}"
     );
+    // The background thread was woken by the appends; on a loaded machine the writers can
+    // finish before it gets to run, so give it time rather than assume it already ran.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while db.stats().unwrap().blocks == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stats = db.stats().unwrap();
     assert!(stats.blocks >= 1, "maintenance ran: {stats:?}");
     db.compact().unwrap();
     let got = db

@@ -14,6 +14,9 @@ use crate::records::{self, FloatSample, SeriesRecord};
 /// Block lengths compaction builds, as multiples of the block duration: 2 h → 6 h → 24 h.
 const COMPACTION_FACTORS: [i64; 2] = [3, 12];
 
+/// WAL segments after which a span seal also checkpoints the WAL.
+const SEAL_CHECKPOINT_SEGMENTS: u64 = 4;
+
 /// What `compact` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CompactReport {
@@ -63,8 +66,9 @@ impl DbCore {
         // of an older window get a partition of their own at the next pass).
         let now = super::spans::wall_clock_ms();
         if self.spans.stats().open_spans > 0 {
-            report.span_partitions_written +=
-                self.seal_spans(now.saturating_sub(self.spans.partition_ms()))?;
+            let n = self.seal_spans(now.saturating_sub(self.spans.partition_ms()))?;
+            report.span_partitions_written += n;
+            self.checkpoint_after_seal(false)?;
         }
         report.span_partitions_expired += self.spans.apply_retention(now)?;
         Ok(report)
@@ -80,10 +84,39 @@ impl DbCore {
         }
         report.blocks_merged += self.compact_blocks_locked()?;
         report.blocks_expired += self.apply_retention_locked()?;
-        report.span_partitions_written += self.seal_spans(i64::MAX)?;
+        let sealed = self.seal_spans(i64::MAX)?;
+        report.span_partitions_written += sealed;
+        if sealed > 0 {
+            self.checkpoint_after_seal(true)?;
+        }
         report.span_partitions_expired +=
             self.spans.apply_retention(super::spans::wall_clock_ms())?;
         Ok(report)
+    }
+
+    /// Seals the span windows ending at or before `upto_ms` now, instead of waiting for the
+    /// background thread (which seals a window once a whole window has passed since its end).
+    /// Returns the number of partitions written.
+    pub fn seal_spans_through(&self, upto_ms: i64) -> Result<usize> {
+        self.check_open()?;
+        let _m = self.maintenance.lock();
+        let n = self.seal_spans(upto_ms)?;
+        if n > 0 {
+            self.checkpoint_after_seal(false)?;
+        }
+        Ok(n)
+    }
+
+    /// After span seals, a checkpoint drops the WAL records of sealed spans — when forced,
+    /// or once [`SEAL_CHECKPOINT_SEGMENTS`] segments were written since the last checkpoint
+    /// (a database holding only spans never cuts its head, the other occasion for one).
+    fn checkpoint_after_seal(&self, force: bool) -> Result<()> {
+        let since = self.wal.end().segment
+            - (*self.checkpoint_segment.lock()).max(self.wal.start().segment);
+        if force || since >= SEAL_CHECKPOINT_SEGMENTS {
+            self.checkpoint(self.head.min_valid_ms())?;
+        }
+        Ok(())
     }
 
     /// Moves every head sample older than `upto` into blocks (one per aligned partition), then
@@ -225,6 +258,7 @@ impl DbCore {
         self.checkpoint_spans()?;
         self.wal.sync()?;
         self.wal.truncate_before(start)?;
+        *self.checkpoint_segment.lock() = self.wal.end().segment;
         Ok(())
     }
 

@@ -71,6 +71,8 @@ pub struct DbCore {
     append_gate: RwLock<()>,
     /// One cut or compaction at a time.
     maintenance: Mutex<()>,
+    /// WAL segment the last checkpoint ended in (guarded by `maintenance`).
+    checkpoint_segment: Mutex<u64>,
     /// Reads hold it shared for their whole snapshot of blocks and head; a cut holds it
     /// exclusively while it drops from the head what it just published in blocks, so a read
     /// never sees the head without those samples and the block list without the new block.
@@ -211,6 +213,7 @@ impl DbCore {
             blocks: RwLock::new(blocks),
             spans,
             otlp_delta: Mutex::new(crate::otlp::DeltaState::new()),
+            checkpoint_segment: Mutex::new(0),
             append_gate: RwLock::new(()),
             maintenance: Mutex::new(()),
             view: RwLock::new(()),

@@ -13,8 +13,8 @@ use strata_index::{IndexFile, LabelIndex, RoaringBitmap, RowIndex};
 
 use super::codec;
 use super::genai::{GenAi, ModelPrice, PriceTable};
-use super::rollup::{self, RollupKey, Totals};
 use super::model::{AttrValue, Event, KeyValue, Span, StatusCode};
+use super::rollup::{self, RollupKey, Totals};
 use crate::error::{Error, Result};
 
 pub const META_FILE: &str = "meta.json";
@@ -443,7 +443,10 @@ pub(crate) fn write(
     write_file(&tmp.join(COLD_FILE), &cold)?;
     write_file(&tmp.join(TRACES_FILE), &traces)?;
     write_file(&tmp.join(INDEX_FILE), &col_file(&[("index", index_bytes)])?)?;
-    write_file(&tmp.join(ROLLUP_FILE), &rollup::encode(&rollup::build(rows))?)?;
+    write_file(
+        &tmp.join(ROLLUP_FILE),
+        &rollup::encode(&rollup::build(rows))?,
+    )?;
     if let Some(cf) = &content_file {
         write_file(&tmp.join(CONTENT_FILE), cf)?;
     }
@@ -633,6 +636,11 @@ impl Partition {
         Some(self.first_rows[k]..end)
     }
 
+    /// Trace id of row `i` of `hot`.
+    pub(crate) fn trace_id(&self, hot: &Hot, i: usize) -> [u8; 16] {
+        self.trace_ids[hot.trace_of_row[i] as usize]
+    }
+
     pub(crate) fn trace_count(&self) -> usize {
         self.trace_ids.len()
     }
@@ -782,9 +790,9 @@ impl Partition {
                 COST_RAW => *raw.next().expect("counted"),
                 k => {
                     let k = (k - COST_PRICE) as usize;
-                    let p = prices
-                        .get(3 * k..3 * k + 3)
-                        .ok_or_else(|| bad(format!("price {k} past the {} prices", prices.len() / 3)))?;
+                    let p = prices.get(3 * k..3 * k + 3).ok_or_else(|| {
+                        bad(format!("price {k} past the {} prices", prices.len() / 3))
+                    })?;
                     let price = ModelPrice {
                         input_per_mtok: p[0],
                         cached_input_per_mtok: Some(p[1]),

@@ -8,6 +8,7 @@ use strata_index::RoaringBitmap;
 
 use super::genai::GenAi;
 use super::model::{KeyValue, Span, StatusCode};
+use super::partition::Row;
 use super::partition::{Hot, Partition};
 use super::rollup::{Collector, RollupKey, Totals};
 use super::{SpanStore, State};
@@ -105,6 +106,30 @@ impl SpanFilter {
             && self.status.is_none_or(|st| st.as_u8() == k.status)
     }
 
+    /// [`Self::matches`] on decoded hot columns, without building the span.
+    fn matches_hot(&self, h: &Hot, i: usize) -> bool {
+        let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
+        let model = if h.request_model[i].is_empty() {
+            &h.response_model[i]
+        } else {
+            &h.request_model[i]
+        };
+        let start = h.start_ns[i];
+        start >= self.start_ns
+            && start < self.end_ns
+            && eq(&self.service, &h.service[i])
+            && eq(&self.model, model)
+            && eq(&self.provider, &h.provider[i])
+            && eq(&self.operation, &h.operation[i])
+            && eq(&self.error_type, &h.error_type[i])
+            && self
+                .status
+                .is_none_or(|st| i64::from(st.as_u8()) == h.status[i])
+            && self
+                .min_duration_ns
+                .is_none_or(|m| h.duration_ns[i].max(0) >= m)
+    }
+
     fn matches(&self, s: &Span, g: &GenAi) -> bool {
         let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
         s.start_ns >= self.start_ns
@@ -194,7 +219,6 @@ pub struct Percentiles {
     pub p95: f64,
     pub p99: f64,
 }
-
 
 /// What aggregates group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -287,35 +311,113 @@ impl AggRow {
 }
 
 impl SpanStore {
-    /// Spans matching `filter`, in its order, at most `limit`.
+    /// Spans matching `filter`, in its order (ties broken by trace and span id), at most
+    /// `limit`. Matches are ranked by a small key first; only those returned are built.
     pub fn find(&self, filter: &SpanFilter) -> Result<Vec<SpanHit>> {
+        type Key = (i64, i64, [u8; 16], [u8; 8]);
+        let order_key = |start: i64, dur: i64, failed: bool| -> (i64, i64) {
+            // `!x` reverses the order of an i64 without overflow.
+            match filter.order {
+                Order::Newest => (!start, 0),
+                Order::Slowest => (!dur, !start),
+                Order::FailedFirst => (!i64::from(failed), !dur),
+            }
+        };
         let st = self.state.read();
-        let mut hits = Vec::new();
-        visit(&st, filter, &|_| false, &mut |b, span, genai| {
-            hits.push(SpanHit {
-                bucket: b.to_owned(),
-                span,
-                genai,
-                content: Vec::new(),
-            });
-        })?;
-        match filter.order {
-            Order::Newest => hits.sort_by_key(|h| std::cmp::Reverse(h.span.start_ns)),
-            Order::Slowest => hits.sort_by(|a, b| {
-                b.span
-                    .duration_ns()
-                    .cmp(&a.span.duration_ns())
-                    .then(b.span.start_ns.cmp(&a.span.start_ns))
-            }),
-            Order::FailedFirst => hits.sort_by(|a, b| {
-                let fa = a.span.status_code == StatusCode::Error || !a.genai.error_type.is_empty();
-                let fb = b.span.status_code == StatusCode::Error || !b.genai.error_type.is_empty();
-                fb.cmp(&fa)
-                    .then(b.span.duration_ns().cmp(&a.span.duration_ns()))
-            }),
+        let mut keys: Vec<(Key, usize, usize)> = Vec::new();
+        // Source 0: in-memory rows (by their position in `open`); source k: hots[k - 1].
+        let open: Vec<(&str, &Row)> = st
+            .open
+            .iter()
+            .flat_map(|((b, _), rows)| rows.iter().map(move |r| (b.as_str(), r)))
+            .collect();
+        for (i, (_, r)) in open.iter().enumerate() {
+            if filter.matches(&r.span, &r.genai) {
+                let s = &r.span;
+                let failed = s.status_code == StatusCode::Error || !r.genai.error_type.is_empty();
+                let (a, b) = order_key(s.start_ns, s.duration_ns(), failed);
+                keys.push(((a, b, s.trace_id, s.span_id), 0, i));
+            }
         }
-        hits.truncate(filter.limit);
-        Ok(hits)
+        let dims = filter.dims();
+        let mut hots: Vec<(&Partition, Hot)> = Vec::new();
+        for p in &st.sealed {
+            if p.meta.rows == 0
+                || p.meta.max_start_ns < filter.start_ns
+                || p.meta.min_start_ns >= filter.end_ns
+            {
+                continue;
+            }
+            let cand = candidates(p, &dims)?;
+            if cand.as_ref().is_some_and(RoaringBitmap::is_empty) {
+                continue;
+            }
+            let gr = p.group_rows();
+            let groups: Vec<usize> = match &cand {
+                Some(c) => {
+                    let mut g: Vec<usize> = c.iter().map(|r| r as usize / gr).collect();
+                    g.dedup();
+                    g
+                }
+                None => (0..p.groups()).collect(),
+            };
+            for g in groups {
+                let hot = p.read_hot(g..g + 1)?;
+                let rows = g * gr..(g * gr + gr).min(p.meta.rows as usize);
+                let src = hots.len() + 1;
+                let mut each = |row: usize| {
+                    let i = row - hot.base;
+                    if !filter.matches_hot(&hot, i) {
+                        return;
+                    }
+                    let failed = hot.status[i] == 2 || !hot.error_type[i].is_empty();
+                    let (a, b) = order_key(hot.start_ns[i], hot.duration_ns[i].max(0), failed);
+                    let id = (p.trace_id(&hot, i), hot.span_id[i].to_be_bytes());
+                    keys.push(((a, b, id.0, id.1), src, row));
+                };
+                match &cand {
+                    Some(c) => c
+                        .range(rows.start as u32..rows.end as u32)
+                        .for_each(|r| each(r as usize)),
+                    None => rows.for_each(&mut each),
+                }
+                hots.push((p, hot));
+            }
+        }
+        let limit = filter.limit.min(keys.len());
+        if limit < keys.len() {
+            keys.select_nth_unstable(limit);
+            keys.truncate(limit);
+        }
+        keys.sort_unstable();
+        keys.into_iter()
+            .map(|(_, src, row)| {
+                if src == 0 {
+                    let (bucket, r) = open[row];
+                    let mut span = r.span.clone();
+                    span.attributes.clear();
+                    span.resource.clear();
+                    span.events.clear();
+                    span.links.clear();
+                    span.scope.clear();
+                    Ok(SpanHit {
+                        bucket: bucket.to_owned(),
+                        span,
+                        genai: r.genai.clone(),
+                        content: Vec::new(),
+                    })
+                } else {
+                    let (p, hot) = &hots[src - 1];
+                    let (span, genai) = p.row(hot, row)?;
+                    Ok(SpanHit {
+                        bucket: p.meta.bucket.clone(),
+                        span,
+                        genai,
+                        content: Vec::new(),
+                    })
+                }
+            })
+            .collect()
     }
 
     /// Every span of trace `id` (whole: attributes, events, links, and content wherever its
@@ -419,10 +521,11 @@ impl SpanStore {
                 return;
             }
             let key: Vec<String> = q.by.iter().map(|b| b.key(&g).to_owned()).collect();
-            scanned
-                .entry((key, step_of(s.start_ns)))
-                .or_default()
-                .add(s.status_code, s.duration_ns(), &g);
+            scanned.entry((key, step_of(s.start_ns))).or_default().add(
+                s.status_code,
+                s.duration_ns(),
+                &g,
+            );
         })?;
         for (k, c) in scanned {
             totals.entry(k).or_default().merge(&c.finish());
