@@ -40,6 +40,12 @@ if command -v g++ >/dev/null; then
   echo '#include "strata.h"' | g++ -std=c++11 -fsyntax-only -Wall -Werror -Iffi/include -x c++ -
 fi
 
+# The real OTLP payloads the span tests import (genai-otlp-openllmetry/): the shared data next
+# to the repository unless the caller points elsewhere. Absolute, as the C tests run in a temp dir.
+export STRATA_DATA_DIR="${STRATA_DATA_DIR:-$root/../shared/data}"
+STRATA_DATA_DIR="$(cd "$STRATA_DATA_DIR" && pwd)"
+test -d "$STRATA_DATA_DIR/genai-otlp-openllmetry"
+
 step "C examples and tests under AddressSanitizer"
 cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fsanitize=address -fno-omit-frame-pointer -Iffi/include)
 ldflags=(-L"$lib" -lstrata -Wl,-rpath,"$lib" -lpthread -lm)

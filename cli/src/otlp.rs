@@ -1,12 +1,10 @@
 //! `strata import-otlp`, `strata spans`, `strata trace` and `strata genai`: OTLP payloads in,
 //! spans, traces and GenAI aggregates out (tables that fit 120 columns, or `--json`).
 
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strata_engine::spans::{
-    AggQuery, AggRow, AttrValue, GroupBy, KeyValue, Order, Percentiles, SpanFilter, SpanHit,
-};
+use strata_engine::spans::json::{hits_json, rows_json};
+use strata_engine::spans::{AggQuery, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
 use strata_engine::{Db, Options};
 
 use crate::common::{AnyError, CliResult};
@@ -150,87 +148,6 @@ fn print_hits(hits: &[SpanHit]) {
     println!("({} spans)", hits.len());
 }
 
-fn attr_json(v: &AttrValue) -> Value {
-    match v {
-        AttrValue::Str(s) => json!(s),
-        AttrValue::Bool(b) => json!(b),
-        AttrValue::Int(i) => json!(i),
-        AttrValue::Double(d) => json!(d),
-        AttrValue::Bytes(b) => json!(hex(b)),
-        AttrValue::Array(a) => Value::Array(a.iter().map(attr_json).collect()),
-        AttrValue::Map(m) => kvs_json(m),
-    }
-}
-
-fn kvs_json(kvs: &[KeyValue]) -> Value {
-    Value::Object(
-        kvs.iter()
-            .map(|kv| (kv.key.clone(), attr_json(&kv.value)))
-            .collect(),
-    )
-}
-
-/// One span as JSON: identity, times, status, the GenAI columns; with `whole`, also its
-/// resource, attributes, events, links and content.
-pub fn hit_json(h: &SpanHit, whole: bool) -> Value {
-    let (s, g) = (&h.span, &h.genai);
-    let none_if_empty = |v: &str| if v.is_empty() { Value::Null } else { json!(v) };
-    let mut v = json!({
-        "trace_id": hex(&s.trace_id),
-        "span_id": hex(&s.span_id),
-        "parent_span_id": s.parent_span_id.map(|p| hex(&p)),
-        "name": s.name,
-        "kind": s.kind,
-        "start_ns": s.start_ns,
-        "end_ns": s.end_ns,
-        "duration_ms": ms(s.duration_ns()),
-        "status": s.status_code.as_str(),
-        "status_message": none_if_empty(&s.status_message),
-        "bucket": h.bucket,
-        "service": none_if_empty(&g.service),
-        "provider": none_if_empty(&g.provider),
-        "model": none_if_empty(g.model()),
-        "request_model": none_if_empty(&g.request_model),
-        "response_model": none_if_empty(&g.response_model),
-        "operation": none_if_empty(&g.operation),
-        "input_tokens": g.input_tokens,
-        "output_tokens": g.output_tokens,
-        "cache_read_tokens": g.cache_read_tokens,
-        "finish_reasons": none_if_empty(&g.finish_reasons),
-        "agent": none_if_empty(&g.agent_name),
-        "tool": none_if_empty(&g.tool_name),
-        "error_type": none_if_empty(&g.error_type),
-        "streaming": g.streaming,
-        "ttft_ms": g.ttft_ns.map(ms),
-        "cost_usd": g.cost_usd,
-    });
-    if whole && let Value::Object(o) = &mut v {
-        o.insert("scope".into(), json!(s.scope));
-        o.insert("resource".into(), kvs_json(&s.resource));
-        o.insert("attributes".into(), kvs_json(&s.attributes));
-        o.insert(
-            "events".into(),
-            Value::Array(
-                s.events
-                    .iter()
-                    .map(|e| json!({"name": e.name, "time_ns": e.time_ns, "attributes": kvs_json(&e.attributes)}))
-                    .collect(),
-            ),
-        );
-        o.insert(
-            "links".into(),
-            Value::Array(
-                s.links
-                    .iter()
-                    .map(|l| json!({"trace_id": hex(&l.trace_id), "span_id": hex(&l.span_id), "attributes": kvs_json(&l.attributes)}))
-                    .collect(),
-            ),
-        );
-        o.insert("content".into(), kvs_json(&h.content));
-    }
-    v
-}
-
 pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
     let db = Db::open(dir, Options::default())?;
     let t0 = Instant::now();
@@ -245,7 +162,6 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
                 provider: q.provider,
                 operation: q.operation,
                 error_type: q.error_type,
-                status: None,
                 min_duration_ns: q.min_ms.map(|m| (m * 1e6) as i64),
                 order: if q.failed {
                     Order::FailedFirst
@@ -255,16 +171,14 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
                     Order::Newest
                 },
                 limit: q.slowest.unwrap_or(q.limit),
+                ..SpanFilter::default()
             };
             db.spans().find(&filter)?
         }
     };
     let took = t0.elapsed().as_secs_f64() * 1e3;
     if q.json {
-        let v: Vec<Value> = hits
-            .iter()
-            .map(|h| hit_json(h, q.trace.is_some()))
-            .collect();
+        let v = hits_json(&hits, q.trace.is_some());
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_hits(&hits);
@@ -286,8 +200,7 @@ pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
         return Err(format!("trace {} not found", hex(&id)).into());
     }
     if json {
-        let v: Vec<Value> = hits.iter().map(|h| hit_json(h, true)).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", serde_json::to_string_pretty(&hits_json(&hits, true))?);
         return Ok(());
     }
     // Roots: spans without a parent, or whose parent is not in the trace. Children in start order.
@@ -374,37 +287,6 @@ pub struct GenAiQuery {
     pub json: bool,
 }
 
-fn pct_json(p: &Option<Percentiles>) -> Value {
-    match p {
-        None => Value::Null,
-        Some(p) => {
-            json!({"p50": p.p50 / 1e6, "p90": p.p90 / 1e6, "p95": p.p95 / 1e6, "p99": p.p99 / 1e6})
-        }
-    }
-}
-
-fn row_json(by: &[(GroupBy, &str)], r: &AggRow) -> Value {
-    let group: serde_json::Map<String, Value> = by
-        .iter()
-        .zip(&r.group)
-        .map(|((_, name), v)| ((*name).to_owned(), json!(v)))
-        .collect();
-    json!({
-        "group": group,
-        "step_start_ms": r.step_start_ns.map(|t| t.div_euclid(1_000_000)),
-        "count": r.count,
-        "errors": r.errors,
-        "error_rate": r.error_rate(),
-        "input_tokens": r.input_tokens,
-        "output_tokens": r.output_tokens,
-        "cache_read_tokens": r.cache_read_tokens,
-        "cost_usd": r.cost_usd,
-        "cost_unknown": r.cost_unknown,
-        "latency_ms": pct_json(&r.latency_ns),
-        "ttft_ms": pct_json(&r.ttft_ns),
-    })
-}
-
 /// UTC `YYYY-MM-DD HH:MM` of a Unix ms time.
 fn utc_minute(t_ms: i64) -> String {
     let secs = t_ms.div_euclid(1000);
@@ -462,8 +344,11 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
     let took = t0.elapsed().as_secs_f64() * 1e3;
     db.close()?;
     if q.json {
-        let v: Vec<Value> = rows.iter().map(|r| row_json(&by, r)).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        let groups: Vec<GroupBy> = by.iter().map(|b| b.0).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows_json(&groups, &rows))?
+        );
         return Ok(());
     }
     let stepped = q.step.is_some();

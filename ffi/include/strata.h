@@ -55,6 +55,9 @@
 // Most finite bucket bounds in one histogram sample (buckets = bounds + 1).
 #define STRATA_MAX_HISTOGRAM_BOUNDS 256
 
+// Most bytes in one OTLP request body (`strata_db_import_otlp_traces` / `_metrics`).
+#define STRATA_MAX_OTLP_BYTES (1 << 28)
+
 // What a call did. The numeric values are stable: new codes are only ever added at the end.
 typedef enum strata_status {
   // Success.
@@ -116,6 +119,28 @@ typedef enum strata_match_op {
   // `name!~"regex"`
   STRATA_MATCH_NOT_REGEX = 3,
 } strata_match_op;
+
+// Which spans a span filter keeps by status (`strata_span_filter.status`).
+typedef enum strata_span_status {
+  // Any status.
+  STRATA_SPAN_STATUS_ANY = 0,
+  // Spans whose OTLP status is unset.
+  STRATA_SPAN_STATUS_UNSET = 1,
+  // Spans whose OTLP status is ok.
+  STRATA_SPAN_STATUS_OK = 2,
+  // Spans whose OTLP status is error.
+  STRATA_SPAN_STATUS_ERROR = 3,
+} strata_span_status;
+
+// The order of `strata_db_find_spans_json`'s result (`strata_span_filter.order`).
+typedef enum strata_span_order {
+  // Latest start first.
+  STRATA_SPAN_ORDER_NEWEST = 0,
+  // Longest duration first (ties: latest start first).
+  STRATA_SPAN_ORDER_SLOWEST = 1,
+  // Failed spans (status error or an `error.type`) first, each part slowest first.
+  STRATA_SPAN_ORDER_FAILED_FIRST = 2,
+} strata_span_order;
 
 // An open (or closed, not yet freed) database. Opaque.
 typedef struct strata_db strata_db;
@@ -234,6 +259,50 @@ typedef struct strata_stats {
   int64_t min_time_ms;
   int64_t max_time_ms;
 } strata_stats;
+
+// Which spans to find or aggregate. Fill with `strata_span_filter_default`, then change
+// fields. Plain data owned by the caller; the library only reads it (and the strings it
+// points to) during the call.
+//
+// A span matches when every set condition holds. The string conditions compare exactly
+// against the span's GenAI columns; NULL or `""` means "any".
+typedef struct strata_span_filter {
+  // Spans starting in `[start_ns, end_ns)`, Unix nanoseconds. Default: `INT64_MIN`,
+  // `INT64_MAX` (every span).
+  int64_t start_ns;
+  int64_t end_ns;
+  // `service.name` of the span's resource.
+  const char *service;
+  // The request model, else the response model (`gen_ai.request.model` / `.response.model`).
+  const char *model;
+  // `gen_ai.provider.name`, else `gen_ai.system`.
+  const char *provider;
+  // `gen_ai.operation.name`, else `llm.request.type`.
+  const char *operation;
+  // `error.type` (`"error"` for a span with status error and no `error.type`).
+  const char *error_type;
+  // One of `strata_span_status` (a `uint32_t` so any value can be checked). Default
+  // `STRATA_SPAN_STATUS_ANY`.
+  uint32_t status;
+  // Spans lasting at least this long; negative (the default, -1) for no minimum.
+  int64_t min_duration_ns;
+  // One of `strata_span_order` (`strata_db_genai_json` checks it, then ignores it). Default
+  // `STRATA_SPAN_ORDER_NEWEST`.
+  uint32_t order;
+  // At most this many spans; ignored by `strata_db_genai_json`. Default 100.
+  size_t limit;
+} strata_span_filter;
+
+// What `strata_db_import_otlp_metrics` stored. Plain data owned by the caller.
+typedef struct strata_otlp_metrics_result {
+  // Float samples stored (gauges, sums; delta sums accumulated into cumulative series).
+  uint64_t samples;
+  // Histogram points stored (explicit-bucket histogram series).
+  uint64_t histograms;
+  // Samples and histogram points refused (out of order, duplicate timestamp, too old):
+  // usual when an exporter resends cumulative points. Not an error.
+  uint64_t rejected;
+} strata_otlp_metrics_result;
 
 #ifdef __cplusplus
 extern "C" {
@@ -471,7 +540,8 @@ enum strata_status strata_db_stats_json(const struct strata_db *db,
                                         char **out_json,
                                         struct strata_error **err);
 
-// Frees a string returned by this library (`strata_db_stats_json`) and sets `*s` to NULL.
+// Frees a string returned by this library (`strata_db_stats_json`, the span `*_json` calls)
+// and sets `*s` to NULL.
 // NULL, or a pointer to NULL, is a no-op.
 //
 // # Safety
@@ -503,6 +573,118 @@ void strata_error_free(struct strata_error **err);
 // `"STRATA_UNKNOWN_STATUS"` for a value this library does not define. Takes an `int` so any
 // value may be passed.
 const char *strata_status_name(int32_t code);
+
+// Fills `*out` with the default span filter: every span, any status, no minimum duration,
+// newest first, at most 100.
+//
+// # Safety
+// `out` is NULL (reported as an error) or valid for a write of `strata_span_filter`; `err`
+// is NULL or valid for a pointer write.
+enum strata_status strata_span_filter_default(struct strata_span_filter *out,
+                                              struct strata_error **err);
+
+// Imports one OTLP `ExportTraceServiceRequest` (the protobuf body of an OTLP/HTTP
+// `POST /v1/traces`): decodes it and appends its spans (one WAL commit per batch of spans,
+// durable per the fsync policy before the call returns; then queryable).
+//
+// - `bytes`, `len`: the request body, borrowed for the call; at most `STRATA_MAX_OTLP_BYTES`.
+//   `len == 0` (with `bytes` NULL or not) is an empty request: nothing is stored.
+// - `out_spans`: NULL, or receives the number of spans stored (0 on failure).
+//
+// A payload that is not a valid `ExportTraceServiceRequest` fails with
+// `STRATA_ERR_INVALID_ARGUMENT` and the decoder's message (what and at which byte offset);
+// nothing of it is stored. Spans the store refuses (too many attributes, …) also fail the
+// whole request with `STRATA_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `db` is NULL or a live handle; `bytes` points to `len` readable bytes (may be NULL when
+// `len` is 0); `out_spans` is NULL or writable; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_import_otlp_traces(const struct strata_db *db,
+                                                const uint8_t *bytes,
+                                                size_t len,
+                                                uint64_t *out_spans,
+                                                struct strata_error **err);
+
+// Imports one OTLP `ExportMetricsServiceRequest` (the body of `POST /v1/metrics`): each point
+// becomes a sample of a metric series named and labelled as Prometheus' OTLP receiver names
+// them (delta sums accumulated into cumulative series, histograms as histogram series).
+//
+// - `bytes`, `len`: the request body, as in `strata_db_import_otlp_traces`.
+// - `out`: NULL, or receives the counts (zeroed on failure).
+//
+// Refused points (out of order, duplicates) are counted in `out->rejected` and are not an
+// error. A payload that is not a valid `ExportMetricsServiceRequest` fails with
+// `STRATA_ERR_INVALID_ARGUMENT` and the decoder's message; nothing of it is stored. Other
+// failures (`STRATA_ERR_IO`, `STRATA_ERR_CLOSED`, …) may come after part of the points were
+// stored.
+//
+// # Safety
+// `db` is NULL or a live handle; `bytes` points to `len` readable bytes (may be NULL when
+// `len` is 0); `out` is NULL or writable; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_import_otlp_metrics(const struct strata_db *db,
+                                                 const uint8_t *bytes,
+                                                 size_t len,
+                                                 struct strata_otlp_metrics_result *out,
+                                                 struct strata_error **err);
+
+// The spans matching `filter`, in its order, at most `filter->limit`, as a JSON array of
+// span objects (the hot columns: identity, times, status, bucket, GenAI columns; no
+// attributes, events, links or content — `strata_db_trace_json` has those). The shape is in
+// `ffi/README.md` ("JSON documents").
+//
+// - `filter`: NULL for the defaults (`strata_span_filter_default`), else borrowed for the
+//   call.
+// - `out_json`: receives a NUL-terminated UTF-8 string owned by the caller, freed with
+//   `strata_string_free`; NULL on failure. No match is `[]`.
+//
+// # Safety
+// `db` is NULL or a live handle; `filter` is NULL or points to a `strata_span_filter` whose
+// strings are NULL or NUL-terminated; `out_json` is NULL or valid for a pointer write; `err`
+// is NULL or valid for a pointer write.
+enum strata_status strata_db_find_spans_json(const struct strata_db *db,
+                                             const struct strata_span_filter *filter,
+                                             char **out_json,
+                                             struct strata_error **err);
+
+// Every span of one trace, whole (attributes, resource, events, links and stored content
+// besides the hot columns), ordered by start time, as a JSON array (`[]` when the trace is
+// unknown).
+//
+// - `trace_id_hex`: 32 hexadecimal digits (either case), NUL-terminated; anything else fails
+//   with `STRATA_ERR_INVALID_ARGUMENT`.
+// - `out_json`: as in `strata_db_find_spans_json`.
+//
+// # Safety
+// `db` is NULL or a live handle; `trace_id_hex` is NULL or NUL-terminated; `out_json` is NULL
+// or valid for a pointer write; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_trace_json(const struct strata_db *db,
+                                        const char *trace_id_hex,
+                                        char **out_json,
+                                        struct strata_error **err);
+
+// GenAI aggregates of the LLM calls (spans with a model) among the spans matching `filter`
+// (its `order` and `limit` are ignored): per group, count, errors, error rate, tokens, cost,
+// and latency and time-to-first-token percentiles, as a JSON array of rows sorted by group,
+// then step (shape in `ffi/README.md`). No LLM call matching is `[]`.
+//
+// - `filter`: NULL for the defaults, else borrowed for the call.
+// - `group_by`: comma-separated names among `model`, `provider`, `service`, `operation`,
+//   `agent`, `tool` (at least one; an unknown or empty name fails with
+//   `STRATA_ERR_INVALID_ARGUMENT`). A row's `group` object has one key per name.
+// - `step_ns`: > 0 to split each group further by span start time into steps of this width
+//   (aligned to the Unix epoch); ≤ 0 for one row per group.
+// - `out_json`: as in `strata_db_find_spans_json`.
+//
+// # Safety
+// `db` is NULL or a live handle; `filter` is NULL or points to a `strata_span_filter` whose
+// strings are NULL or NUL-terminated; `group_by` is NULL or NUL-terminated; `out_json` is
+// NULL or valid for a pointer write; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_genai_json(const struct strata_db *db,
+                                        const struct strata_span_filter *filter,
+                                        const char *group_by,
+                                        int64_t step_ns,
+                                        char **out_json,
+                                        struct strata_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -648,7 +648,8 @@ pub unsafe extern "C" fn strata_db_stats_json(
     unsafe { call(err, body) }
 }
 
-/// Frees a string returned by this library (`strata_db_stats_json`) and sets `*s` to NULL.
+/// Frees a string returned by this library (`strata_db_stats_json`, the span `*_json` calls)
+/// and sets `*s` to NULL.
 /// NULL, or a pointer to NULL, is a no-op.
 ///
 /// # Safety

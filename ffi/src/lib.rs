@@ -28,10 +28,12 @@ pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod guard;
+pub mod spans;
 
 pub use cursor::*;
 pub use db::*;
 pub use error::*;
+pub use spans::*;
 
 use std::ffi::c_char;
 
@@ -60,6 +62,8 @@ pub const STRATA_MAX_BATCH_SAMPLES: usize = 1 << 24;
 pub const STRATA_MAX_MATCHERS: usize = 64;
 /// Most finite bucket bounds in one histogram sample (buckets = bounds + 1).
 pub const STRATA_MAX_HISTOGRAM_BOUNDS: usize = 256;
+/// Most bytes in one OTLP request body (`strata_db_import_otlp_traces` / `_metrics`).
+pub const STRATA_MAX_OTLP_BYTES: usize = 1 << 28;
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`: a static NUL-terminated string, never NULL,
 /// never to be freed. Safe to call from any thread at any time.

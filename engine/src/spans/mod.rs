@@ -14,6 +14,7 @@
 mod codec;
 mod config;
 mod genai;
+pub mod json;
 mod model;
 mod partition;
 mod query;

@@ -254,11 +254,26 @@ fn sketch_cols(
     let min: Vec<i64> = sketches.iter().map(|s| s.min).collect();
     let max: Vec<i64> = sketches.iter().map(|s| s.max).collect();
     Ok(vec![
-        (format!("{name}_n"), c(pick(opts, |o| column::encode_u64(&n, o)))?),
-        (format!("{name}_bucket"), c(pick(opts, |o| column::encode_u64(&b, o)))?),
-        (format!("{name}_count"), c(pick(opts, |o| column::encode_u64(&k, o)))?),
-        (format!("{name}_min"), c(pick(opts, |o| column::encode_i64(&min, o)))?),
-        (format!("{name}_max"), c(pick(opts, |o| column::encode_i64(&max, o)))?),
+        (
+            format!("{name}_n"),
+            c(pick(opts, |o| column::encode_u64(&n, o)))?,
+        ),
+        (
+            format!("{name}_bucket"),
+            c(pick(opts, |o| column::encode_u64(&b, o)))?,
+        ),
+        (
+            format!("{name}_count"),
+            c(pick(opts, |o| column::encode_u64(&k, o)))?,
+        ),
+        (
+            format!("{name}_min"),
+            c(pick(opts, |o| column::encode_i64(&min, o)))?,
+        ),
+        (
+            format!("{name}_max"),
+            c(pick(opts, |o| column::encode_i64(&max, o)))?,
+        ),
     ])
 }
 
@@ -296,7 +311,10 @@ pub fn encode(rows: &[(RollupKey, Totals)]) -> Result<Vec<u8>> {
         cols.push((name.into(), c(pick(&opts, |o| column::encode_u64(&v, o)))?));
     }
     // Pico-dollars as two halves: i128 has no column type.
-    let hi: Vec<i64> = rows.iter().map(|(_, t)| (t.cost_pico >> 64) as i64).collect();
+    let hi: Vec<i64> = rows
+        .iter()
+        .map(|(_, t)| (t.cost_pico >> 64) as i64)
+        .collect();
     let lo: Vec<u64> = rows.iter().map(|(_, t)| t.cost_pico as u64).collect();
     cols.push(("cost_pico_hi".into(), c(column::encode_i64(&hi, &opts))?));
     cols.push((
@@ -317,8 +335,7 @@ fn read_sketches(f: &ColFile, name: &str, rows: usize) -> Result<Vec<Sketch>> {
         .iter()
         .try_fold(0u64, |a, b| a.checked_add(*b))
         .ok_or_else(|| bad(format!("{name}_n overflows")))?;
-    let total =
-        usize::try_from(total).map_err(|_| bad(format!("{name}_n: {total} buckets")))?;
+    let total = usize::try_from(total).map_err(|_| bad(format!("{name}_n: {total} buckets")))?;
     let b = f.u64s(&format!("{name}_bucket"), total)?;
     let k = f.u64s(&format!("{name}_count"), total)?;
     let min = f.i64s(&format!("{name}_min"), rows)?;
@@ -450,7 +467,10 @@ mod tests {
         let p = ab.percentiles().unwrap();
         for (q, got) in [(0.5, p.p50), (0.9, p.p90), (0.95, p.p95), (0.99, p.p99)] {
             let exact = all[((q * all.len() as f64).ceil() as usize) - 1] as f64;
-            assert!((got - exact).abs() / exact <= 1.0 / 128.0, "p{q}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() / exact <= 1.0 / 128.0,
+                "p{q}: {got} vs {exact}"
+            );
         }
         assert_eq!(Sketch::default().percentiles(), None);
     }
