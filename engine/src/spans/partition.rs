@@ -426,10 +426,15 @@ pub(crate) fn write(
         }
         Some(col_file(&cols)?)
     };
+    // Postings over row groups (a query decodes whole groups, so row-level postings would
+    // prune no more and cost 4 bytes a span more).
     let mut index = RowIndex::new();
-    index.set_row_count(rows.len() as u32);
+    index.set_row_count(rows.len().div_ceil(group_rows) as u32);
     for (i, r) in rows.iter().enumerate() {
-        index.add_row(i as u32, &dimension_labels(&r.span, &r.genai))?;
+        index.add_row(
+            (i / group_rows) as u32,
+            &dimension_labels(&r.span, &r.genai),
+        )?;
     }
     let index_bytes = index.encode()?;
 
@@ -645,9 +650,17 @@ impl Partition {
         self.trace_ids.len()
     }
 
-    /// Rows whose dimension `name` equals `value` (the label index).
-    pub(crate) fn postings(&self, name: &str, value: &str) -> Result<RoaringBitmap> {
-        Ok(self.index.postings(name, value)?)
+    /// Row groups holding a row whose dimension `name` equals `value` (the label index; in
+    /// version 2 partitions its postings are rows).
+    pub(crate) fn group_postings(&self, name: &str, value: &str) -> Result<RoaringBitmap> {
+        let b = self.index.postings(name, value)?;
+        if self.meta.version >= 3 {
+            return Ok(b);
+        }
+        let gr = self.group_rows() as u32;
+        let mut groups: Vec<u32> = b.iter().map(|r| r / gr).collect();
+        groups.dedup();
+        Ok(groups.into_iter().collect())
     }
 
     /// Number of row groups.

@@ -144,24 +144,63 @@ impl SpanFilter {
     }
 }
 
-/// Candidate rows of a partition for `dims` (`None`: all rows), or `Some(empty)` to skip it.
-fn candidates(p: &Partition, dims: &[(&'static str, &str)]) -> Result<Option<RoaringBitmap>> {
+/// Row groups of a partition that may hold spans with `dims`, from its label index.
+fn candidate_groups(p: &Partition, dims: &[(&'static str, &str)]) -> Result<Vec<usize>> {
     let mut acc: Option<RoaringBitmap> = None;
     for (k, v) in dims {
-        let b = p.postings(k, v)?;
-        acc = Some(match acc {
+        let b = p.group_postings(k, v)?;
+        let a = match acc {
             None => b,
             Some(a) => a & b,
-        });
-        if acc.as_ref().is_some_and(RoaringBitmap::is_empty) {
-            break;
+        };
+        if a.is_empty() {
+            return Ok(Vec::new());
         }
+        acc = Some(a);
     }
-    Ok(acc)
+    Ok(match acc {
+        Some(a) => a
+            .iter()
+            .map(|g| g as usize)
+            .filter(|g| *g < p.groups())
+            .collect(),
+        None => (0..p.groups()).collect(),
+    })
 }
 
-/// Visits every span (hot columns) in range matching the filter's dimensions; `f` gets the
-/// bucket, span and GenAI columns.
+/// Decodes the candidate groups of each partition in the filter's time range (but those
+/// `skip` names) and calls `f` with each group's hot columns and each row matching the filter.
+fn for_each_sealed_match<'s>(
+    st: &'s State,
+    filter: &SpanFilter,
+    skip: &dyn Fn(&Partition) -> bool,
+    f: &mut dyn FnMut(&'s Partition, &Hot, usize),
+    mut keep: impl FnMut(&'s Partition, Hot),
+) -> Result<()> {
+    let dims = filter.dims();
+    for p in &st.sealed {
+        if p.meta.rows == 0
+            || skip(p)
+            || p.meta.max_start_ns < filter.start_ns
+            || p.meta.min_start_ns >= filter.end_ns
+        {
+            continue;
+        }
+        for g in candidate_groups(p, &dims)? {
+            let hot = p.read_hot(g..g + 1)?;
+            for row in hot.base..hot.base + hot.start_ns.len() {
+                if filter.matches_hot(&hot, row - hot.base) {
+                    f(p, &hot, row);
+                }
+            }
+            keep(p, hot);
+        }
+    }
+    Ok(())
+}
+
+/// Visits every span (hot columns) in range matching the filter; `f` gets the bucket, span
+/// and GenAI columns.
 fn visit(
     st: &State,
     filter: &SpanFilter,
@@ -181,33 +220,20 @@ fn visit(
             }
         }
     }
-    let dims = filter.dims();
-    for p in &st.sealed {
-        if p.meta.rows == 0
-            || skip(p)
-            || p.meta.max_start_ns < filter.start_ns
-            || p.meta.min_start_ns >= filter.end_ns
-        {
-            continue;
-        }
-        let cand = candidates(p, &dims)?;
-        if cand.as_ref().is_some_and(RoaringBitmap::is_empty) {
-            continue;
-        }
-        let hot: Hot = p.read_hot(0..p.groups())?;
-        let mut each = |i: usize| -> Result<()> {
-            let (s, g) = p.row(&hot, i)?;
-            if filter.matches(&s, &g) {
-                f(&p.meta.bucket, s, g);
+    let mut err = None;
+    for_each_sealed_match(
+        st,
+        filter,
+        skip,
+        &mut |p, hot, row| match p.row(hot, row) {
+            Ok((s, g)) => f(&p.meta.bucket, s, g),
+            Err(e) => {
+                err.get_or_insert(e);
             }
-            Ok(())
-        };
-        match cand {
-            Some(c) => c.iter().try_for_each(|i| each(i as usize))?,
-            None => (0..p.meta.rows as usize).try_for_each(&mut each)?,
-        }
-    }
-    Ok(())
+        },
+        |_, _| {},
+    )?;
+    err.map_or(Ok(()), Err)
 }
 
 /// Nearest-rank percentiles of a set of values, from a log-linear sketch: each is within
@@ -339,51 +365,24 @@ impl SpanStore {
                 keys.push(((a, b, s.trace_id, s.span_id), 0, i));
             }
         }
-        let dims = filter.dims();
         let mut hots: Vec<(&Partition, Hot)> = Vec::new();
-        for p in &st.sealed {
-            if p.meta.rows == 0
-                || p.meta.max_start_ns < filter.start_ns
-                || p.meta.min_start_ns >= filter.end_ns
-            {
-                continue;
-            }
-            let cand = candidates(p, &dims)?;
-            if cand.as_ref().is_some_and(RoaringBitmap::is_empty) {
-                continue;
-            }
-            let gr = p.group_rows();
-            let groups: Vec<usize> = match &cand {
-                Some(c) => {
-                    let mut g: Vec<usize> = c.iter().map(|r| r as usize / gr).collect();
-                    g.dedup();
-                    g
-                }
-                None => (0..p.groups()).collect(),
-            };
-            for g in groups {
-                let hot = p.read_hot(g..g + 1)?;
-                let rows = g * gr..(g * gr + gr).min(p.meta.rows as usize);
-                let src = hots.len() + 1;
-                let mut each = |row: usize| {
-                    let i = row - hot.base;
-                    if !filter.matches_hot(&hot, i) {
-                        return;
-                    }
-                    let failed = hot.status[i] == 2 || !hot.error_type[i].is_empty();
-                    let (a, b) = order_key(hot.start_ns[i], hot.duration_ns[i].max(0), failed);
-                    let id = (p.trace_id(&hot, i), hot.span_id[i].to_be_bytes());
-                    keys.push(((a, b, id.0, id.1), src, row));
-                };
-                match &cand {
-                    Some(c) => c
-                        .range(rows.start as u32..rows.end as u32)
-                        .for_each(|r| each(r as usize)),
-                    None => rows.for_each(&mut each),
-                }
+        let kept = std::cell::Cell::new(0usize);
+        for_each_sealed_match(
+            &st,
+            filter,
+            &|_| false,
+            &mut |p, hot, row| {
+                let i = row - hot.base;
+                let failed = hot.status[i] == 2 || !hot.error_type[i].is_empty();
+                let (a, b) = order_key(hot.start_ns[i], hot.duration_ns[i].max(0), failed);
+                let id = (p.trace_id(hot, i), hot.span_id[i].to_be_bytes());
+                keys.push(((a, b, id.0, id.1), kept.get() + 1, row));
+            },
+            |p, hot| {
                 hots.push((p, hot));
-            }
-        }
+                kept.set(hots.len());
+            },
+        )?;
         let limit = filter.limit.min(keys.len());
         if limit < keys.len() {
             keys.select_nth_unstable(limit);
