@@ -970,7 +970,10 @@ impl Partition {
                 2 => Vals::F64(f.f64s(&name, m)?),
                 3 => Vals::Bool(f.bools(&name, m)?),
                 4 => Vals::Any(f.bytes(&name, m)?),
-                t => return Err(bad(format!("key {j}: unknown value type {t}"))),
+                t => match HotField::from_type(*t) {
+                    Some(h) => Vals::Hot(h),
+                    None => return Err(bad(format!("key {j}: unknown value type {t}"))),
+                },
             });
         }
         Ok(Cold {
@@ -1311,17 +1314,20 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
     let mut key_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     let mut keys: Vec<&str> = Vec::new();
     let mut per_key: Vec<Vec<&AttrValue>> = Vec::new();
+    let mut key_rows: Vec<Vec<usize>> = Vec::new();
     let mut shapes: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
     let mut ids: Vec<u32> = Vec::new();
-    for r in rows {
+    for (row, r) in rows.iter().enumerate() {
         ids.clear();
         for kv in &r.span.attributes {
             let id = *key_ids.entry(kv.key.as_str()).or_insert_with(|| {
                 keys.push(kv.key.as_str());
                 per_key.push(Vec::new());
+                key_rows.push(Vec::new());
                 (keys.len() - 1) as u32
             });
             per_key[id as usize].push(&kv.value);
+            key_rows[id as usize].push(row);
             ids.push(id);
         }
         let mut sh = Vec::with_capacity(ids.len() * 2);
@@ -1363,6 +1369,15 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
     let mut types: Vec<u64> = Vec::with_capacity(keys.len());
     let mut vcols: Vec<(String, Vec<u8>)> = Vec::with_capacity(keys.len());
     for (j, vs) in per_key.iter().enumerate() {
+        // A key whose every value repeats a GenAI column is stored as a reference to it.
+        if let Some(h) = HotField::ALL.iter().find(|h| {
+            vs.iter()
+                .zip(&key_rows[j])
+                .all(|(v, &row)| h.value(&rows[row].genai).as_ref() == Some(*v))
+        }) {
+            types.push(*h as u64);
+            continue;
+        }
         let all = |f: fn(&AttrValue) -> bool| vs.iter().all(|v| f(v));
         let (t, bytes) = if all(|v| matches!(v, AttrValue::Str(_))) {
             let v: Vec<&str> = vs
@@ -1440,9 +1455,64 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
     Ok(out)
 }
 
+/// Attribute value types (`types` column) 5 and up: every value of the key equals a GenAI
+/// column of its row, which supplies it on read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HotField {
+    InputTokens = 5,
+    OutputTokens = 6,
+    CacheReadTokens = 7,
+    RequestModel = 8,
+    ResponseModel = 9,
+    Provider = 10,
+    Operation = 11,
+    AgentName = 12,
+    ToolName = 13,
+    ErrorType = 14,
+}
+
+impl HotField {
+    const ALL: [HotField; 10] = [
+        HotField::InputTokens,
+        HotField::OutputTokens,
+        HotField::CacheReadTokens,
+        HotField::RequestModel,
+        HotField::ResponseModel,
+        HotField::Provider,
+        HotField::Operation,
+        HotField::AgentName,
+        HotField::ToolName,
+        HotField::ErrorType,
+    ];
+
+    fn from_type(t: u64) -> Option<HotField> {
+        HotField::ALL.into_iter().find(|h| *h as u64 == t)
+    }
+
+    /// The attribute value this field gives a row (`None` when the row has none).
+    fn value(self, g: &GenAi) -> Option<AttrValue> {
+        let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).map(AttrValue::Int);
+        let text = |s: &str| (!s.is_empty()).then(|| AttrValue::Str(s.to_owned()));
+        match self {
+            HotField::InputTokens => int(g.input_tokens),
+            HotField::OutputTokens => int(g.output_tokens),
+            HotField::CacheReadTokens => int(g.cache_read_tokens),
+            HotField::RequestModel => text(&g.request_model),
+            HotField::ResponseModel => text(&g.response_model),
+            HotField::Provider => text(&g.provider),
+            HotField::Operation => text(&g.operation),
+            HotField::AgentName => text(&g.agent_name),
+            HotField::ToolName => text(&g.tool_name),
+            HotField::ErrorType => text(&g.error_type),
+        }
+    }
+}
+
 /// A value column of one attribute key.
 #[derive(Debug)]
 enum Vals {
+    /// Taken from the row's GenAI column.
+    Hot(HotField),
     Str(Dict<String>),
     Int(Vec<i64>),
     F64(Vec<f64>),
@@ -1470,7 +1540,12 @@ pub(crate) struct Cold {
 impl Cold {
     /// Fills resource, scope, attributes, events and links of the spans of rows
     /// `first..first + spans.len()`.
-    pub(crate) fn fill(&self, first: usize, spans: &mut [&mut Span]) -> Result<()> {
+    pub(crate) fn fill(
+        &self,
+        first: usize,
+        spans: &mut [&mut Span],
+        genai: &[&GenAi],
+    ) -> Result<()> {
         let bad = |e: strata_codec::Error| Error::corrupt(&self.path, e.to_string());
         let mut cursor = vec![0usize; self.keys.len()];
         for &id in &self.shapes.ids[..first] {
@@ -1488,6 +1563,12 @@ impl Cold {
                 let at = cursor[k];
                 cursor[k] += 1;
                 let value = match &self.vals[k] {
+                    Vals::Hot(h) => h.value(genai[o]).ok_or_else(|| {
+                        Error::corrupt(
+                            &self.path,
+                            format!("row {i}: attribute {} refers to an absent column", k),
+                        )
+                    })?,
                     Vals::Str(v) => AttrValue::Str(v[at].clone()),
                     Vals::Int(v) => AttrValue::Int(v[at]),
                     Vals::F64(v) => AttrValue::Double(v[at]),

@@ -465,9 +465,11 @@ impl SpanStore {
                         content: Vec::new(),
                     });
                 }
+                let genai: Vec<GenAi> = hits[first..].iter().map(|h| h.genai.clone()).collect();
+                let genai: Vec<&GenAi> = genai.iter().collect();
                 let mut spans: Vec<&mut Span> =
                     hits[first..].iter_mut().map(|h| &mut h.span).collect();
-                cold.fill(rows.start - g * gr, &mut spans)?;
+                cold.fill(rows.start - g * gr, &mut spans, &genai)?;
             }
         }
         for p in &st.sealed {
