@@ -110,6 +110,10 @@ enum Command {
         /// Only spans lasting at least this many milliseconds.
         #[arg(long = "min-ms")]
         min_ms: Option<f64>,
+        /// An attribute condition (span attribute, else resource attribute, by its text):
+        /// `KEY=VALUE`, `KEY!=VALUE`, `KEY=~REGEX`, `KEY!~REGEX`; repeatable (all must hold).
+        #[arg(long = "attr")]
+        attrs: Vec<String>,
         /// Print JSON (one array of spans) instead of a table.
         #[arg(long)]
         json: bool,
@@ -235,6 +239,7 @@ fn main() -> ExitCode {
             start,
             end,
             min_ms,
+            attrs,
             json,
         } => otlp::query(
             &db,
@@ -247,6 +252,7 @@ fn main() -> ExitCode {
                 start,
                 end,
                 min_ms,
+                attrs,
                 slowest,
                 failed,
                 trace,

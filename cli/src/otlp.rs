@@ -6,6 +6,7 @@ use std::time::Instant;
 use strata_engine::spans::json::{hits_json, rows_json};
 use strata_engine::spans::{AggQuery, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
 use strata_engine::{Db, Options};
+use strata_engine::{MatchOp, Matcher};
 
 use crate::common::{AnyError, CliResult};
 
@@ -75,11 +76,35 @@ pub struct SpanQuery {
     pub start: Option<i64>,
     pub end: Option<i64>,
     pub min_ms: Option<f64>,
+    /// `KEY=VALUE`, `KEY!=VALUE`, `KEY=~REGEX`, `KEY!~REGEX`.
+    pub attrs: Vec<String>,
     pub slowest: Option<usize>,
     pub failed: bool,
     pub trace: Option<String>,
     pub limit: usize,
     pub json: bool,
+}
+
+/// `KEY=VALUE`, `KEY!=VALUE`, `KEY=~REGEX` or `KEY!~REGEX` as a matcher.
+fn parse_attr(s: &str) -> Result<Matcher, String> {
+    let at = s.find(['=', '!']).filter(|i| *i > 0).ok_or_else(|| {
+        format!("--attr {s:?}: expected KEY=VALUE, KEY!=VALUE, KEY=~RE or KEY!~RE")
+    })?;
+    let (key, rest) = s.split_at(at);
+    let (op, value) = if let Some(v) = rest.strip_prefix("!=") {
+        (MatchOp::NotEqual, v)
+    } else if let Some(v) = rest.strip_prefix("=~") {
+        (MatchOp::RegexMatch, v)
+    } else if let Some(v) = rest.strip_prefix("!~") {
+        (MatchOp::RegexNoMatch, v)
+    } else if let Some(v) = rest.strip_prefix('=') {
+        (MatchOp::Equal, v)
+    } else {
+        return Err(format!(
+            "--attr {s:?}: expected =, !=, =~ or !~ after the key"
+        ));
+    };
+    Matcher::new(op, key, value).map_err(|e| format!("--attr {s:?}: {e}"))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -163,6 +188,11 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
                 operation: q.operation,
                 error_type: q.error_type,
                 min_duration_ns: q.min_ms.map(|m| (m * 1e6) as i64),
+                attributes: q
+                    .attrs
+                    .iter()
+                    .map(|a| parse_attr(a))
+                    .collect::<Result<_, _>>()?,
                 order: if q.failed {
                     Order::FailedFirst
                 } else if q.slowest.is_some() {

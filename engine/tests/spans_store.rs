@@ -442,3 +442,83 @@ fn wal_replay_restores_spans() {
     assert!(store.replay_record(&[9, 1, 2]).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn attribute_matchers_agree_in_memory_sealed_and_independently() {
+    use strata_engine::Matcher;
+    let spans = all_spans();
+    let dir = tmp("attr-matchers");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    store.insert_unlogged(spans.clone()).unwrap();
+    let model = spans
+        .iter()
+        .find_map(|s| s.attribute("gen_ai.request.model").map(AttrValue::to_text))
+        .unwrap();
+    let service = spans
+        .iter()
+        .find_map(|s| s.resource_attribute("service.name").map(AttrValue::to_text))
+        .unwrap();
+    // The most common attribute key that some spans lack (not content: that is stored apart).
+    let mut freq: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &spans {
+        for kv in &s.attributes {
+            *freq.entry(kv.key.as_str()).or_default() += 1;
+        }
+    }
+    let (partial, _) = freq
+        .iter()
+        .filter(|(k, n)| **n < spans.len() && !is_content_key(k))
+        .max_by_key(|(_, n)| **n)
+        .unwrap();
+    let cases = vec![
+        vec![Matcher::not_equal(*partial, "")],
+        vec![Matcher::equal("gen_ai.request.model", model.clone())],
+        vec![Matcher::regex("gen_ai.request.model", "gpt-.*").unwrap()],
+        // A resource attribute, and a combination with a negative regex.
+        vec![
+            Matcher::equal("service.name", service),
+            Matcher::not_regex("gen_ai.request.model", ".*mini.*").unwrap(),
+        ],
+    ];
+    let text = |s: &Span, k: &str| {
+        s.attribute(k)
+            .or_else(|| s.resource_attribute(k))
+            .map(AttrValue::to_text)
+            .unwrap_or_default()
+    };
+    let key = |h: &SpanHit| (h.span.trace_id, h.span.span_id, h.span.start_ns);
+    let mut before = Vec::new();
+    for ms in &cases {
+        let want = spans
+            .iter()
+            .filter(|s| ms.iter().all(|m| m.matches(&text(s, m.name()))))
+            .count();
+        assert!(want > 0 && want < spans.len(), "{ms:?} selects {want}");
+        let f = SpanFilter {
+            attributes: ms.clone(),
+            limit: usize::MAX,
+            ..SpanFilter::default()
+        };
+        let mut got: Vec<_> = store.find(&f).unwrap().iter().map(key).collect();
+        assert_eq!(got.len(), want, "{ms:?} in memory");
+        got.sort();
+        before.push((f, got));
+    }
+    store.seal(i64::MAX).unwrap();
+    assert_eq!(store.stats().open_spans, 0);
+    for (f, want) in &before {
+        let mut got: Vec<_> = store.find(f).unwrap().iter().map(key).collect();
+        got.sort();
+        assert_eq!(&got, want, "{:?} sealed", f.attributes);
+        // Aggregates with attribute matchers scan; their counts agree with find.
+        let q = AggQuery {
+            filter: f.clone(),
+            by: vec![GroupBy::Service],
+            step_ns: None,
+            only_llm_calls: false,
+        };
+        let n: u64 = store.aggregate(&q).unwrap().iter().map(|r| r.count).sum();
+        assert_eq!(n as usize, want.len());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

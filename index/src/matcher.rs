@@ -74,6 +74,13 @@ pub struct Matcher {
     pattern: Pattern,
 }
 
+/// Matchers are equal when they have the same name, operator and operand.
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.op == other.op && self.value == other.value
+    }
+}
+
 impl Matcher {
     /// Builds a matcher; regex operands are compiled and analysed here, so an invalid pattern is
     /// an [`Error::InvalidRegex`] now rather than at query time.

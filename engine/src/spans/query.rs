@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use strata_index::RoaringBitmap;
+use strata_index::{Matcher, RoaringBitmap};
 
 use super::genai::GenAi;
-use super::model::{KeyValue, Span, StatusCode};
+use super::model::{AttrValue, KeyValue, Span, StatusCode};
 use super::partition::Row;
 use super::partition::{Hot, Partition};
 use super::rollup::{Collector, RollupKey, Totals};
@@ -38,6 +38,11 @@ pub struct SpanFilter {
     pub status: Option<StatusCode>,
     pub error_type: Option<String>,
     pub min_duration_ns: Option<i64>,
+    /// Conditions on attributes: each matcher tests the span attribute of its name, else the
+    /// resource attribute, by its text form (arrays joined by `,`); an absent attribute is
+    /// `""`, so `key!=""` asks for spans that have it. Prompt/completion content is not
+    /// searched.
+    pub attributes: Vec<Matcher>,
     pub order: Order,
     pub limit: usize,
 }
@@ -54,6 +59,7 @@ impl Default for SpanFilter {
             status: None,
             error_type: None,
             min_duration_ns: None,
+            attributes: Vec::new(),
             order: Order::Newest,
             limit: 100,
         }
@@ -93,7 +99,19 @@ impl SpanFilter {
 
     /// Whether partition rollups can answer this filter (it names only rollup dimensions).
     fn rollup_ok(&self) -> bool {
-        self.min_duration_ns.is_none()
+        self.min_duration_ns.is_none() && self.attributes.is_empty()
+    }
+
+    /// Whether the span's attributes (else its resource's) satisfy every attribute matcher.
+    fn matches_attributes(&self, s: &Span) -> bool {
+        self.attributes.iter().all(|m| {
+            let v = s
+                .attribute(m.name())
+                .or_else(|| s.resource_attribute(m.name()))
+                .map(AttrValue::to_text)
+                .unwrap_or_default();
+            m.matches(&v)
+        })
     }
 
     fn matches_key(&self, k: &RollupKey) -> bool {
@@ -141,6 +159,7 @@ impl SpanFilter {
             && eq(&self.error_type, &g.error_type)
             && self.status.is_none_or(|st| st == s.status_code)
             && self.min_duration_ns.is_none_or(|m| s.duration_ns() >= m)
+            && self.matches_attributes(s)
     }
 }
 
@@ -188,10 +207,27 @@ fn for_each_sealed_match<'s>(
         }
         for g in candidate_groups(p, &dims)? {
             let hot = p.read_hot(g..g + 1)?;
-            for row in hot.base..hot.base + hot.start_ns.len() {
-                if filter.matches_hot(&hot, row - hot.base) {
-                    f(p, &hot, row);
+            let rows = hot.base..hot.base + hot.start_ns.len();
+            let mut hits: Vec<usize> = rows
+                .clone()
+                .filter(|row| filter.matches_hot(&hot, row - hot.base))
+                .collect();
+            if !filter.attributes.is_empty() && !hits.is_empty() {
+                // Attribute matchers need the group's cold columns and whole spans.
+                let cold = p.read_cold(g)?;
+                let (mut spans, mut genai) = (Vec::new(), Vec::new());
+                for row in rows {
+                    let (s, gen_ai) = p.row(&hot, row)?;
+                    spans.push(s);
+                    genai.push(gen_ai);
                 }
+                let genai: Vec<&GenAi> = genai.iter().collect();
+                let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
+                cold.fill(0, &mut refs, &genai)?;
+                hits.retain(|row| filter.matches_attributes(&spans[row - hot.base]));
+            }
+            for row in hits {
+                f(p, &hot, row);
             }
             keep(p, hot);
         }
