@@ -522,3 +522,92 @@ fn attribute_matchers_agree_in_memory_sealed_and_independently() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Traces whose spans fall in many clusters (more than the 63 a trace's cluster mask names
+/// one by one) and runs that cross row group boundaries: every trace comes back whole, with
+/// its parent links, from memory, sealed, and reopened; find by model agrees.
+#[test]
+fn clustered_partitions_find_every_trace() {
+    let dir = tmp("clusters");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    let mut spans = Vec::new();
+    let t0 = 1_700_000_000_000_000_000i64;
+    for t in 0..3000u32 {
+        let mut trace_id = [0u8; 16];
+        trace_id[..4].copy_from_slice(&(t.wrapping_mul(2_654_435_761)).to_be_bytes());
+        trace_id[15] = 1;
+        let root = (u64::from(t) << 8 | 1).to_be_bytes();
+        let service = format!("svc-{}", t % 3);
+        let resource = vec![kv("service.name", AttrValue::Str(service))];
+        spans.push(Span {
+            trace_id,
+            span_id: root,
+            name: "invoke_agent".into(),
+            start_ns: t0 + i64::from(t) * 1000,
+            end_ns: t0 + i64::from(t) * 1000 + 900,
+            resource: resource.clone(),
+            ..Span::default()
+        });
+        // LLM calls in up to 6 of 40 models: 3 services x 40 models = 120 clusters.
+        for k in 0..(1 + t % 6) {
+            let model = format!("model-{}", (t * 7 + k * 13) % 40);
+            spans.push(Span {
+                trace_id,
+                span_id: (u64::from(t) << 8 | u64::from(k + 2)).to_be_bytes(),
+                parent_span_id: Some(root),
+                name: format!("chat {model}"),
+                start_ns: t0 + i64::from(t) * 1000 + i64::from(k) + 1,
+                end_ns: t0 + i64::from(t) * 1000 + 500,
+                resource: resource.clone(),
+                attributes: vec![
+                    kv("gen_ai.request.model", AttrValue::Str(model)),
+                    kv("gen_ai.provider.name", AttrValue::Str("p".into())),
+                ],
+                ..Span::default()
+            });
+        }
+    }
+    store.insert_unlogged(spans.clone()).unwrap();
+    let mut by_trace: BTreeMap<[u8; 16], Vec<&Span>> = BTreeMap::new();
+    for s in &spans {
+        by_trace.entry(s.trace_id).or_default().push(s);
+    }
+    let check = |store: &SpanStore, when: &str| {
+        for (id, want) in &by_trace {
+            let got = store.trace(id).unwrap();
+            assert_eq!(got.len(), want.len(), "{when}: trace {}", hex(id));
+            for h in &got {
+                let w = want.iter().find(|s| s.span_id == h.span.span_id).unwrap();
+                assert_eq!(h.span.parent_span_id, w.parent_span_id, "{when}");
+                assert_eq!(h.span.attributes, w.attributes, "{when}");
+            }
+        }
+        let f = SpanFilter {
+            model: Some("model-7".into()),
+            limit: usize::MAX,
+            ..SpanFilter::default()
+        };
+        let n = spans
+            .iter()
+            .filter(|s| {
+                s.attribute("gen_ai.request.model")
+                    .and_then(AttrValue::as_str)
+                    == Some("model-7")
+            })
+            .count();
+        let found = store.find(&f).unwrap();
+        assert_eq!(found.len(), n, "{when}: find model-7");
+        assert!(
+            found.iter().all(|h| h.span.parent_span_id.is_some()),
+            "{when}"
+        );
+    };
+    check(&store, "in memory");
+    store.seal(i64::MAX).unwrap();
+    assert!(store.stats().sealed_spans as usize == spans.len());
+    check(&store, "sealed");
+    drop(store);
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    check(&store, "reopened");
+    let _ = std::fs::remove_dir_all(&dir);
+}

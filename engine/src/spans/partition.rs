@@ -363,36 +363,78 @@ pub(crate) fn write(
     content: &mut [ContentRow],
     prices: &PriceTable,
 ) -> Result<PathBuf> {
-    rows.sort_by(|a, b| {
-        (a.span.trace_id, a.span.start_ns, a.span.span_id).cmp(&(
-            b.span.trace_id,
-            b.span.start_ns,
-            b.span.span_id,
-        ))
-    });
+    // Rows cluster by (service, model, provider) so that filters on them read few row groups;
+    // within a cluster, by trace, start and span id.
+    fn order(r: &Row) -> (&str, &str, &str, [u8; 16], i64, [u8; 8]) {
+        (
+            r.genai.service.as_str(),
+            r.genai.model(),
+            r.genai.provider.as_str(),
+            r.span.trace_id,
+            r.span.start_ns,
+            r.span.span_id,
+        )
+    }
+    rows.sort_unstable_by(|a, b| order(a).cmp(&order(b)));
     content.sort_by_key(|r| (r.trace_id, r.span_id));
     let opts = ColumnOptions::default();
     let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);
     let group_rows = meta.group_rows.max(1) as usize;
 
-    // Trace index: distinct trace ids in order, and the first row of each.
-    let mut trace_ids: Vec<&[u8]> = Vec::new();
-    let mut trace_rows: Vec<u64> = Vec::new();
+    // Trace index: distinct trace ids in order (a trace's ordinal is its position), per trace
+    // the clusters holding its rows; per cluster its first row and first ordinal; per row
+    // group the ordinal of its first row.
+    let mut trace_ids: Vec<[u8; 16]> = rows.iter().map(|r| r.span.trace_id).collect();
+    trace_ids.sort_unstable();
+    trace_ids.dedup();
+    let ordinal: Vec<u64> = rows
+        .iter()
+        .map(|r| trace_ids.binary_search(&r.span.trace_id).unwrap_or(0) as u64)
+        .collect();
+    let mut masks = vec![0u64; trace_ids.len()];
+    let (mut cluster_row, mut cluster_trace) = (Vec::new(), Vec::new());
+    let mut prev: Option<(&str, &str, &str)> = None;
     for (i, r) in rows.iter().enumerate() {
-        if trace_ids.last() != Some(&&r.span.trace_id[..]) {
-            trace_ids.push(&r.span.trace_id);
-            trace_rows.push(i as u64);
+        let key = (
+            r.genai.service.as_str(),
+            r.genai.model(),
+            r.genai.provider.as_str(),
+        );
+        if prev != Some(key) {
+            cluster_row.push(i as u64);
+            cluster_trace.push(ordinal[i]);
+            prev = Some(key);
         }
+        let cluster = (cluster_row.len() - 1).min(63);
+        masks[ordinal[i] as usize] |= 1 << cluster;
     }
+    let group_trace: Vec<u64> = ordinal.iter().step_by(group_rows).copied().collect();
+    let ids: Vec<&[u8]> = trace_ids.iter().map(|t| &t[..]).collect();
     let traces = col_file(&[
-        ("trace_id", c(column::encode_bytes(&trace_ids, &opts))?),
-        ("first_row", c(column::encode_u64(&trace_rows, &opts))?),
+        ("trace_id", c(column::encode_bytes(&ids, &opts))?),
+        ("clusters", c(column::encode_u64(&masks, &opts))?),
+        ("cluster_row", c(column::encode_u64(&cluster_row, &opts))?),
+        (
+            "cluster_trace",
+            c(column::encode_u64(&cluster_trace, &opts))?,
+        ),
+        ("group_trace", c(column::encode_u64(&group_trace, &opts))?),
     ])?;
+    let mut row_of: std::collections::HashMap<([u8; 16], [u8; 8]), usize> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        row_of.entry((r.span.trace_id, r.span.span_id)).or_insert(i);
+    }
 
     let mut hot_cols = Vec::new();
     let mut cold_cols = Vec::new();
     for (g, chunk) in rows.chunks(group_rows).enumerate() {
-        for (name, bytes) in hot_columns(chunk, prices, &opts)? {
+        let place = Placement {
+            first_row: g * group_rows,
+            ordinal: &ordinal[g * group_rows..g * group_rows + chunk.len()],
+            row_of: &row_of,
+        };
+        for (name, bytes) in hot_columns(chunk, &place, prices, &opts)? {
             hot_cols.push((format!("{name}@{g}"), bytes));
         }
         for (name, bytes) in cold_columns(chunk, &opts)? {
@@ -500,7 +542,7 @@ pub struct Partition {
     pub dir: PathBuf,
     pub meta: PartitionMeta,
     trace_ids: Vec<[u8; 16]>,
-    first_rows: Vec<u32>,
+    layout: Layout,
     index: IndexFile,
     hot: ColFile,
     cold: ColFile,
@@ -510,6 +552,24 @@ pub struct Partition {
     /// Totals per GenAI key (version 3 on).
     pub(crate) rollup: Option<Vec<(RollupKey, Totals)>>,
     pub(crate) bytes_on_disk: u64,
+}
+
+/// How a partition's rows are ordered, and what finds a trace's rows.
+#[derive(Debug)]
+enum Layout {
+    /// Version 2: by trace; trace `k`'s rows start at `first_rows[k]`.
+    ByTrace { first_rows: Vec<u32> },
+    /// Version 3: clustered by (service, model, provider), then by trace.
+    Clustered {
+        /// Per trace, bit `c` set if cluster `c` holds some of its rows (bit 63: any cluster
+        /// from 63 on).
+        masks: Vec<u64>,
+        /// Per cluster, its first row and that row's trace ordinal.
+        cluster_row: Vec<u32>,
+        cluster_trace: Vec<u32>,
+        /// Per row group, the trace ordinal of its first row.
+        group_trace: Vec<u32>,
+    },
 }
 
 /// The hot columns of a partition, decoded.
@@ -556,33 +616,68 @@ impl Partition {
                 format!("partition version {}", meta.version),
             ));
         }
-        let traces = ColFile::open(&dir.join(TRACES_FILE))?;
+        let traces_path = dir.join(TRACES_FILE);
+        let traces = ColFile::open(&traces_path)?;
+        let bad = |d: &str| Error::corrupt(&traces_path, d);
         let ids = traces.bytes("trace_id", traces.count("trace_id")?)?;
-        let rows = traces.u64s("first_row", ids.len())?;
-        let mut trace_ids = Vec::with_capacity(ids.len());
-        let mut first_rows = Vec::with_capacity(ids.len());
-        let mut prev: Option<([u8; 16], u64)> = None;
-        for (id, row) in ids.iter().zip(&rows) {
+        let mut trace_ids: Vec<[u8; 16]> = Vec::with_capacity(ids.len());
+        for id in &ids {
             let id: [u8; 16] = id
                 .as_slice()
                 .try_into()
-                .map_err(|_| Error::corrupt(dir.join(TRACES_FILE), "trace id not 16 bytes"))?;
-            if prev.is_some_and(|(p, r)| p >= id || r >= *row) || *row >= u64::from(meta.rows) {
-                return Err(Error::corrupt(
-                    dir.join(TRACES_FILE),
-                    "trace index not sorted or out of range",
-                ));
+                .map_err(|_| bad("trace id not 16 bytes"))?;
+            if trace_ids.last().is_some_and(|p| *p >= id) {
+                return Err(bad("trace ids not strictly ascending"));
             }
-            prev = Some((id, *row));
             trace_ids.push(id);
-            first_rows.push(*row as u32);
         }
-        if meta.rows > 0 && first_rows.first() != Some(&0) {
-            return Err(Error::corrupt(
-                dir.join(TRACES_FILE),
-                "trace index does not start at row 0",
-            ));
-        }
+        let n_traces = trace_ids.len() as u64;
+        // Values that must be row numbers (below `rows`) or trace ordinals, ascending.
+        let u32s = |name: &str, n: usize, below: u64| -> Result<Vec<u32>> {
+            let v = traces.u64s(name, n)?;
+            if v.windows(2).any(|w| w[0] > w[1]) || v.iter().any(|x| *x >= below.max(1)) {
+                return Err(bad(&format!("{name}: out of order or out of range")));
+            }
+            Ok(v.into_iter().map(|x| x as u32).collect())
+        };
+        let rows = u64::from(meta.rows);
+        let layout = if meta.version == 2 {
+            let first_rows = u32s("first_row", ids.len(), rows)?;
+            if first_rows.windows(2).any(|w| w[0] == w[1])
+                || (rows > 0 && first_rows.first() != Some(&0))
+            {
+                return Err(bad("trace index not sorted or does not start at row 0"));
+            }
+            Layout::ByTrace { first_rows }
+        } else {
+            let masks = traces.u64s("clusters", ids.len())?;
+            let nc = traces.count("cluster_row")?;
+            let cluster_row = u32s("cluster_row", nc, rows)?;
+            if cluster_row.windows(2).any(|w| w[0] == w[1])
+                || (rows > 0 && cluster_row.first() != Some(&0))
+            {
+                return Err(bad("clusters not ascending from row 0"));
+            }
+            let cluster_trace = traces
+                .u64s("cluster_trace", nc)?
+                .into_iter()
+                .map(|t| u32::try_from(t).ok().filter(|t| u64::from(*t) < n_traces))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| bad("cluster_trace out of range"))?;
+            let groups = (meta.rows as usize).div_ceil(meta.group_rows.max(1) as usize);
+            let group_trace = traces
+                .u64s("group_trace", groups)?
+                .into_iter()
+                .map(|t| u32::try_from(t).ok().filter(|t| u64::from(*t) < n_traces))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| bad("group_trace out of range"))?;
+            Layout::Clustered {
+                masks,
+                cluster_row,
+                cluster_trace,
+                group_trace,
+            }
+        };
         if meta.group_rows == 0 {
             return Err(Error::corrupt(&meta_path, "group_rows is 0"));
         }
@@ -620,7 +715,7 @@ impl Partition {
             dir: dir.to_owned(),
             meta,
             trace_ids,
-            first_rows,
+            layout,
             index,
             hot,
             cold,
@@ -630,15 +725,84 @@ impl Partition {
         })
     }
 
-    /// Rows of trace `id`, if the partition has it (a binary search of the trace index).
-    pub(crate) fn trace_rows(&self, id: &[u8; 16]) -> Option<std::ops::Range<u32>> {
-        let k = self.trace_ids.binary_search(id).ok()?;
-        let end = self
-            .first_rows
-            .get(k + 1)
-            .copied()
-            .unwrap_or(self.meta.rows);
-        Some(self.first_rows[k]..end)
+    /// Row ranges holding trace `id` (none if the partition does not have it): a binary
+    /// search of the trace index, then, in a clustered partition, one per cluster the trace
+    /// has rows in, found by a binary search of the group index and of one or two groups'
+    /// trace column.
+    pub(crate) fn trace_rows(&self, id: &[u8; 16]) -> Result<Vec<std::ops::Range<u32>>> {
+        let Ok(k) = self.trace_ids.binary_search(id) else {
+            return Ok(Vec::new());
+        };
+        match &self.layout {
+            Layout::ByTrace { first_rows } => {
+                let end = first_rows.get(k + 1).copied().unwrap_or(self.meta.rows);
+                Ok(std::iter::once(first_rows[k]..end).collect())
+            }
+            Layout::Clustered {
+                masks,
+                cluster_row,
+                cluster_trace,
+                group_trace,
+            } => {
+                let mut out = Vec::new();
+                for c in 0..cluster_row.len() {
+                    if masks[k] & (1 << c.min(63)) == 0 {
+                        continue;
+                    }
+                    let start = cluster_row[c] as usize;
+                    let end = cluster_row
+                        .get(c + 1)
+                        .map_or(self.meta.rows as usize, |r| *r as usize);
+                    let first = cluster_trace[c];
+                    if let Some(r) =
+                        self.rows_in_cluster(k as u32, start..end, first, group_trace)?
+                    {
+                        out.push(r);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The rows of trace ordinal `k` among cluster rows `rows` (ordered by ordinal; the first
+    /// has ordinal `first`).
+    fn rows_in_cluster(
+        &self,
+        k: u32,
+        rows: std::ops::Range<usize>,
+        first: u32,
+        group_trace: &[u32],
+    ) -> Result<Option<std::ops::Range<u32>>> {
+        if k < first || rows.is_empty() {
+            return Ok(None);
+        }
+        let gr = self.group_rows();
+        let (g0, g1) = (rows.start / gr, (rows.end - 1) / gr);
+        // The cluster's part of group g0 starts with `first`, of every later group with that
+        // group's first ordinal: start in the last part starting below `k` (a run of `k` may
+        // begin at its end).
+        let later = group_trace.get(g0 + 1..=g1).unwrap_or_default();
+        let mut g = g0 + later.partition_point(|t| *t < k);
+        let (mut start, mut end) = (None, 0usize);
+        loop {
+            let ords = self.hot.u64s(&format!("trace@{g}"), self.group_len(g))?;
+            let base = g * gr;
+            let (lo_row, hi_row) = (rows.start.max(base), rows.end.min(base + ords.len()));
+            let part = &ords[lo_row - base..hi_row - base];
+            let lo = part.partition_point(|t| *t < u64::from(k));
+            let hi = part.partition_point(|t| *t <= u64::from(k));
+            if lo < hi {
+                start.get_or_insert(lo_row + lo);
+                end = lo_row + hi;
+            }
+            if hi == part.len() && g < g1 {
+                g += 1;
+            } else {
+                break;
+            }
+        }
+        Ok(start.map(|s| s as u32..end as u32))
     }
 
     /// Trace id of row `i` of `hot`.
@@ -690,16 +854,30 @@ impl Partition {
         if base >= end {
             return Ok(hot);
         }
-        let mut k = self.first_rows.partition_point(|r| (*r as usize) <= base) - 1;
-        for row in base..end {
-            while self
-                .first_rows
-                .get(k + 1)
-                .is_some_and(|r| *r as usize <= row)
-            {
-                k += 1;
+        match &self.layout {
+            Layout::ByTrace { first_rows } => {
+                let mut k = first_rows.partition_point(|r| (*r as usize) <= base) - 1;
+                for row in base..end {
+                    while first_rows.get(k + 1).is_some_and(|r| *r as usize <= row) {
+                        k += 1;
+                    }
+                    hot.trace_of_row.push(k as u32);
+                }
             }
-            hot.trace_of_row.push(k as u32);
+            Layout::Clustered { .. } => {
+                for g in groups.clone() {
+                    let name = format!("trace@{g}");
+                    for t in f.u64s(&name, self.group_len(g))? {
+                        if t >= self.trace_ids.len() as u64 {
+                            return Err(Error::corrupt(
+                                f.path(),
+                                format!("{name}: trace ordinal {t} past the trace index"),
+                            ));
+                        }
+                        hot.trace_of_row.push(t as u32);
+                    }
+                }
+            }
         }
         for g in groups {
             let n = self.group_len(g);
@@ -880,19 +1058,44 @@ impl Partition {
         out: &mut Vec<Option<[u8; 8]>>,
     ) -> Result<()> {
         let refs = f.i64s(&format!("parent_ref@{g}"), n)?;
-        let raws = f.u64s(
-            &format!("parent_raw@{g}"),
-            refs.iter().filter(|r| **r == 1).count(),
-        )?;
+        let count = |code: i64| refs.iter().filter(|r| **r == code).count();
+        let raws = f.u64s(&format!("parent_raw@{g}"), count(PARENT_RAW))?;
+        let v3 = self.meta.version >= 3;
+        let rows = if v3 {
+            f.u64s(&format!("parent_row@{g}"), count(PARENT_ROW))?
+        } else {
+            Vec::new()
+        };
         let bad =
             |i: usize, d: &str| Error::corrupt(self.dir.join(HOT_FILE), format!("row {i}: {d}"));
-        let mut raw = raws.iter();
+        let (mut raw, mut row) = (raws.iter(), rows.iter());
+        // Span ids of other groups that parents point into, decoded once each.
+        let mut other: HashMap<usize, Vec<u64>> = HashMap::new();
+        let gr = self.group_rows();
         for (i, r) in refs.iter().enumerate() {
             out.push(match *r {
-                0 => None,
-                1 => Some(raw.next().expect("counted").to_be_bytes()),
+                PARENT_NONE => None,
+                PARENT_RAW => Some(raw.next().expect("counted").to_be_bytes()),
+                PARENT_ROW if v3 => {
+                    let j = *row.next().expect("counted") as usize;
+                    if j >= self.meta.rows as usize {
+                        return Err(bad(i, "parent row past the partition"));
+                    }
+                    let (pg, at) = (j / gr, j % gr);
+                    if pg == g {
+                        Some(span_id[at].to_be_bytes())
+                    } else {
+                        let ids = match other.entry(pg) {
+                            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(e) => {
+                                e.insert(f.u64s(&format!("span_id@{pg}"), self.group_len(pg))?)
+                            }
+                        };
+                        Some(ids[at].to_be_bytes())
+                    }
+                }
                 r => {
-                    let d = decode_ref(r);
+                    let d = decode_ref(r, self.meta.version);
                     let j = (i as i64)
                         .checked_sub(d)
                         .filter(|j| (0..n as i64).contains(j))
@@ -1033,8 +1236,17 @@ impl Partition {
 
 /// The hot columns of one row group. Parents are references to a row of the same trace in
 /// the group where there is one, else raw.
+/// Where a row group sits in its partition: its first row, its rows' trace ordinals, and
+/// the row of every (trace, span) in the partition.
+struct Placement<'a> {
+    first_row: usize,
+    ordinal: &'a [u64],
+    row_of: &'a std::collections::HashMap<([u8; 16], [u8; 8]), usize>,
+}
+
 fn hot_columns(
     rows: &[&Row],
+    place: &Placement<'_>,
     prices: &PriceTable,
     opts: &ColumnOptions,
 ) -> Result<Vec<(String, Vec<u8>)>> {
@@ -1053,22 +1265,27 @@ fn hot_columns(
         .iter()
         .map(|r| u64::from_be_bytes(r.span.span_id))
         .collect();
-    let mut row_of: std::collections::HashMap<([u8; 16], [u8; 8]), usize> =
-        std::collections::HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        row_of.entry((r.span.trace_id, r.span.span_id)).or_insert(i);
-    }
+    // Parents: a distance within the group, else a row of the partition, else raw.
     let mut parent_ref: Vec<i64> = Vec::with_capacity(rows.len());
+    let mut parent_row: Vec<u64> = Vec::new();
     let mut parent_raw: Vec<u64> = Vec::new();
+    let group = place.first_row..place.first_row + rows.len();
     for (i, r) in rows.iter().enumerate() {
         let Some(p) = &r.span.parent_span_id else {
-            parent_ref.push(0);
+            parent_ref.push(PARENT_NONE);
             continue;
         };
-        match row_of.get(&(r.span.trace_id, *p)) {
-            Some(&j) if j != i => parent_ref.push(encode_ref(i as i64 - j as i64)),
+        let me = place.first_row + i;
+        match place.row_of.get(&(r.span.trace_id, *p)) {
+            Some(&j) if j != me && group.contains(&j) => {
+                parent_ref.push(encode_ref(me as i64 - j as i64))
+            }
+            Some(&j) if j != me => {
+                parent_ref.push(PARENT_ROW);
+                parent_row.push(j as u64);
+            }
             _ => {
-                parent_ref.push(1);
+                parent_ref.push(PARENT_RAW);
                 parent_raw.push(u64::from_be_bytes(*p));
             }
         }
@@ -1124,6 +1341,14 @@ fn hot_columns(
         (
             "parent_raw",
             c(pick(opts, |o| column::encode_u64(&parent_raw, o)))?,
+        ),
+        (
+            "parent_row",
+            c(pick(opts, |o| column::encode_u64(&parent_row, o)))?,
+        ),
+        (
+            "trace",
+            c(pick(opts, |o| column::encode_u64(place.ordinal, o)))?,
         ),
         ("name", strs("name", &|r| &r.span.name)?),
         ("kind", ints(&|r| i64::from(r.span.kind))?),
@@ -1281,14 +1506,24 @@ pub(super) fn pick(
 
 const ZSTD_MIN_BYTES: usize = 256;
 
-/// Parent references: 0 no parent, 1 raw (in `parent_raw`), else the distance back to the
-/// parent's row `d` (nonzero) as `d + 1` when positive and `d` when negative.
+/// Parent references (`parent_ref`): 0 no parent, 1 raw (next `parent_raw`), 2 a row of
+/// the partition (next `parent_row`), else the distance `d` (nonzero) back to the parent's
+/// row in the group, stored as `d + 2` when positive and `d` when negative. Version 2: no
+/// 2, and positive distances stored as `d + 1`.
+const PARENT_NONE: i64 = 0;
+const PARENT_RAW: i64 = 1;
+const PARENT_ROW: i64 = 2;
+
 fn encode_ref(d: i64) -> i64 {
-    if d > 0 { d + 1 } else { d }
+    if d > 0 { d + 2 } else { d }
 }
 
-fn decode_ref(r: i64) -> i64 {
-    if r > 1 { r - 1 } else { r }
+fn decode_ref(r: i64, version: u32) -> i64 {
+    match (version, r) {
+        (2, r) if r > 1 => r - 1,
+        (_, r) if r > 2 => r - 2,
+        (_, r) => r,
+    }
 }
 
 fn put_shape(out: &mut Vec<u8>, ids: &[u32]) {
@@ -1542,19 +1777,31 @@ impl Cold {
     /// `first..first + spans.len()`.
     pub(crate) fn fill(
         &self,
-        first: usize,
+        rows: &[usize],
         spans: &mut [&mut Span],
         genai: &[&GenAi],
     ) -> Result<()> {
         let bad = |e: strata_codec::Error| Error::corrupt(&self.path, e.to_string());
-        let mut cursor = vec![0usize; self.keys.len()];
-        for &id in &self.shapes.ids[..first] {
-            for &k in &self.shapes.dict[id as usize] {
-                cursor[k as usize] += 1;
-            }
+        if rows.len() != spans.len()
+            || rows.windows(2).any(|w| w[0] >= w[1])
+            || rows.last().is_some_and(|r| *r >= self.shapes.ids.len())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "{}: cold columns asked for rows out of order or range",
+                self.path.display()
+            )));
         }
+        let mut cursor = vec![0usize; self.keys.len()];
+        let mut next_row = 0usize;
         for (o, span) in spans.iter_mut().enumerate() {
-            let i = first + o;
+            let i = rows[o];
+            // Skip the value cursors over the rows before this one.
+            for &id in &self.shapes.ids[next_row..i] {
+                for &k in &self.shapes.dict[id as usize] {
+                    cursor[k as usize] += 1;
+                }
+            }
+            next_row = i + 1;
             span.resource = codec::read_kvs_blob(&self.resource[i]).map_err(bad)?;
             span.scope = self.scope[i].clone();
             let mut attrs = Vec::with_capacity(self.shapes[i].len());

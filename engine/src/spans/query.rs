@@ -223,7 +223,8 @@ fn for_each_sealed_match<'s>(
                 }
                 let genai: Vec<&GenAi> = genai.iter().collect();
                 let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
-                cold.fill(0, &mut refs, &genai)?;
+                let all: Vec<usize> = (0..refs.len()).collect();
+                cold.fill(&all, &mut refs, &genai)?;
                 hits.retain(|row| filter.matches_attributes(&spans[row - hot.base]));
             }
             for row in hits {
@@ -425,34 +426,42 @@ impl SpanStore {
             keys.truncate(limit);
         }
         keys.sort_unstable();
-        keys.into_iter()
-            .map(|(_, src, row)| {
-                if src == 0 {
-                    let (bucket, r) = open[row];
-                    let mut span = r.span.clone();
-                    span.attributes.clear();
-                    span.resource.clear();
-                    span.events.clear();
-                    span.links.clear();
-                    span.scope.clear();
-                    Ok(SpanHit {
-                        bucket: bucket.to_owned(),
-                        span,
-                        genai: r.genai.clone(),
-                        content: Vec::new(),
-                    })
-                } else {
-                    let (p, hot) = &hots[src - 1];
-                    let (span, genai) = p.row(hot, row)?;
-                    Ok(SpanHit {
-                        bucket: p.meta.bucket.clone(),
-                        span,
-                        genai,
-                        content: Vec::new(),
-                    })
+        // Build the hits in storage order (each group's columns are read front to back, not
+        // at random), then put them in rank order.
+        let mut by_source: Vec<(usize, usize, usize)> = keys
+            .iter()
+            .enumerate()
+            .map(|(rank, (_, src, row))| (*src, *row, rank))
+            .collect();
+        by_source.sort_unstable();
+        let mut out: Vec<Option<SpanHit>> = (0..keys.len()).map(|_| None).collect();
+        for (src, row, rank) in by_source {
+            out[rank] = Some(if src == 0 {
+                let (bucket, r) = open[row];
+                let mut span = r.span.clone();
+                span.attributes.clear();
+                span.resource.clear();
+                span.events.clear();
+                span.links.clear();
+                span.scope.clear();
+                SpanHit {
+                    bucket: bucket.to_owned(),
+                    span,
+                    genai: r.genai.clone(),
+                    content: Vec::new(),
                 }
-            })
-            .collect()
+            } else {
+                let (p, hot) = &hots[src - 1];
+                let (span, genai) = p.row(hot, row)?;
+                SpanHit {
+                    bucket: p.meta.bucket.clone(),
+                    span,
+                    genai,
+                    content: Vec::new(),
+                }
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Every span of trace `id` (whole: attributes, events, links, and content wherever its
@@ -481,18 +490,24 @@ impl SpanStore {
         // the content bucket's): only those windows are searched.
         let mut windows: Vec<i64> = Vec::new();
         for p in &st.sealed {
-            let Some(range) = p.trace_rows(id) else {
+            let ranges = p.trace_rows(id)?;
+            if ranges.is_empty() {
                 continue;
-            };
+            }
             windows.push(p.meta.window_start_ms);
             let gr = p.group_rows();
-            let (lo, hi) = (range.start as usize, range.end as usize);
-            for g in lo / gr..=(hi - 1) / gr {
+            // The trace's rows, per row group (a group may hold several of its runs).
+            let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for r in &ranges {
+                for row in r.start as usize..r.end as usize {
+                    by_group.entry(row / gr).or_default().push(row);
+                }
+            }
+            for (g, rows) in by_group {
                 let hot = p.read_hot(g..g + 1)?;
                 let cold = p.read_cold(g)?;
-                let rows = lo.max(g * gr)..hi.min((g + 1) * gr);
                 let first = hits.len();
-                for i in rows.clone() {
+                for &i in &rows {
                     let (span, genai) = p.row(&hot, i)?;
                     hits.push(SpanHit {
                         bucket: p.meta.bucket.clone(),
@@ -505,7 +520,8 @@ impl SpanStore {
                 let genai: Vec<&GenAi> = genai.iter().collect();
                 let mut spans: Vec<&mut Span> =
                     hits[first..].iter_mut().map(|h| &mut h.span).collect();
-                cold.fill(rows.start - g * gr, &mut spans, &genai)?;
+                let in_group: Vec<usize> = rows.iter().map(|r| r - g * gr).collect();
+                cold.fill(&in_group, &mut spans, &genai)?;
             }
         }
         for p in &st.sealed {
