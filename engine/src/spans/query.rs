@@ -489,7 +489,9 @@ impl SpanStore {
         // Content sits in a partition of the same window as its span (its own bucket's, or
         // the content bucket's): only those windows are searched.
         let mut windows: Vec<i64> = Vec::new();
-        for p in &st.sealed {
+        // (partition, group, the trace's rows in it): decoded in parallel below.
+        let mut jobs: Vec<(&Partition, usize, Vec<usize>)> = Vec::new();
+        for p in st.sealed.iter().map(|p| p.as_ref()) {
             let ranges = p.trace_rows(id)?;
             if ranges.is_empty() {
                 continue;
@@ -503,26 +505,46 @@ impl SpanStore {
                     by_group.entry(row / gr).or_default().push(row);
                 }
             }
-            for (g, rows) in by_group {
-                let hot = p.read_hot(g..g + 1)?;
-                let cold = p.read_cold(g)?;
-                let first = hits.len();
-                for &i in &rows {
-                    let (span, genai) = p.row(&hot, i)?;
-                    hits.push(SpanHit {
-                        bucket: p.meta.bucket.clone(),
-                        span,
-                        genai,
-                        content: Vec::new(),
-                    });
-                }
-                let genai: Vec<GenAi> = hits[first..].iter().map(|h| h.genai.clone()).collect();
-                let genai: Vec<&GenAi> = genai.iter().collect();
-                let mut spans: Vec<&mut Span> =
-                    hits[first..].iter_mut().map(|h| &mut h.span).collect();
-                let in_group: Vec<usize> = rows.iter().map(|r| r - g * gr).collect();
-                cold.fill(&in_group, &mut spans, &genai)?;
+            jobs.extend(by_group.into_iter().map(|(g, rows)| (p, g, rows)));
+        }
+        let decode = |(p, g, rows): &(&Partition, usize, Vec<usize>)| -> Result<Vec<SpanHit>> {
+            let (p, g) = (*p, *g);
+            let hot = p.read_hot(g..g + 1)?;
+            let cold = p.read_cold(g)?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut genai = Vec::with_capacity(rows.len());
+            let mut spans = Vec::with_capacity(rows.len());
+            for &i in rows {
+                let (span, g) = p.row(&hot, i)?;
+                spans.push(span);
+                genai.push(g);
             }
+            let first = g * p.group_rows();
+            let in_group: Vec<usize> = rows.iter().map(|r| r - first).collect();
+            {
+                let genai: Vec<&GenAi> = genai.iter().collect();
+                let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
+                cold.fill(&in_group, &mut refs, &genai)?;
+            }
+            for (span, genai) in spans.into_iter().zip(genai) {
+                out.push(SpanHit {
+                    bucket: p.meta.bucket.clone(),
+                    span,
+                    genai,
+                    content: Vec::new(),
+                });
+            }
+            Ok(out)
+        };
+        // A trace usually spans a few row groups (one per cluster it has rows in).
+        let decoded: Vec<Result<Vec<SpanHit>>> = if jobs.len() > 1 {
+            use rayon::prelude::*;
+            jobs.par_iter().map(decode).collect()
+        } else {
+            jobs.iter().map(decode).collect()
+        };
+        for d in decoded {
+            hits.extend(d?);
         }
         for p in &st.sealed {
             if windows.contains(&p.meta.window_start_ms) {
