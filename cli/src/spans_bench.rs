@@ -1,4 +1,4 @@
-//! `strata bench spans`: realistic GenAI agent traces, ingested through `Db::append_spans`
+//! `strata bench spans`: realistic GenAI agent traces, ingested through `Db::append_spans_owned`
 //! (WAL on), sealed, and asked the questions of the dashboards. Also the trace generator of
 //! `strata demo`.
 //!
@@ -469,10 +469,12 @@ fn bench(dir: &Path, count: usize) -> CliResult {
             t = start_ns + (i128::from(DAY_NS) * done / count as i128) as i64;
         }
         batch.truncate(count - spans);
+        let n = batch.len();
+        let owned = std::mem::replace(&mut batch, Vec::with_capacity(4096 + 16));
         let a0 = Instant::now();
-        db.append_spans(&batch)?;
+        db.append_spans_owned(owned)?;
         append_time += a0.elapsed();
-        spans += batch.len();
+        spans += n;
         // Seal windows as the generated clock leaves them, as the background thread would
         // with live traffic (timed apart from the appends).
         let window = t - t.rem_euclid(window_ns);

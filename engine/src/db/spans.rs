@@ -37,11 +37,18 @@ impl DbCore {
         self.spans.append(&self.wal, spans)
     }
 
+    /// [`Self::append_spans`] taking the batch by value (no copy of the spans).
+    pub fn append_spans_owned(&self, spans: Vec<Span>) -> Result<AppendOutcome> {
+        self.check_open()?;
+        let _gate = self.append_gate.read();
+        self.spans.append_owned(&self.wal, spans)
+    }
+
     /// Decodes an OTLP `ExportTraceServiceRequest` and appends its spans.
     pub fn import_otlp_traces(&self, payload: &[u8]) -> Result<AppendOutcome> {
         let spans = otlp::decode_traces(payload)
             .map_err(|e| Error::InvalidArgument(format!("OTLP traces: {e}")))?;
-        self.append_spans(&spans)
+        self.append_spans_owned(spans)
     }
 
     /// Decodes an OTLP `ExportMetricsServiceRequest` and appends its points as metric series

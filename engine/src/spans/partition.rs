@@ -365,17 +365,39 @@ pub(crate) fn write(
 ) -> Result<PathBuf> {
     // Rows cluster by (service, model, provider) so that filters on them read few row groups;
     // within a cluster, by trace, start and span id.
-    fn order(r: &Row) -> (&str, &str, &str, [u8; 16], i64, [u8; 8]) {
-        (
-            r.genai.service.as_str(),
-            r.genai.model(),
-            r.genai.provider.as_str(),
-            r.span.trace_id,
-            r.span.start_ns,
-            r.span.span_id,
-        )
+    {
+        // Rank the clusters once, then sort on integers and ids.
+        let mut keys: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.genai.service.as_str(),
+                    r.genai.model(),
+                    r.genai.provider.as_str(),
+                )
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut sorted: Vec<(u32, [u8; 16], i64, [u8; 8], usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let k = (
+                    r.genai.service.as_str(),
+                    r.genai.model(),
+                    r.genai.provider.as_str(),
+                );
+                let rank = keys.binary_search(&k).unwrap_or(0) as u32;
+                (rank, r.span.trace_id, r.span.start_ns, r.span.span_id, i)
+            })
+            .collect();
+        sorted.sort_unstable();
+        let old: Vec<&Row> = rows.to_vec();
+        for (slot, (.., i)) in rows.iter_mut().zip(&sorted) {
+            *slot = old[*i];
+        }
     }
-    rows.sort_unstable_by(|a, b| order(a).cmp(&order(b)));
     content.sort_by_key(|r| (r.trace_id, r.span_id));
     let opts = ColumnOptions::default();
     let c = |r: strata_codec::Result<Vec<u8>>| r.map_err(Error::Codec);

@@ -227,13 +227,42 @@ impl Collector {
 
 /// The rollup of a partition's rows, keys ascending.
 pub fn build(rows: &[&Row]) -> Vec<(RollupKey, Totals)> {
-    let mut by: std::collections::BTreeMap<RollupKey, Collector> = Default::default();
+    type Borrowed<'r> = (
+        &'r str,
+        &'r str,
+        &'r str,
+        &'r str,
+        &'r str,
+        &'r str,
+        u8,
+        &'r str,
+    );
+    let mut index: std::collections::HashMap<Borrowed<'_>, usize> = Default::default();
+    let mut groups: Vec<(RollupKey, Collector)> = Vec::new();
     for r in rows {
-        by.entry(RollupKey::of(r.span.status_code, &r.genai))
-            .or_default()
-            .add(r.span.status_code, r.span.duration_ns(), &r.genai);
+        let g = &r.genai;
+        let key = (
+            g.service.as_str(),
+            g.model(),
+            g.provider.as_str(),
+            g.operation.as_str(),
+            g.agent_name.as_str(),
+            g.tool_name.as_str(),
+            r.span.status_code.as_u8(),
+            g.error_type.as_str(),
+        );
+        let at = *index.entry(key).or_insert_with(|| {
+            groups.push((RollupKey::of(r.span.status_code, g), Collector::default()));
+            groups.len() - 1
+        });
+        groups[at]
+            .1
+            .add(r.span.status_code, r.span.duration_ns(), g);
     }
-    by.into_iter().map(|(k, c)| (k, c.finish())).collect()
+    let mut out: Vec<(RollupKey, Totals)> =
+        groups.into_iter().map(|(k, c)| (k, c.finish())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 fn sketch_cols(
