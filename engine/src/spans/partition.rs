@@ -379,7 +379,9 @@ pub(crate) fn write(
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut sorted: Vec<(u32, [u8; 16], i64, [u8; 8], usize)> = rows
+        // (cluster rank, trace, start, span, index in `rows`)
+        type SortKey = (u32, [u8; 16], i64, [u8; 8], usize);
+        let mut sorted: Vec<SortKey> = rows
             .iter()
             .enumerate()
             .map(|(i, r)| {
