@@ -611,3 +611,39 @@ fn clustered_partitions_find_every_trace() {
     check(&store, "reopened");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn find_columns_matches_find() {
+    let spans = all_spans();
+    let dir = tmp("find-columns");
+    let store = SpanStore::open(&dir, SpanStoreOptions::default()).unwrap();
+    store.set_prices(prices()).unwrap();
+    // Half sealed, half in memory: both sources in one result.
+    let (a, b) = spans.split_at(spans.len() / 2);
+    store.insert_unlogged(a.to_vec()).unwrap();
+    store.seal(i64::MAX).unwrap();
+    store.insert_unlogged(b.to_vec()).unwrap();
+    for order in [Order::Newest, Order::Slowest, Order::FailedFirst] {
+        let f = SpanFilter {
+            order,
+            limit: 5000,
+            ..SpanFilter::default()
+        };
+        let hits = store.find(&f).unwrap();
+        let cols = store.find_columns(&f).unwrap();
+        assert_eq!(cols.len(), hits.len());
+        assert_eq!(hits.len(), 5000.min(spans.len()));
+        for (i, h) in hits.iter().enumerate() {
+            assert_eq!(cols.hit(i), *h);
+            assert_eq!(cols.str(cols.service[i]), h.genai.service);
+            assert_eq!(cols.trace_id[i], h.span.trace_id);
+        }
+        // Distinct strings only: far fewer than rows.
+        assert!(
+            cols.strings.len() < cols.len() / 2,
+            "{}",
+            cols.strings.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,7 @@
 
 mod codec;
 mod config;
+mod found;
 mod genai;
 pub mod json;
 mod model;
@@ -32,6 +33,7 @@ pub use codec::{WAL_PAYLOAD_VERSION, decode_payload, encode_payload};
 pub use config::{
     AUDIT_BUCKET, Bucket, CONFIG_FILE, ContentPolicy, DEFAULT_BUCKET, Rule, RuleOp, SpanConfig,
 };
+pub use found::FoundSpans;
 pub use genai::{
     FIRST_CLASS_KEYS, GenAi, ModelPrice, PriceTable, extract as extract_genai, is_content_key,
 };

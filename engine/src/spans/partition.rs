@@ -349,7 +349,7 @@ fn opt_u64(v: Option<u64>) -> i64 {
     v.map_or(-1, |x| x.min(i64::MAX as u64) as i64)
 }
 
-fn from_opt(v: i64) -> Option<u64> {
+pub(crate) fn from_opt(v: i64) -> Option<u64> {
     (v >= 0).then_some(v as u64)
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use strata_index::{Matcher, RoaringBitmap};
 
+use super::found::{Builder, FoundSpans};
 use super::genai::GenAi;
 use super::model::{AttrValue, KeyValue, Span, StatusCode};
 use super::partition::Row;
@@ -197,7 +198,8 @@ fn for_each_sealed_match<'s>(
     mut keep: impl FnMut(&'s Partition, Hot),
 ) -> Result<()> {
     let dims = filter.dims();
-    for p in &st.sealed {
+    let mut jobs: Vec<(&'s Partition, usize)> = Vec::new();
+    for p in st.sealed.iter().map(|p| p.as_ref()) {
         if p.meta.rows == 0
             || skip(p)
             || p.meta.max_start_ns < filter.start_ns
@@ -205,33 +207,41 @@ fn for_each_sealed_match<'s>(
         {
             continue;
         }
-        for g in candidate_groups(p, &dims)? {
-            let hot = p.read_hot(g..g + 1)?;
-            let rows = hot.base..hot.base + hot.start_ns.len();
-            let mut hits: Vec<usize> = rows
-                .clone()
-                .filter(|row| filter.matches_hot(&hot, row - hot.base))
-                .collect();
-            if !filter.attributes.is_empty() && !hits.is_empty() {
-                // Attribute matchers need the group's cold columns and whole spans.
-                let cold = p.read_cold(g)?;
-                let (mut spans, mut genai) = (Vec::new(), Vec::new());
-                for row in rows {
-                    let (s, gen_ai) = p.row(&hot, row)?;
-                    spans.push(s);
-                    genai.push(gen_ai);
-                }
-                let genai: Vec<&GenAi> = genai.iter().collect();
-                let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
-                let all: Vec<usize> = (0..refs.len()).collect();
-                cold.fill(&all, &mut refs, &genai)?;
-                hits.retain(|row| filter.matches_attributes(&spans[row - hot.base]));
+        jobs.extend(candidate_groups(p, &dims)?.into_iter().map(|g| (p, g)));
+    }
+    // Groups decode independently: in parallel, then matched in order.
+    let hots: Vec<Result<Hot>> = {
+        use rayon::prelude::*;
+        jobs.par_iter()
+            .map(|(p, g)| p.read_hot(*g..*g + 1))
+            .collect()
+    };
+    for ((p, g), hot) in jobs.into_iter().zip(hots) {
+        let hot = hot?;
+        let rows = hot.base..hot.base + hot.start_ns.len();
+        let mut hits: Vec<usize> = rows
+            .clone()
+            .filter(|row| filter.matches_hot(&hot, row - hot.base))
+            .collect();
+        if !filter.attributes.is_empty() && !hits.is_empty() {
+            // Attribute matchers need the group's cold columns and whole spans.
+            let cold = p.read_cold(g)?;
+            let (mut spans, mut genai) = (Vec::new(), Vec::new());
+            for row in rows {
+                let (s, gen_ai) = p.row(&hot, row)?;
+                spans.push(s);
+                genai.push(gen_ai);
             }
-            for row in hits {
-                f(p, &hot, row);
-            }
-            keep(p, hot);
+            let genai: Vec<&GenAi> = genai.iter().collect();
+            let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
+            let all: Vec<usize> = (0..refs.len()).collect();
+            cold.fill(&all, &mut refs, &genai)?;
+            hits.retain(|row| filter.matches_attributes(&spans[row - hot.base]));
         }
+        for row in hits {
+            f(p, &hot, row);
+        }
+        keep(p, hot);
     }
     Ok(())
 }
@@ -375,8 +385,15 @@ impl AggRow {
 
 impl SpanStore {
     /// Spans matching `filter`, in its order (ties broken by trace and span id), at most
-    /// `limit`. Matches are ranked by a small key first; only those returned are built.
+    /// `limit`, with their hot columns.
     pub fn find(&self, filter: &SpanFilter) -> Result<Vec<SpanHit>> {
+        let found = self.find_columns(filter)?;
+        Ok((0..found.len()).map(|i| found.hit(i)).collect())
+    }
+
+    /// [`Self::find`] as columns: the fast form for many results (strings are ids into one
+    /// dictionary). Matches are ranked by a small key first; only those returned are built.
+    pub fn find_columns(&self, filter: &SpanFilter) -> Result<FoundSpans> {
         type Key = (i64, i64, [u8; 16], [u8; 8]);
         let order_key = |start: i64, dur: i64, failed: bool| -> (i64, i64) {
             // `!x` reverses the order of an i64 without overflow.
@@ -426,42 +443,17 @@ impl SpanStore {
             keys.truncate(limit);
         }
         keys.sort_unstable();
-        // Build the hits in storage order (each group's columns are read front to back, not
-        // at random), then put them in rank order.
-        let mut by_source: Vec<(usize, usize, usize)> = keys
-            .iter()
-            .enumerate()
-            .map(|(rank, (_, src, row))| (*src, *row, rank))
-            .collect();
-        by_source.sort_unstable();
-        let mut out: Vec<Option<SpanHit>> = (0..keys.len()).map(|_| None).collect();
-        for (src, row, rank) in by_source {
-            out[rank] = Some(if src == 0 {
+        let mut b = Builder::with_capacity(keys.len());
+        for ((_, _, trace_id, _), src, row) in keys {
+            if src == 0 {
                 let (bucket, r) = open[row];
-                let mut span = r.span.clone();
-                span.attributes.clear();
-                span.resource.clear();
-                span.events.clear();
-                span.links.clear();
-                span.scope.clear();
-                SpanHit {
-                    bucket: bucket.to_owned(),
-                    span,
-                    genai: r.genai.clone(),
-                    content: Vec::new(),
-                }
+                b.push_open(bucket, r);
             } else {
                 let (p, hot) = &hots[src - 1];
-                let (span, genai) = p.row(hot, row)?;
-                SpanHit {
-                    bucket: p.meta.bucket.clone(),
-                    span,
-                    genai,
-                    content: Vec::new(),
-                }
-            });
+                b.push_sealed(src, p, hot, row, &trace_id)?;
+            }
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok(b.finish())
     }
 
     /// Every span of trace `id` (whole: attributes, events, links, and content wherever its
