@@ -203,6 +203,11 @@ impl ColFile {
         })
     }
 
+    /// Whether the file has a column `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.contains_key(name)
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -253,7 +258,8 @@ impl ColFile {
         out: &mut Vec<T>,
         decode: fn(&[u8], &mut Vec<T>) -> strata_codec::Result<usize>,
     ) -> Result<()> {
-        out.reserve(rows);
+        // No reserve from `rows`: it comes from meta.json or another column, which damage can
+        // make huge; the decoder sizes by what the column holds and the count is checked after.
         let got = decode(self.col(name)?, out).map_err(|e| self.wrap(name, e))?;
         self.rows_check(name, got, rows)
     }
@@ -715,6 +721,19 @@ impl Partition {
             bytes_on_disk += e.metadata().map_err(|err| Error::io(e.path(), err))?.len();
         }
         let hot = ColFile::open(&dir.join(HOT_FILE))?;
+        // meta.json carries no checksum: its row and group counts must agree with the columns
+        // before anything is sized by them.
+        let groups = (meta.rows as usize).div_ceil(meta.group_rows.max(1) as usize);
+        let last_ok = groups == 0 || hot.has(&format!("span_id@{}", groups - 1));
+        if !last_ok || hot.has(&format!("span_id@{groups}")) {
+            return Err(Error::corrupt(
+                &meta_path,
+                format!(
+                    "rows {} in groups of {} disagree with the row groups of {HOT_FILE}",
+                    meta.rows, meta.group_rows
+                ),
+            ));
+        }
         let cold = ColFile::open(&dir.join(COLD_FILE))?;
         let (content, content_firsts) = if meta.content_rows > 0 {
             let path = dir.join(CONTENT_FILE);
@@ -1005,7 +1024,8 @@ impl Partition {
                 COST_RAW => *raw.next().expect("counted"),
                 k => {
                     let k = (k - COST_PRICE) as usize;
-                    let p = prices.get(3 * k..3 * k + 3).ok_or_else(|| {
+                    let at = k.saturating_mul(3);
+                    let p = prices.get(at..at.saturating_add(3)).ok_or_else(|| {
                         bad(format!("price {k} past the {} prices", prices.len() / 3))
                     })?;
                     let price = ModelPrice {
@@ -1458,14 +1478,24 @@ impl<T> std::ops::Index<usize> for Dict<T> {
 fn dict_of<T: AsRef<[u8]>>(values: &[T]) -> (Vec<usize>, Vec<u64>) {
     let mut seen: std::collections::HashMap<&[u8], u64> = std::collections::HashMap::new();
     let mut first = Vec::new();
+    let mut prev: Option<(&[u8], u64)> = None;
     let ids = values
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            *seen.entry(v.as_ref()).or_insert_with(|| {
+            let v = v.as_ref();
+            // Rows are clustered: most values repeat the previous row's.
+            if let Some((p, id)) = prev
+                && p == v
+            {
+                return id;
+            }
+            let id = *seen.entry(v).or_insert_with(|| {
                 first.push(i);
                 (first.len() - 1) as u64
-            })
+            });
+            prev = Some((v, id));
+            id
         })
         .collect();
     (first, ids)
@@ -1576,15 +1606,21 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
     let mut key_rows: Vec<Vec<usize>> = Vec::new();
     let mut shapes: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
     let mut ids: Vec<u32> = Vec::new();
+    let mut prev_ids: Vec<u32> = Vec::new();
     for (row, r) in rows.iter().enumerate() {
+        std::mem::swap(&mut ids, &mut prev_ids);
         ids.clear();
-        for kv in &r.span.attributes {
-            let id = *key_ids.entry(kv.key.as_str()).or_insert_with(|| {
-                keys.push(kv.key.as_str());
-                per_key.push(Vec::new());
-                key_rows.push(Vec::new());
-                (keys.len() - 1) as u32
-            });
+        for (n, kv) in r.span.attributes.iter().enumerate() {
+            // Rows are clustered: most have the previous row's keys in the same order.
+            let id = match prev_ids.get(n) {
+                Some(&k) if keys[k as usize] == kv.key => k,
+                _ => *key_ids.entry(kv.key.as_str()).or_insert_with(|| {
+                    keys.push(kv.key.as_str());
+                    per_key.push(Vec::new());
+                    key_rows.push(Vec::new());
+                    (keys.len() - 1) as u32
+                }),
+            };
             per_key[id as usize].push(&kv.value);
             key_rows[id as usize].push(row);
             ids.push(id);
@@ -1593,10 +1629,15 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
         put_shape(&mut sh, &ids);
         shapes.push(sh);
     }
-    let resource: Vec<Vec<u8>> = rows
-        .iter()
-        .map(|r| codec::kvs_blob(&r.span.resource))
-        .collect();
+    // Rows of a process share one resource: encode it once per run of equal resources.
+    let mut resource: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let blob = match i.checked_sub(1) {
+            Some(p) if rows[p].span.resource == r.span.resource => resource[p].clone(),
+            _ => codec::kvs_blob(&r.span.resource),
+        };
+        resource.push(blob);
+    }
     let scope: Vec<&str> = rows.iter().map(|r| r.span.scope.as_str()).collect();
     let links: Vec<Vec<u8>> = rows.iter().map(|r| codec::links_blob(&r.span)).collect();
     // Events: a count per row, then per event (rows in order) its time as a distance from

@@ -51,7 +51,7 @@ pub struct Sketch {
 
 impl Sketch {
     pub fn count(&self) -> u64 {
-        self.buckets.iter().map(|b| b.1).sum()
+        self.buckets.iter().fold(0u64, |a, b| a.saturating_add(b.1))
     }
 
     /// The sketch of `values` (sorted in place).
@@ -93,7 +93,7 @@ impl Sketch {
                 out.push(b[j]);
                 j += 1;
             } else {
-                out.push((a[i].0, a[i].1 + b[j].1));
+                out.push((a[i].0, a[i].1.saturating_add(b[j].1)));
                 i += 1;
                 j += 1;
             }
@@ -108,16 +108,18 @@ impl Sketch {
         if n == 0 {
             return None;
         }
+        // A damaged rollup may have min above max; never let that reach `clamp`.
+        let (lo, hi) = (self.min.min(self.max) as f64, self.max.max(self.min) as f64);
         let q = |p: f64| {
             let rank = ((p * n as f64).ceil() as u64).clamp(1, n);
-            let mut seen = 0;
+            let mut seen = 0u64;
             for &(b, c) in &self.buckets {
-                seen += c;
+                seen = seen.saturating_add(c);
                 if seen >= rank {
-                    return bucket_value(b).clamp(self.min as f64, self.max as f64);
+                    return bucket_value(b).clamp(lo, hi);
                 }
             }
-            self.max as f64
+            hi
         };
         Some(Percentiles {
             p50: q(0.50),
@@ -180,13 +182,14 @@ pub struct Totals {
 
 impl Totals {
     pub fn merge(&mut self, o: &Totals) {
-        self.count += o.count;
-        self.errors += o.errors;
-        self.input_tokens += o.input_tokens;
-        self.output_tokens += o.output_tokens;
-        self.cache_read_tokens += o.cache_read_tokens;
-        self.cost_pico += o.cost_pico;
-        self.cost_unknown += o.cost_unknown;
+        // Saturating: the totals of a damaged rollup must not overflow a query.
+        self.count = self.count.saturating_add(o.count);
+        self.errors = self.errors.saturating_add(o.errors);
+        self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
+        self.cache_read_tokens = self.cache_read_tokens.saturating_add(o.cache_read_tokens);
+        self.cost_pico = self.cost_pico.saturating_add(o.cost_pico);
+        self.cost_unknown = self.cost_unknown.saturating_add(o.cost_unknown);
         self.latency.merge(&o.latency);
         self.ttft.merge(&o.ttft);
     }
@@ -205,11 +208,14 @@ impl Collector {
         let t = &mut self.totals;
         t.count += 1;
         t.errors += u64::from(status == StatusCode::Error || !g.error_type.is_empty());
-        t.input_tokens += g.input_tokens.unwrap_or(0);
-        t.output_tokens += g.output_tokens.unwrap_or(0);
-        t.cache_read_tokens += g.cache_read_tokens.unwrap_or(0);
+        // Token counts come from spans as sent: saturate rather than overflow.
+        t.input_tokens = t.input_tokens.saturating_add(g.input_tokens.unwrap_or(0));
+        t.output_tokens = t.output_tokens.saturating_add(g.output_tokens.unwrap_or(0));
+        t.cache_read_tokens = t
+            .cache_read_tokens
+            .saturating_add(g.cache_read_tokens.unwrap_or(0));
         match g.cost_usd {
-            Some(c) => t.cost_pico += cost_pico(c),
+            Some(c) => t.cost_pico = t.cost_pico.saturating_add(cost_pico(c)),
             None => t.cost_unknown += 1,
         }
         self.latency.push(duration_ns.max(0));
@@ -373,8 +379,14 @@ fn read_sketches(f: &ColFile, name: &str, rows: usize) -> Result<Vec<Sketch>> {
     let mut at = 0usize;
     for i in 0..rows {
         let m = n[i] as usize;
+        if min[i] > max[i] {
+            return Err(bad(format!(
+                "{name}: row {i} has min {} above max {}",
+                min[i], max[i]
+            )));
+        }
         let mut s = Sketch {
-            buckets: Vec::with_capacity(m),
+            buckets: Vec::with_capacity(m.min(total)),
             min: min[i],
             max: max[i],
         };
