@@ -56,6 +56,38 @@ impl FoundSpans {
         &self.strings[id as usize]
     }
 
+    /// Reorders the rows: row `r` becomes the row that was at `order[r]`.
+    pub(crate) fn permute(&mut self, order: &[usize]) {
+        fn p<T: Copy>(v: &mut Vec<T>, order: &[usize]) {
+            *v = order.iter().map(|&i| v[i]).collect();
+        }
+        p(&mut self.bucket, order);
+        p(&mut self.trace_id, order);
+        p(&mut self.span_id, order);
+        p(&mut self.parent_span_id, order);
+        p(&mut self.name, order);
+        p(&mut self.kind, order);
+        p(&mut self.start_ns, order);
+        p(&mut self.end_ns, order);
+        p(&mut self.status, order);
+        p(&mut self.status_message, order);
+        p(&mut self.service, order);
+        p(&mut self.provider, order);
+        p(&mut self.request_model, order);
+        p(&mut self.response_model, order);
+        p(&mut self.operation, order);
+        p(&mut self.finish_reasons, order);
+        p(&mut self.agent_name, order);
+        p(&mut self.tool_name, order);
+        p(&mut self.error_type, order);
+        p(&mut self.input_tokens, order);
+        p(&mut self.output_tokens, order);
+        p(&mut self.cache_read_tokens, order);
+        p(&mut self.streaming, order);
+        p(&mut self.ttft_ns, order);
+        p(&mut self.cost_usd, order);
+    }
+
     /// Row `i` as a span hit (hot columns only: attributes, events and links empty).
     pub fn hit(&self, i: usize) -> SpanHit {
         let s = |c: &Vec<u32>| self.strings[c[i] as usize].clone();

@@ -394,7 +394,6 @@ impl SpanStore {
     /// [`Self::find`] as columns: the fast form for many results (strings are ids into one
     /// dictionary). Matches are ranked by a small key first; only those returned are built.
     pub fn find_columns(&self, filter: &SpanFilter) -> Result<FoundSpans> {
-        type Key = (i64, i64, [u8; 16], [u8; 8]);
         let order_key = |start: i64, dur: i64, failed: bool| -> (i64, i64) {
             // `!x` reverses the order of an i64 without overflow.
             match filter.order {
@@ -404,8 +403,11 @@ impl SpanStore {
             }
         };
         let st = self.state.read();
-        let mut keys: Vec<(Key, usize, usize)> = Vec::new();
-        // Source 0: in-memory rows (by their position in `open`); source k: hots[k - 1].
+        // Every match, in storage order: where it is (source 0: in-memory rows by position in
+        // `open`; source k: hots[k - 1]), its ids, and its rank key with its position.
+        let mut refs: Vec<(usize, usize)> = Vec::new();
+        let mut ids: Vec<([u8; 16], [u8; 8])> = Vec::new();
+        let mut keys: Vec<(i64, i64, u32)> = Vec::new();
         let open: Vec<(&str, &Row)> = st
             .open
             .iter()
@@ -416,7 +418,9 @@ impl SpanStore {
                 let s = &r.span;
                 let failed = s.status_code == StatusCode::Error || !r.genai.error_type.is_empty();
                 let (a, b) = order_key(s.start_ns, s.duration_ns(), failed);
-                keys.push(((a, b, s.trace_id, s.span_id), 0, i));
+                keys.push((a, b, refs.len() as u32));
+                refs.push((0, i));
+                ids.push((s.trace_id, s.span_id));
             }
         }
         let mut hots: Vec<(&Partition, Hot)> = Vec::new();
@@ -429,31 +433,53 @@ impl SpanStore {
                 let i = row - hot.base;
                 let failed = hot.status[i] == 2 || !hot.error_type[i].is_empty();
                 let (a, b) = order_key(hot.start_ns[i], hot.duration_ns[i].max(0), failed);
-                let id = (p.trace_id(hot, i), hot.span_id[i].to_be_bytes());
-                keys.push(((a, b, id.0, id.1), kept.get() + 1, row));
+                keys.push((a, b, refs.len() as u32));
+                refs.push((kept.get() + 1, row));
+                ids.push((p.trace_id(hot, i), hot.span_id[i].to_be_bytes()));
             },
             |p, hot| {
                 hots.push((p, hot));
                 kept.set(hots.len());
             },
         )?;
+        // Rank: by key, ties by trace and span id.
+        let cmp = |x: &(i64, i64, u32), y: &(i64, i64, u32)| {
+            (x.0, x.1)
+                .cmp(&(y.0, y.1))
+                .then_with(|| ids[x.2 as usize].cmp(&ids[y.2 as usize]))
+        };
         let limit = filter.limit.min(keys.len());
         if limit < keys.len() {
-            keys.select_nth_unstable(limit);
+            keys.select_nth_unstable_by(limit, cmp);
             keys.truncate(limit);
         }
-        keys.sort_unstable();
+        keys.sort_unstable_by(cmp);
+        // Build the columns in storage order (each group's columns read front to back, not
+        // at random), then put the rows in rank order.
+        let mut rank_of = vec![u32::MAX; refs.len()];
+        for (rank, k) in keys.iter().enumerate() {
+            rank_of[k.2 as usize] = rank as u32;
+        }
         let mut b = Builder::with_capacity(keys.len());
-        for ((_, _, trace_id, _), src, row) in keys {
+        let mut order = vec![0usize; keys.len()];
+        let mut at = 0;
+        for (seq, &(src, row)) in refs.iter().enumerate() {
+            if rank_of[seq] == u32::MAX {
+                continue;
+            }
             if src == 0 {
                 let (bucket, r) = open[row];
                 b.push_open(bucket, r);
             } else {
                 let (p, hot) = &hots[src - 1];
-                b.push_sealed(src, p, hot, row, &trace_id)?;
+                b.push_sealed(src, p, hot, row, &ids[seq].0)?;
             }
+            order[rank_of[seq] as usize] = at;
+            at += 1;
         }
-        Ok(b.finish())
+        let mut found = b.finish();
+        found.permute(&order);
+        Ok(found)
     }
 
     /// Every span of trace `id` (whole: attributes, events, links, and content wherever its
