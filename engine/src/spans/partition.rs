@@ -458,16 +458,32 @@ pub(crate) fn write(
 
     let mut hot_cols = Vec::new();
     let mut cold_cols = Vec::new();
-    for (g, chunk) in rows.chunks(group_rows).enumerate() {
-        let place = Placement {
-            first_row: g * group_rows,
-            ordinal: &ordinal[g * group_rows..g * group_rows + chunk.len()],
-            row_of: &row_of,
-        };
-        for (name, bytes) in hot_columns(chunk, &place, prices, &opts)? {
+    // Row groups encode independently: in parallel, then framed in order.
+    type Encoded = (Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>);
+    let encoded: Vec<Result<Encoded>> = {
+        use rayon::prelude::*;
+        let rows: &[&Row] = rows;
+        rows.par_chunks(group_rows)
+            .enumerate()
+            .map(|(g, chunk)| {
+                let place = Placement {
+                    first_row: g * group_rows,
+                    ordinal: &ordinal[g * group_rows..g * group_rows + chunk.len()],
+                    row_of: &row_of,
+                };
+                Ok((
+                    hot_columns(chunk, &place, prices, &opts)?,
+                    cold_columns(chunk, &opts)?,
+                ))
+            })
+            .collect()
+    };
+    for (g, e) in encoded.into_iter().enumerate() {
+        let (hot, cold) = e?;
+        for (name, bytes) in hot {
             hot_cols.push((format!("{name}@{g}"), bytes));
         }
-        for (name, bytes) in cold_columns(chunk, &opts)? {
+        for (name, bytes) in cold {
             cold_cols.push((format!("{name}@{g}"), bytes));
         }
     }
