@@ -1168,7 +1168,9 @@ impl Partition {
     }
 
     /// The cold columns (resource, scope, attributes, events, links) of row group `g`.
-    pub(crate) fn read_cold(&self, g: usize) -> Result<Cold> {
+    /// `rows` (group-relative), when given, are the only rows the caller will fill: value
+    /// columns of attribute keys none of them has are not decoded.
+    pub(crate) fn read_cold(&self, g: usize, rows: Option<&[usize]>) -> Result<Cold> {
         let path = self.dir.join(COLD_FILE);
         let f = &self.cold;
         let n = self.group_len(g);
@@ -1190,18 +1192,25 @@ impl Partition {
                 .ok_or_else(|| bad("event counts overflow".into()))?;
         }
         ev_first.push(total);
-        let with = ev_count.iter().filter(|c| **c > 0).count();
-        let firsts = f.i64s(&name("ev_time0"), with)?;
-        let rest = f.i64s(&name("ev_time"), total - with)?;
-        let (mut firsts, mut rest) = (firsts.into_iter(), rest.into_iter());
-        let mut ev_time = Vec::with_capacity(total);
-        for c in &ev_count {
-            for k in 0..*c {
-                ev_time.push(if k == 0 { firsts.next() } else { rest.next() }.expect("counted"));
+        // Event columns are decoded only when a row asked for has events.
+        let need_events =
+            rows.is_none_or(|rs| rs.iter().any(|&r| ev_count.get(r).is_some_and(|c| *c > 0)));
+        let (mut ev_time, mut ev_name, mut ev_attrs) = Default::default();
+        if need_events {
+            let with = ev_count.iter().filter(|c| **c > 0).count();
+            let firsts = f.i64s(&name("ev_time0"), with)?;
+            let rest = f.i64s(&name("ev_time"), total - with)?;
+            let (mut firsts, mut rest) = (firsts.into_iter(), rest.into_iter());
+            let mut times = Vec::with_capacity(total);
+            for c in &ev_count {
+                for k in 0..*c {
+                    times.push(if k == 0 { firsts.next() } else { rest.next() }.expect("counted"));
+                }
             }
+            ev_time = times;
+            ev_name = f.dict(&name("ev_name"), total, column::decode_str)?;
+            ev_attrs = f.dict(&name("ev_attrs"), total, column::decode_bytes)?;
         }
-        let ev_name = f.dict(&name("ev_name"), total, column::decode_str)?;
-        let ev_attrs = f.dict(&name("ev_attrs"), total, column::decode_bytes)?;
         let nkeys = f.count(&name("keys"))?;
         let keys = f.strs(&name("keys"), nkeys)?;
         let types = f.u64s(&name("types"), nkeys)?;
@@ -1223,10 +1232,22 @@ impl Partition {
             dict: distinct,
             ids: shape.ids,
         };
+        let mut needed = vec![rows.is_none(); nkeys];
+        for &r in rows.unwrap_or_default() {
+            if let Some(&id) = shapes.ids.get(r) {
+                for &k in &shapes.dict[id as usize] {
+                    needed[k as usize] = true;
+                }
+            }
+        }
         let mut vals = Vec::with_capacity(nkeys);
         for (j, t) in types.iter().enumerate() {
             let name = name(&format!("v{j}"));
             let m = counts[j];
+            if !needed[j] {
+                vals.push(Vals::Skipped);
+                continue;
+            }
             vals.push(match t {
                 0 => Vals::Str(f.dict(&name, m, column::decode_str)?),
                 1 => Vals::Int(f.i64s(&name, m)?),
@@ -1827,6 +1848,8 @@ impl HotField {
 /// A value column of one attribute key.
 #[derive(Debug)]
 enum Vals {
+    /// Not decoded: no row the reader asked for has this key.
+    Skipped,
     /// Taken from the row's GenAI column.
     Hot(HotField),
     Str(Dict<String>),
@@ -1891,6 +1914,12 @@ impl Cold {
                 let at = cursor[k];
                 cursor[k] += 1;
                 let value = match &self.vals[k] {
+                    Vals::Skipped => {
+                        return Err(Error::InvalidArgument(format!(
+                            "{}: row {i} read with attribute values not loaded",
+                            self.path.display()
+                        )));
+                    }
                     Vals::Hot(h) => h.value(genai[o]).ok_or_else(|| {
                         Error::corrupt(
                             &self.path,

@@ -225,7 +225,7 @@ fn for_each_sealed_match<'s>(
             .collect();
         if !filter.attributes.is_empty() && !hits.is_empty() {
             // Attribute matchers need the group's cold columns and whole spans.
-            let cold = p.read_cold(g)?;
+            let cold = p.read_cold(g, None)?;
             let (mut spans, mut genai) = (Vec::new(), Vec::new());
             for row in rows {
                 let (s, gen_ai) = p.row(&hot, row)?;
@@ -528,7 +528,9 @@ impl SpanStore {
         let decode = |(p, g, rows): &(&Partition, usize, Vec<usize>)| -> Result<Vec<SpanHit>> {
             let (p, g) = (*p, *g);
             let hot = p.read_hot(g..g + 1)?;
-            let cold = p.read_cold(g)?;
+            let first = g * p.group_rows();
+            let in_group: Vec<usize> = rows.iter().map(|r| r - first).collect();
+            let cold = p.read_cold(g, Some(&in_group))?;
             let mut out = Vec::with_capacity(rows.len());
             let mut genai = Vec::with_capacity(rows.len());
             let mut spans = Vec::with_capacity(rows.len());
@@ -537,8 +539,6 @@ impl SpanStore {
                 spans.push(span);
                 genai.push(g);
             }
-            let first = g * p.group_rows();
-            let in_group: Vec<usize> = rows.iter().map(|r| r - first).collect();
             {
                 let genai: Vec<&GenAi> = genai.iter().collect();
                 let mut refs: Vec<&mut Span> = spans.iter_mut().collect();
