@@ -11,6 +11,10 @@ const SAMPLES_FLOAT: u8 = 0;
 const SAMPLES_HISTOGRAM: u8 = 1;
 const MARKER_HEAD_MIN_VALID: u8 = 1;
 const MARKER_SPANS_SEALED_THROUGH: u8 = 2;
+const MARKER_SPANS_SEALING: u8 = 3;
+const MARKER_SPANS_CHECKPOINT_BEGIN: u8 = 4;
+const MARKER_SPANS_CHECKPOINT_END: u8 = 5;
+const MARKER_SPANS_CHECKPOINT_ABORT: u8 = 6;
 
 /// A series definition: the reference the head gave a label set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +220,16 @@ pub enum Marker {
     /// Every span logged before this point in a window ending at or before this time (ms) is
     /// in a sealed partition.
     SpansSealedThrough(i64),
+    /// A seal of windows ending at or before `through_ms` starts; its partitions get sequence
+    /// numbers from `first_seq` on. Spans logged before this point whose (bucket, window) has
+    /// a partition numbered `first_seq` or later on disk are in it.
+    SpansSealing { through_ms: i64, first_seq: u64 },
+    /// A checkpoint's copies of the unsealed spans follow, up to the matching end marker.
+    SpansCheckpointBegin,
+    /// The checkpoint's copies are complete: they replace every span replayed before its begin.
+    SpansCheckpointEnd,
+    /// The checkpoint begun last never ended (a crash); its partial copies are void.
+    SpansCheckpointAbort,
 }
 
 /// Encodes a marker.
@@ -224,9 +238,16 @@ pub fn encode_marker(marker: Marker, out: &mut Vec<u8>) {
     let (kind, t) = match marker {
         Marker::HeadMinValid(t) => (MARKER_HEAD_MIN_VALID, t),
         Marker::SpansSealedThrough(t) => (MARKER_SPANS_SEALED_THROUGH, t),
+        Marker::SpansSealing { through_ms, .. } => (MARKER_SPANS_SEALING, through_ms),
+        Marker::SpansCheckpointBegin => (MARKER_SPANS_CHECKPOINT_BEGIN, 0),
+        Marker::SpansCheckpointEnd => (MARKER_SPANS_CHECKPOINT_END, 0),
+        Marker::SpansCheckpointAbort => (MARKER_SPANS_CHECKPOINT_ABORT, 0),
     };
     out.push(kind);
     put_varint(out, t);
+    if let Marker::SpansSealing { first_seq, .. } = marker {
+        strata_codec::bytes::put_uvarint(out, first_seq);
+    }
 }
 
 /// Decodes a marker; `Ok(None)` for a marker kind this build does not know (markers are
@@ -239,6 +260,13 @@ pub fn decode_marker(payload: &[u8]) -> strata_codec::Result<Option<Marker>> {
     Ok(match kind {
         MARKER_HEAD_MIN_VALID => Some(Marker::HeadMinValid(t)),
         MARKER_SPANS_SEALED_THROUGH => Some(Marker::SpansSealedThrough(t)),
+        MARKER_SPANS_SEALING => Some(Marker::SpansSealing {
+            through_ms: t,
+            first_seq: r.uvarint()?,
+        }),
+        MARKER_SPANS_CHECKPOINT_BEGIN => Some(Marker::SpansCheckpointBegin),
+        MARKER_SPANS_CHECKPOINT_END => Some(Marker::SpansCheckpointEnd),
+        MARKER_SPANS_CHECKPOINT_ABORT => Some(Marker::SpansCheckpointAbort),
         _ => None,
     })
 }
@@ -310,6 +338,13 @@ mod tests {
         for m in [
             Marker::HeadMinValid(-77),
             Marker::SpansSealedThrough(i64::MAX),
+            Marker::SpansSealing {
+                through_ms: 1_700_000_000_000,
+                first_seq: 12_345,
+            },
+            Marker::SpansCheckpointBegin,
+            Marker::SpansCheckpointEnd,
+            Marker::SpansCheckpointAbort,
         ] {
             let mut buf = Vec::new();
             encode_marker(m, &mut buf);

@@ -112,6 +112,15 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<()> {
                 {
                     Some(Marker::HeadMinValid(t)) => db.head.set_min_valid_ms(t),
                     Some(Marker::SpansSealedThrough(t)) => db.spans.forget_unsealed_through(t),
+                    Some(Marker::SpansSealing {
+                        through_ms,
+                        first_seq,
+                    }) => db.spans.forget_sealed_since(through_ms, first_seq),
+                    Some(Marker::SpansCheckpointBegin) => db.spans.replay_checkpoint_begin(),
+                    Some(Marker::SpansCheckpointEnd) => db.spans.replay_checkpoint_end(),
+                    Some(Marker::SpansCheckpointAbort) => {
+                        db.spans.replay_checkpoint_abort();
+                    }
                     None => {}
                 }
             }
@@ -121,6 +130,14 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<()> {
     }
     if lo <= hi {
         db.head.note_times(lo, hi);
+    }
+    // A checkpoint that never ended: its partial copies are dropped, and an abort marker
+    // tells later replays so (records appended from now on follow it).
+    if db.spans.replay_checkpoint_abort() {
+        let mut payload = Vec::new();
+        records::encode_marker(Marker::SpansCheckpointAbort, &mut payload);
+        db.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        db.wal.sync()?;
     }
     Ok(())
 }

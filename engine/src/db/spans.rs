@@ -94,6 +94,18 @@ impl DbCore {
     /// appends paused so no span falls between the seal and its marker.
     pub(super) fn seal_spans(&self, upto_ms: i64) -> Result<usize> {
         let _gate = self.append_gate.write();
+        // Logged (and synced) before any partition appears: if the process dies before the
+        // "sealed" marker below, replay still knows which windows the partitions on disk hold.
+        let mut payload = Vec::new();
+        records::encode_marker(
+            Marker::SpansSealing {
+                through_ms: upto_ms,
+                first_seq: self.spans.next_seq(),
+            },
+            &mut payload,
+        );
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        self.wal.sync()?;
         let report = self.spans.seal(upto_ms)?;
         let mut payload = Vec::new();
         records::encode_marker(Marker::SpansSealedThrough(upto_ms), &mut payload);
@@ -104,12 +116,18 @@ impl DbCore {
     /// The span part of a WAL checkpoint (appends already paused by the caller): forget every
     /// span logged before, then re-log those not yet sealed.
     pub(super) fn checkpoint_spans(&self) -> Result<()> {
-        let mut payload = Vec::new();
-        records::encode_marker(Marker::SpansSealedThrough(i64::MAX), &mut payload);
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        // Begin, copies, end: a replay that meets a begin without its end (the process died
+        // mid-checkpoint, before the older records were dropped) keeps the older records.
+        let marker = |m: Marker| {
+            let mut payload = Vec::new();
+            records::encode_marker(m, &mut payload);
+            self.wal.append(strata_wal::RecordType::MARKERS, &payload)
+        };
+        marker(Marker::SpansCheckpointBegin)?;
         for p in self.spans.unsealed_payloads() {
             self.wal.append(strata_wal::RecordType::SPANS, &p)?;
         }
+        marker(Marker::SpansCheckpointEnd)?;
         Ok(())
     }
 }

@@ -104,6 +104,9 @@ struct State {
     open: BTreeMap<(String, i64), Vec<Row>>,
     sealed: Vec<Arc<Partition>>,
     next_seq: u64,
+    /// During replay, inside a checkpoint's copies: the spans replayed before its begin
+    /// marker, kept until its end marker proves the copies complete.
+    stash: Option<BTreeMap<(String, i64), Vec<Row>>>,
 }
 
 /// Span tables rooted at `DIR/spans`.
@@ -167,6 +170,7 @@ impl SpanStore {
                 open: BTreeMap::new(),
                 sealed,
                 next_seq,
+                stash: None,
             }),
         })
     }
@@ -314,6 +318,60 @@ impl SpanStore {
             .write()
             .open
             .retain(|(_, window), _| window.saturating_add(width) > floor_ms);
+    }
+
+    /// During replay, at a "sealing" marker: forget the spans replayed so far whose bucket
+    /// and window (ending at or before `through_ms`) have a partition numbered `first_seq` or
+    /// later on disk — that seal (or a later one) wrote them, whether or not its "sealed"
+    /// marker made it into the log.
+    pub fn forget_sealed_since(&self, through_ms: i64, first_seq: u64) {
+        let width = self.options.partition_ms;
+        let mut st = self.state.write();
+        let written: std::collections::HashSet<(String, i64)> = st
+            .sealed
+            .iter()
+            .filter(|p| p.seq().is_some_and(|s| s >= first_seq))
+            .map(|p| (p.meta.bucket.clone(), p.meta.window_start_ms))
+            .collect();
+        st.open.retain(|(bucket, window), _| {
+            window.saturating_add(width) > through_ms
+                || !written.contains(&(bucket.clone(), *window))
+        });
+    }
+
+    /// During replay, at a checkpoint's begin marker: set the spans replayed so far aside; the
+    /// copies that follow are replayed into an empty state.
+    pub fn replay_checkpoint_begin(&self) {
+        let mut st = self.state.write();
+        let open = std::mem::take(&mut st.open);
+        // A begin after a begin without an end: the earlier copies are void.
+        if st.stash.is_none() {
+            st.stash = Some(open);
+        }
+    }
+
+    /// During replay, at a checkpoint's end marker: the copies replace what was set aside.
+    pub fn replay_checkpoint_end(&self) {
+        self.state.write().stash = None;
+    }
+
+    /// During replay, at an abort marker (or at the end of the log inside a checkpoint): the
+    /// partial copies are dropped and the spans set aside come back. Returns whether there
+    /// was a checkpoint to abort.
+    pub fn replay_checkpoint_abort(&self) -> bool {
+        let mut st = self.state.write();
+        match st.stash.take() {
+            Some(open) => {
+                st.open = open;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The sequence number the next sealed partition gets.
+    pub fn next_seq(&self) -> u64 {
+        self.state.read().next_seq
     }
 
     /// Width of a partition window.

@@ -864,6 +864,17 @@ impl Partition {
         Ok(start.map(|s| s as u32..end as u32))
     }
 
+    /// The partition's sequence number, from its directory name `<window>_<seq>`.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        self.dir
+            .file_name()?
+            .to_str()?
+            .rsplit('_')
+            .next()?
+            .parse()
+            .ok()
+    }
+
     /// Trace id of row `i` of `hot`.
     pub(crate) fn trace_id(&self, hot: &Hot, i: usize) -> [u8; 16] {
         self.trace_ids[hot.trace_of_row[i] as usize]

@@ -1,0 +1,189 @@
+//! Spans under SIGKILL: a child process appends span batches with `Fsync::Always`, prints
+//! every acknowledged batch, seals the windows its clock leaves into partitions and now and
+//! then compacts (seal everything, then checkpoint the WAL); the parent kills it at random moments, reopens the
+//! database and checks that every acknowledged span is there, once, with its fields. Many
+//! rounds on the same directory, so recovery runs on top of earlier recoveries and seals.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter, StatusCode};
+use strata_engine::{Db, Fsync, Options};
+
+const CHILD_ENV: &str = "STRATA_SPAN_CRASH_CHILD_DIR";
+const BATCH: u64 = 50;
+/// Span `k` starts at `T0 + k` seconds: two days ago, so every hour window is sealable.
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+fn options() -> Options {
+    Options {
+        fsync: Fsync::Always,
+        ..Options::default()
+    }
+}
+
+fn t0() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    now - now % HOUR_NS - 48 * HOUR_NS
+}
+
+fn span(k: u64, t0: i64) -> Span {
+    let mut trace_id = [0u8; 16];
+    trace_id[..8].copy_from_slice(&(k / 4 + 1).to_be_bytes());
+    let model = format!("m{}", k % 3);
+    Span {
+        trace_id,
+        span_id: (k + 1).to_be_bytes(),
+        parent_span_id: (k % 4 != 0).then(|| (k - k % 4 + 1).to_be_bytes()),
+        name: format!("chat {model}"),
+        kind: 3,
+        start_ns: t0 + k as i64 * 1_000_000_000,
+        end_ns: t0 + k as i64 * 1_000_000_000 + 250_000_000,
+        status_code: StatusCode::Ok,
+        resource: vec![KeyValue::new(
+            "service.name",
+            AttrValue::Str("crash".into()),
+        )],
+        attributes: vec![
+            KeyValue::new("gen_ai.request.model", AttrValue::Str(model)),
+            KeyValue::new("gen_ai.usage.input_tokens", AttrValue::Int(k as i64)),
+        ],
+        ..Span::default()
+    }
+}
+
+fn all_span_ids(db: &Db) -> Vec<u64> {
+    let found = db
+        .spans()
+        .find_columns(&SpanFilter {
+            limit: usize::MAX,
+            ..SpanFilter::default()
+        })
+        .unwrap();
+    (0..found.len())
+        .map(|i| u64::from_be_bytes(found.span_id[i]) - 1)
+        .collect()
+}
+
+/// The child: continue after the newest span on disk, print `ack K` after each batch.
+fn child(dir: &Path, t0: i64) {
+    let db = Db::open(dir, options()).expect("child opens");
+    let mut k = all_span_ids(&db).into_iter().max().map_or(0, |m| m + 1);
+    loop {
+        let batch: Vec<Span> = (k..k + BATCH).map(|i| span(i, t0)).collect();
+        db.append_spans_owned(batch).expect("append");
+        println!("ack {}", k + BATCH - 1);
+        k += BATCH;
+        // Seal the windows the clock has left (as the background thread would, hourly), so
+        // kills also land in seals and the checkpoints after them.
+        if k % (BATCH * 10) == 0 {
+            let now_ns = t0 + k as i64 * 1_000_000_000;
+            db.seal_spans_through((now_ns - now_ns.rem_euclid(HOUR_NS)) / 1_000_000)
+                .expect("seal");
+        }
+        // Now and then everything, current window included, with a WAL checkpoint after.
+        if k % (BATCH * 37) == 0 {
+            db.compact().expect("compact");
+        }
+    }
+}
+
+#[test]
+fn acknowledged_spans_survive_sigkill() {
+    if let Some(dir) = std::env::var_os(CHILD_ENV) {
+        let t0: i64 = std::env::var("STRATA_SPAN_CRASH_T0")
+            .unwrap()
+            .parse()
+            .unwrap();
+        child(Path::new(&dir), t0);
+        return;
+    }
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("strata-span-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t0 = t0();
+    let mut acked_max: Option<u64> = None;
+    let mut sealed = 0;
+    let mut seed = 0x2545_F491_4F6C_DD1Du64 ^ std::process::id() as u64;
+    for round in 0..10 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let run_ms = 100 + (seed >> 33) % 500;
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "acknowledged_spans_survive_sigkill",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &dir)
+            .env("STRATA_SPAN_CRASH_T0", t0.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(k) = line
+                    .strip_prefix("ack ")
+                    .and_then(|k| k.parse::<u64>().ok())
+                {
+                    let _ = tx.send(k);
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_millis(run_ms);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        reader.join().unwrap();
+        for k in rx.try_iter() {
+            acked_max = Some(acked_max.map_or(k, |m: u64| m.max(k)));
+        }
+
+        let db = Db::open(&dir, options()).unwrap_or_else(|e| panic!("round {round}: reopen: {e}"));
+        let ids = all_span_ids(&db);
+        let distinct: HashSet<u64> = ids.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            ids.len(),
+            "round {round}: a span came back twice"
+        );
+        if let Some(max) = acked_max {
+            for k in 0..=max {
+                assert!(
+                    distinct.contains(&k),
+                    "round {round}: acknowledged span {k} is missing"
+                );
+            }
+            // Spot-check whole spans through the trace index (sealed or in memory).
+            for k in [0, max / 2, max] {
+                let want = span(k, t0);
+                let got = db.spans().trace(&want.trace_id).unwrap();
+                let s = got
+                    .iter()
+                    .find(|h| h.span.span_id == want.span_id)
+                    .unwrap_or_else(|| panic!("round {round}: span {k} not in its trace"));
+                assert_eq!(s.span, want, "round {round}: span {k}");
+            }
+        }
+        sealed = sealed.max(db.spans().stats().sealed_partitions);
+        drop(db);
+    }
+    assert!(sealed > 0, "some windows were sealed along the way");
+    assert!(
+        acked_max.is_some_and(|m| m > BATCH),
+        "the child acknowledged something"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
