@@ -39,7 +39,7 @@ fn span(k: u64, t0: i64) -> Span {
     Span {
         trace_id,
         span_id: (k + 1).to_be_bytes(),
-        parent_span_id: (k % 4 != 0).then(|| (k - k % 4 + 1).to_be_bytes()),
+        parent_span_id: (!k.is_multiple_of(4)).then(|| (k - k % 4 + 1).to_be_bytes()),
         name: format!("chat {model}"),
         kind: 3,
         start_ns: t0 + k as i64 * 1_000_000_000,
@@ -81,13 +81,13 @@ fn child(dir: &Path, t0: i64) {
         k += BATCH;
         // Seal the windows the clock has left (as the background thread would, hourly), so
         // kills also land in seals and the checkpoints after them.
-        if k % (BATCH * 10) == 0 {
+        if k.is_multiple_of(BATCH * 10) {
             let now_ns = t0 + k as i64 * 1_000_000_000;
             db.seal_spans_through((now_ns - now_ns.rem_euclid(HOUR_NS)) / 1_000_000)
                 .expect("seal");
         }
         // Now and then everything, current window included, with a WAL checkpoint after.
-        if k % (BATCH * 37) == 0 {
+        if k.is_multiple_of(BATCH * 37) {
             db.compact().expect("compact");
         }
     }
