@@ -518,11 +518,18 @@ pub(crate) fn write(
     // prune no more and cost 4 bytes a span more).
     let mut index = RowIndex::new();
     index.set_row_count(rows.len().div_ceil(group_rows) as u32);
+    let mut prev: Option<(usize, Vec<(&str, &str)>)> = None;
     for (i, r) in rows.iter().enumerate() {
-        index.add_row(
-            (i / group_rows) as u32,
-            &dimension_labels(&r.span, &r.genai),
-        )?;
+        let (g, labels) = (i / group_rows, dimension_labels(&r.span, &r.genai));
+        // Clustered rows repeat their neighbours' labels: index each set once per group.
+        if prev
+            .as_ref()
+            .is_some_and(|(pg, pl)| *pg == g && *pl == labels)
+        {
+            continue;
+        }
+        index.add_row(g as u32, &labels)?;
+        prev = Some((g, labels));
     }
     let index_bytes = index.encode()?;
 

@@ -388,7 +388,16 @@ impl SpanStore {
     /// `limit`, with their hot columns.
     pub fn find(&self, filter: &SpanFilter) -> Result<Vec<SpanHit>> {
         let found = self.find_columns(filter)?;
-        Ok((0..found.len()).map(|i| found.hit(i)).collect())
+        // Building a hit allocates its strings: spread large results over the rayon pool.
+        if found.len() >= 4096 {
+            use rayon::prelude::*;
+            Ok((0..found.len())
+                .into_par_iter()
+                .map(|i| found.hit(i))
+                .collect())
+        } else {
+            Ok((0..found.len()).map(|i| found.hit(i)).collect())
+        }
     }
 
     /// [`Self::find`] as columns: the fast form for many results (strings are ids into one
