@@ -3,11 +3,9 @@
 //! sample is there with its value. Many rounds on the same directory, so recovery also runs on
 //! top of earlier recoveries (and of blocks cut along the way).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use strata_engine::{Db, Fsync, Matcher, Options};
+use strata_tests::run_and_kill;
 
 const CHILD_ENV: &str = "STRATA_CRASH_CHILD_DIR";
 const SERIES: usize = 20;
@@ -75,38 +73,12 @@ fn acknowledged_samples_survive_sigkill() {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let run_ms = 50 + (seed >> 33) % 400;
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "acknowledged_samples_survive_sigkill",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, &dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(t) = line
-                    .strip_prefix("ack ")
-                    .and_then(|t| t.parse::<i64>().ok())
-                {
-                    let _ = tx.send(t);
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_millis(run_ms);
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
-        reader.join().unwrap();
-        for t in rx.try_iter() {
+        let acks = run_and_kill(
+            "acknowledged_samples_survive_sigkill",
+            &[(CHILD_ENV, dir.to_string_lossy().into_owned())],
+            run_ms,
+        );
+        for t in acks {
             acked_max = Some(acked_max.map_or(t, |m: i64| m.max(t)));
         }
 

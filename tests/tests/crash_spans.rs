@@ -5,12 +5,10 @@
 //! rounds on the same directory, so recovery runs on top of earlier recoveries and seals.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter, StatusCode};
 use strata_engine::{Db, Fsync, Options};
+use strata_tests::run_and_kill;
 
 const CHILD_ENV: &str = "STRATA_SPAN_CRASH_CHILD_DIR";
 const BATCH: u64 = 50;
@@ -115,39 +113,15 @@ fn acknowledged_spans_survive_sigkill() {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let run_ms = 100 + (seed >> 33) % 500;
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "acknowledged_spans_survive_sigkill",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, &dir)
-            .env("STRATA_SPAN_CRASH_T0", t0.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(k) = line
-                    .strip_prefix("ack ")
-                    .and_then(|k| k.parse::<u64>().ok())
-                {
-                    let _ = tx.send(k);
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_millis(run_ms);
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
-        reader.join().unwrap();
-        for k in rx.try_iter() {
+        let acks = run_and_kill(
+            "acknowledged_spans_survive_sigkill",
+            &[
+                (CHILD_ENV, dir.to_string_lossy().into_owned()),
+                ("STRATA_SPAN_CRASH_T0", t0.to_string()),
+            ],
+            run_ms,
+        );
+        for k in acks.into_iter().map(|k| k as u64) {
             acked_max = Some(acked_max.map_or(k, |m: u64| m.max(k)));
         }
 

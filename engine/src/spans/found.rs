@@ -261,28 +261,7 @@ impl Builder {
         if self.maps.len() < src {
             self.maps.resize(src, None);
         }
-        if self.maps[src - 1].is_none() {
-            let dicts: [&Dict<String>; 11] = [
-                &hot.name,
-                &hot.status_message,
-                &hot.service,
-                &hot.provider,
-                &hot.request_model,
-                &hot.response_model,
-                &hot.operation,
-                &hot.finish_reasons,
-                &hot.agent,
-                &hot.tool,
-                &hot.error_type,
-            ];
-            let mut maps = Vec::with_capacity(dicts.len() + 1);
-            maps.push(vec![self.intern(&p.meta.bucket)]);
-            for d in dicts {
-                maps.push(d.dict.iter().map(|s| self.intern(s)).collect());
-            }
-            self.maps[src - 1] = Some(maps);
-        }
-        let m = self.maps[src - 1].as_ref().expect("filled above");
+        // The string columns, in the order of `push_common`'s string ids after the bucket.
         let dicts: [&Dict<String>; 11] = [
             &hot.name,
             &hot.status_message,
@@ -296,6 +275,15 @@ impl Builder {
             &hot.tool,
             &hot.error_type,
         ];
+        if self.maps[src - 1].is_none() {
+            let mut maps = Vec::with_capacity(dicts.len() + 1);
+            maps.push(vec![self.intern(&p.meta.bucket)]);
+            for d in dicts {
+                maps.push(d.dict.iter().map(|s| self.intern(s)).collect());
+            }
+            self.maps[src - 1] = Some(maps);
+        }
+        let m = self.maps[src - 1].as_ref().expect("filled above");
         let mut strs = [m[0][0]; 12];
         for (k, d) in dicts.iter().enumerate() {
             strs[k + 1] = m[k + 1][d.ids[i] as usize];
