@@ -1728,7 +1728,7 @@ fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Vec<(String, Vec<
         if let Some(h) = HotField::ALL.iter().find(|h| {
             vs.iter()
                 .zip(&key_rows[j])
-                .all(|(v, &row)| h.value(&rows[row].genai).as_ref() == Some(*v))
+                .all(|(v, &row)| h.gives(&rows[row].genai, v))
         }) {
             types.push(*h as u64);
             continue;
@@ -1844,10 +1844,12 @@ impl HotField {
         HotField::ALL.into_iter().find(|h| *h as u64 == t)
     }
 
-    /// The attribute value this field gives a row (`None` when the row has none).
-    fn value(self, g: &GenAi) -> Option<AttrValue> {
-        let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).map(AttrValue::Int);
-        let text = |s: &str| (!s.is_empty()).then(|| AttrValue::Str(s.to_owned()));
+    /// The value this field gives a row, borrowed (`None` when the row has none).
+    fn get(self, g: &GenAi) -> Option<HotValue<'_>> {
+        let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).map(HotValue::Int);
+        fn text(s: &str) -> Option<HotValue<'_>> {
+            (!s.is_empty()).then_some(HotValue::Str(s))
+        }
         match self {
             HotField::InputTokens => int(g.input_tokens),
             HotField::OutputTokens => int(g.output_tokens),
@@ -1861,6 +1863,31 @@ impl HotField {
             HotField::ErrorType => text(&g.error_type),
         }
     }
+
+    /// The attribute value this field gives a row (`None` when the row has none).
+    fn value(self, g: &GenAi) -> Option<AttrValue> {
+        self.get(g).map(|v| match v {
+            HotValue::Int(i) => AttrValue::Int(i),
+            HotValue::Str(s) => AttrValue::Str(s.to_owned()),
+        })
+    }
+
+    /// Whether attribute value `v` is what this field gives the row (no allocation: the
+    /// writer asks this of every value of every key).
+    fn gives(self, g: &GenAi, v: &AttrValue) -> bool {
+        match (self.get(g), v) {
+            (Some(HotValue::Int(i)), AttrValue::Int(x)) => i == *x,
+            (Some(HotValue::Str(s)), AttrValue::Str(x)) => s == x,
+            _ => false,
+        }
+    }
+}
+
+/// A [`HotField`]'s value for a row, borrowed from its GenAI columns.
+#[derive(Debug, Clone, Copy)]
+enum HotValue<'a> {
+    Int(i64),
+    Str(&'a str),
 }
 
 /// A value column of one attribute key.

@@ -115,51 +115,64 @@ impl SpanFilter {
         })
     }
 
-    fn matches_key(&self, k: &RollupKey) -> bool {
+    /// The dimension conditions (everything but time, duration and attributes) on a span's
+    /// service, model, provider, operation, error type and status code.
+    fn matches_dims(&self, d: [&str; 5], status: i64) -> bool {
         let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
-        eq(&self.service, &k.service)
-            && eq(&self.model, &k.model)
-            && eq(&self.provider, &k.provider)
-            && eq(&self.operation, &k.operation)
-            && eq(&self.error_type, &k.error_type)
-            && self.status.is_none_or(|st| st.as_u8() == k.status)
+        eq(&self.service, d[0])
+            && eq(&self.model, d[1])
+            && eq(&self.provider, d[2])
+            && eq(&self.operation, d[3])
+            && eq(&self.error_type, d[4])
+            && self.status.is_none_or(|st| i64::from(st.as_u8()) == status)
+    }
+
+    /// The time range and minimum duration conditions.
+    fn matches_times(&self, start_ns: i64, duration_ns: i64) -> bool {
+        start_ns >= self.start_ns
+            && start_ns < self.end_ns
+            && self.min_duration_ns.is_none_or(|m| duration_ns >= m)
+    }
+
+    fn matches_key(&self, k: &RollupKey) -> bool {
+        let d = [
+            &k.service,
+            &k.model,
+            &k.provider,
+            &k.operation,
+            &k.error_type,
+        ];
+        self.matches_dims(d.map(String::as_str), i64::from(k.status))
     }
 
     /// [`Self::matches`] on decoded hot columns, without building the span.
     fn matches_hot(&self, h: &Hot, i: usize) -> bool {
-        let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
         let model = if h.request_model[i].is_empty() {
             &h.response_model[i]
         } else {
             &h.request_model[i]
         };
-        let start = h.start_ns[i];
-        start >= self.start_ns
-            && start < self.end_ns
-            && eq(&self.service, &h.service[i])
-            && eq(&self.model, model)
-            && eq(&self.provider, &h.provider[i])
-            && eq(&self.operation, &h.operation[i])
-            && eq(&self.error_type, &h.error_type[i])
-            && self
-                .status
-                .is_none_or(|st| i64::from(st.as_u8()) == h.status[i])
-            && self
-                .min_duration_ns
-                .is_none_or(|m| h.duration_ns[i].max(0) >= m)
+        let d = [
+            &h.service[i],
+            model,
+            &h.provider[i],
+            &h.operation[i],
+            &h.error_type[i],
+        ];
+        self.matches_times(h.start_ns[i], h.duration_ns[i].max(0))
+            && self.matches_dims(d.map(String::as_str), h.status[i])
     }
 
     fn matches(&self, s: &Span, g: &GenAi) -> bool {
-        let eq = |f: &Option<String>, v: &str| f.as_deref().is_none_or(|f| f == v);
-        s.start_ns >= self.start_ns
-            && s.start_ns < self.end_ns
-            && eq(&self.service, &g.service)
-            && eq(&self.model, g.model())
-            && eq(&self.provider, &g.provider)
-            && eq(&self.operation, &g.operation)
-            && eq(&self.error_type, &g.error_type)
-            && self.status.is_none_or(|st| st == s.status_code)
-            && self.min_duration_ns.is_none_or(|m| s.duration_ns() >= m)
+        let d = [
+            g.service.as_str(),
+            g.model(),
+            g.provider.as_str(),
+            g.operation.as_str(),
+            g.error_type.as_str(),
+        ];
+        self.matches_times(s.start_ns, s.duration_ns())
+            && self.matches_dims(d, i64::from(s.status_code.as_u8()))
             && self.matches_attributes(s)
     }
 }
