@@ -38,6 +38,21 @@ pub enum Error {
         timestamp_ms: i64,
         min_valid_ms: i64,
     },
+    /// A sample or span stamped further ahead of the clock than `Options::future_tolerance_ms`
+    /// (a nanosecond timestamp passed as milliseconds, a client with a broken clock).
+    TooFarInFuture {
+        what: String,
+        timestamp_ms: i64,
+        max_ms: i64,
+    },
+    /// A sample or span older than its bucket's retention, refused because
+    /// `Options::reject_outside_retention` is set.
+    OutsideRetention {
+        what: String,
+        timestamp_ms: i64,
+        cutoff_ms: i64,
+        bucket: String,
+    },
     /// A float sample for a histogram series or the other way round.
     KindMismatch {
         series: String,
@@ -54,6 +69,10 @@ pub enum Error {
     },
     /// The database was closed.
     Closed,
+    /// No database at this path, and `Options::create_if_missing` is off.
+    NoDatabase {
+        path: PathBuf,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -80,6 +99,8 @@ impl Error {
             Error::OutOfOrder { .. }
                 | Error::DuplicateTimestamp { .. }
                 | Error::TooOld { .. }
+                | Error::TooFarInFuture { .. }
+                | Error::OutsideRetention { .. }
                 | Error::KindMismatch { .. }
         )
     }
@@ -121,11 +142,29 @@ impl fmt::Display for Error {
                 f,
                 "{series}: sample at {timestamp_ms} ms is older than the head accepts ({min_valid_ms} ms)"
             ),
+            Error::TooFarInFuture {
+                what,
+                timestamp_ms,
+                max_ms,
+            } => write!(
+                f,
+                "{what}: timestamp {timestamp_ms} ms is too far in the future (the clock allows up to {max_ms} ms; milliseconds expected)"
+            ),
+            Error::OutsideRetention {
+                what,
+                timestamp_ms,
+                cutoff_ms,
+                bucket,
+            } => write!(
+                f,
+                "{what}: timestamp {timestamp_ms} ms is older than bucket {bucket}'s retention keeps (cutoff {cutoff_ms} ms)"
+            ),
             Error::KindMismatch { series, detail } => write!(f, "{series}: {detail}"),
             Error::UnknownSeriesRef(r) => write!(f, "unknown series reference {r}"),
             Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
             Error::Corrupt { path, detail } => write!(f, "{}: corrupt: {detail}", path.display()),
             Error::Closed => write!(f, "the database is closed"),
+            Error::NoDatabase { path } => write!(f, "no Strata database at {}", path.display()),
         }
     }
 }

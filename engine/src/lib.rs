@@ -10,6 +10,7 @@
 //! (`mmap.rs`).
 
 mod block;
+mod clock;
 mod db;
 mod error;
 mod head;
@@ -23,9 +24,11 @@ mod samples;
 pub mod spans;
 
 pub use block::{BlockMeta, BlockStats};
-pub use db::compact::CompactReport;
+pub use clock::{Clock, ManualClock};
+pub use db::compact::{CompactReport, Expired, ExpiredTotals};
 pub use db::{
-    BatchOutcome, Db, DbCore, HistogramSeries, OtlpMetricsOutcome, SeriesRef, SeriesSamples, Stats,
+    BatchOutcome, Db, DbCore, HistogramSeries, OtlpMetricsOutcome, ReplayReport, SeriesRef,
+    SeriesSamples, Stats, WalRecovery,
 };
 pub use error::{Error, Result};
 pub use options::{Fsync, Options};

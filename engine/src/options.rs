@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::clock::Clock;
+
 /// When a commit is acknowledged relative to fsync (see `docs/format/wal.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fsync {
@@ -45,6 +47,20 @@ pub struct Options {
     pub wal_segment_bytes: u64,
     /// Open a damaged WAL by skipping damaged records (default: fail with a corruption error).
     pub wal_salvage: bool,
+    /// Where "now" comes from: retention, the future bound below and span sealing read it
+    /// (default: the system clock). Pin it in tests and when replaying old data.
+    pub clock: Clock,
+    /// Samples and spans more than this far ahead of [`Options::clock`] are refused with
+    /// [`crate::Error::TooFarInFuture`] (default 10 minutes, as Prometheus' out-of-bounds
+    /// check): one mistyped timestamp (nanoseconds as milliseconds) must not move any window.
+    pub future_tolerance_ms: i64,
+    /// Samples and spans already older than their bucket's retention when appended: refused
+    /// with [`crate::Error::OutsideRetention`] when true; when false (default) accepted, counted
+    /// in the append's outcome (`outside_retention`) and dropped by the next retention pass.
+    pub reject_outside_retention: bool,
+    /// Create the directory and an empty database when none exists (default true). Tools that
+    /// only read set it false: opening a missing database is then [`crate::Error::NoDatabase`].
+    pub create_if_missing: bool,
 }
 
 impl Default for Options {
@@ -59,6 +75,10 @@ impl Default for Options {
             auto_cut: true,
             wal_segment_bytes: 64 << 20,
             wal_salvage: false,
+            clock: Clock::system(),
+            future_tolerance_ms: 10 * 60 * 1000,
+            reject_outside_retention: false,
+            create_if_missing: true,
         }
     }
 }
@@ -80,6 +100,9 @@ impl Options {
                 "chunk_samples {} not in 1..=65535",
                 self.chunk_samples
             ));
+        }
+        if self.future_tolerance_ms < 0 {
+            return bad("future_tolerance_ms is negative".into());
         }
         if self.metrics_retention_ms <= 0 {
             return bad("metrics_retention_ms must be positive".into());

@@ -9,6 +9,7 @@ pub const RECORD_VERSION: u8 = 1;
 
 const SAMPLES_FLOAT: u8 = 0;
 const SAMPLES_HISTOGRAM: u8 = 1;
+const SAMPLES_FLOAT_PART: u8 = 2;
 const MARKER_HEAD_MIN_VALID: u8 = 1;
 const MARKER_SPANS_SEALED_THROUGH: u8 = 2;
 const MARKER_SPANS_SEALING: u8 = 3;
@@ -86,6 +87,29 @@ pub fn decode_series(payload: &[u8]) -> strata_codec::Result<Vec<SeriesRecord>> 
 pub fn encode_float_samples(samples: &[FloatSample], out: &mut Vec<u8>) {
     out.push(RECORD_VERSION);
     out.push(SAMPLES_FLOAT);
+    encode_float_body(samples, out);
+}
+
+/// Encodes one part of a batch too large for one record. `first` is the WAL position of the
+/// batch's first part (`None` in the first part itself); `last` marks the part that commits
+/// the batch. Replay applies a batch's parts only when it meets the last one.
+pub fn encode_float_part(
+    first: Option<strata_wal::Position>,
+    last: bool,
+    samples: &[FloatSample],
+    out: &mut Vec<u8>,
+) {
+    out.push(RECORD_VERSION);
+    out.push(SAMPLES_FLOAT_PART);
+    out.push(u8::from(last) | u8::from(first.is_some()) << 1);
+    if let Some(p) = first {
+        put_uvarint(out, p.segment);
+        put_uvarint(out, p.offset);
+    }
+    encode_float_body(samples, out);
+}
+
+fn encode_float_body(samples: &[FloatSample], out: &mut Vec<u8>) {
     put_uvarint(out, samples.len() as u64);
     let base = samples.first().map_or(0, |s| s.timestamp_ms);
     put_varint(out, base);
@@ -125,6 +149,12 @@ pub fn encode_histogram_samples(samples: &[(u64, i64, &Histogram)], out: &mut Ve
 #[derive(Debug, Clone, PartialEq)]
 pub enum SamplesRecord {
     Float(Vec<FloatSample>),
+    /// A part of a batch written as several records (see [`encode_float_part`]).
+    FloatPart {
+        first: Option<strata_wal::Position>,
+        last: bool,
+        samples: Vec<FloatSample>,
+    },
     Histogram(Vec<(u64, i64, Histogram)>),
 }
 
@@ -136,25 +166,22 @@ pub fn decode_samples(payload: &[u8]) -> strata_codec::Result<SamplesRecord> {
     let mut r = ByteReader::new(payload, "samples record");
     version(&mut r)?;
     match r.u8()? {
-        SAMPLES_FLOAT => {
-            // A sample takes at least 10 bytes.
-            let n = r.len_at_most(r.remaining() / 10, "sample count")?;
-            let base = r.varint()?;
-            let mut out = Vec::with_capacity(n);
-            for _ in 0..n {
-                let series_ref = r.uvarint()?;
-                let timestamp_ms = base.wrapping_add(r.varint()?);
-                let value = f64_le(&mut r)?;
-                out.push(FloatSample {
-                    series_ref,
-                    timestamp_ms,
-                    value,
-                });
+        SAMPLES_FLOAT => Ok(SamplesRecord::Float(decode_float_body(&mut r)?)),
+        SAMPLES_FLOAT_PART => {
+            let flags = r.u8()?;
+            if flags > 3 {
+                return Err(r.corrupt(format!("batch part flags {flags:#x}")));
             }
-            if !r.is_empty() {
-                return Err(r.corrupt("trailing bytes"));
-            }
-            Ok(SamplesRecord::Float(out))
+            let first = if flags & 2 != 0 {
+                Some(strata_wal::Position::new(r.uvarint()?, r.uvarint()?))
+            } else {
+                None
+            };
+            Ok(SamplesRecord::FloatPart {
+                first,
+                last: flags & 1 != 0,
+                samples: decode_float_body(&mut r)?,
+            })
         }
         SAMPLES_HISTOGRAM => {
             let n = r.len_at_most(r.remaining() / 12, "histogram count")?;
@@ -210,6 +237,27 @@ pub fn decode_samples(payload: &[u8]) -> strata_codec::Result<SamplesRecord> {
         }
         kind => Err(r.corrupt(format!("unknown samples kind {kind}"))),
     }
+}
+
+fn decode_float_body(r: &mut ByteReader<'_>) -> strata_codec::Result<Vec<FloatSample>> {
+    // A sample takes at least 10 bytes.
+    let n = r.len_at_most(r.remaining() / 10, "sample count")?;
+    let base = r.varint()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let series_ref = r.uvarint()?;
+        let timestamp_ms = base.wrapping_add(r.varint()?);
+        let value = f64_le(r)?;
+        out.push(FloatSample {
+            series_ref,
+            timestamp_ms,
+            value,
+        });
+    }
+    if !r.is_empty() {
+        return Err(r.corrupt("trailing bytes"));
+    }
+    Ok(out)
 }
 
 /// A marker record.
@@ -315,6 +363,27 @@ mod tests {
         }
         for len in 0..buf.len() {
             assert!(decode_samples(&buf[..len]).is_err());
+        }
+        for (first, last) in [
+            (None, false),
+            (Some(strata_wal::Position::new(3, 77)), true),
+        ] {
+            let mut buf = Vec::new();
+            encode_float_part(first, last, &samples, &mut buf);
+            match decode_samples(&buf).unwrap() {
+                SamplesRecord::FloatPart {
+                    first: f,
+                    last: l,
+                    samples: got,
+                } => {
+                    assert_eq!((f, l, got.len()), (first, last, 2));
+                    assert_eq!(got[1].timestamp_ms, -5);
+                }
+                other => panic!("{other:?}"),
+            }
+            for len in 0..buf.len() {
+                assert!(decode_samples(&buf[..len]).is_err());
+            }
         }
 
         let h = Histogram {

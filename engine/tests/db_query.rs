@@ -43,6 +43,8 @@ fn db_matches_the_reference_querier_in_head_and_blocks() {
             fsync: Fsync::Never,
             auto_cut: false,
             block_duration_ms: 3_600_000,
+            // The data starts at the epoch; pin "now" a day later.
+            clock: strata_engine::Clock::fixed(86_400_000),
             ..Options::default()
         },
     )

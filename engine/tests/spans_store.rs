@@ -279,7 +279,17 @@ fn retention_drops_whole_partitions_per_bucket() {
         1
     );
     let t = 1_700_000_000_000 + 2 * 3_600_000 + 10;
-    assert_eq!(store.apply_retention(t).unwrap(), 1);
+    let expired = store.apply_retention(t).unwrap();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(
+        (
+            expired[0].bucket.as_str(),
+            expired[0].partitions,
+            expired[0].spans
+        ),
+        ("short", 1, 1)
+    );
+    assert!(expired[0].bytes > 0);
     let parts = store.partitions();
     assert_eq!(parts.len(), 1);
     assert_eq!(parts[0].bucket, DEFAULT_BUCKET);

@@ -81,6 +81,17 @@ pub struct strata_options {
     /// 1: open a damaged WAL by skipping damaged records; 0 (default): fail with
     /// `STRATA_ERR_CORRUPT`.
     pub wal_salvage: u32,
+    /// "Now" for retention, the future bound and span sealing, in ms since the epoch: 0
+    /// (default) reads the system clock; any other value pins the clock there (tests,
+    /// replays of old data).
+    pub clock_fixed_ms: i64,
+    /// Samples and spans more than this far ahead of the clock are refused with
+    /// `STRATA_ERR_TOO_NEW`, ≥ 0. Default 10 minutes.
+    pub future_tolerance_ms: i64,
+    /// 1: refuse samples and spans older than their bucket's retention with
+    /// `STRATA_ERR_OUTSIDE_RETENTION`; 0 (default): store them, count them, and let the next
+    /// retention pass drop them.
+    pub reject_outside_retention: u32,
 }
 
 impl strata_options {
@@ -96,6 +107,9 @@ impl strata_options {
             retention_ms: o.metrics_retention_ms,
             out_of_order_window_ms: o.out_of_order_window_ms,
             wal_salvage: 0,
+            clock_fixed_ms: 0,
+            future_tolerance_ms: o.future_tolerance_ms,
+            reject_outside_retention: 0,
         }
     }
 
@@ -120,12 +134,28 @@ impl strata_options {
                 )));
             }
         };
+        let reject_outside_retention = match self.reject_outside_retention {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "reject_outside_retention is {other}, not 0 or 1"
+                )));
+            }
+        };
+        let clock = match self.clock_fixed_ms {
+            0 => strata_engine::Clock::system(),
+            t => strata_engine::Clock::fixed(t),
+        };
         Ok(Options {
             fsync,
             block_duration_ms: self.block_duration_ms,
             out_of_order_window_ms: self.out_of_order_window_ms,
             metrics_retention_ms: self.retention_ms,
             wal_salvage,
+            clock,
+            future_tolerance_ms: self.future_tolerance_ms,
+            reject_outside_retention,
             ..Options::default()
         })
     }

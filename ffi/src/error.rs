@@ -49,6 +49,12 @@ pub enum strata_status {
     STRATA_ERR_PANIC = 14,
     /// An engine error this version of the C API has no specific code for.
     STRATA_ERR_INTERNAL = 15,
+    /// A sample or span is stamped further ahead of the clock than
+    /// `strata_options.future_tolerance_ms` (nanoseconds passed as milliseconds?).
+    STRATA_ERR_TOO_NEW = 16,
+    /// A sample or span is older than its bucket's retention and
+    /// `strata_options.reject_outside_retention` is set.
+    STRATA_ERR_OUTSIDE_RETENTION = 17,
 }
 
 use strata_status::*;
@@ -72,11 +78,13 @@ impl strata_status {
             STRATA_ERR_LIMIT => c"STRATA_ERR_LIMIT",
             STRATA_ERR_PANIC => c"STRATA_ERR_PANIC",
             STRATA_ERR_INTERNAL => c"STRATA_ERR_INTERNAL",
+            STRATA_ERR_TOO_NEW => c"STRATA_ERR_TOO_NEW",
+            STRATA_ERR_OUTSIDE_RETENTION => c"STRATA_ERR_OUTSIDE_RETENTION",
         }
     }
 
     fn from_code(code: i32) -> Option<strata_status> {
-        const ALL: [strata_status; 16] = [
+        const ALL: [strata_status; 18] = [
             STRATA_OK,
             STRATA_ERR_INVALID_ARGUMENT,
             STRATA_ERR_IO,
@@ -93,6 +101,8 @@ impl strata_status {
             STRATA_ERR_LIMIT,
             STRATA_ERR_PANIC,
             STRATA_ERR_INTERNAL,
+            STRATA_ERR_TOO_NEW,
+            STRATA_ERR_OUTSIDE_RETENTION,
         ];
         ALL.iter().copied().find(|s| *s as i32 == code)
     }
@@ -151,6 +161,8 @@ pub fn engine_code(e: &EngineError) -> strata_status {
         EngineError::OutOfOrder { .. } => STRATA_ERR_OUT_OF_ORDER,
         EngineError::DuplicateTimestamp { .. } => STRATA_ERR_DUPLICATE_TIMESTAMP,
         EngineError::TooOld { .. } => STRATA_ERR_TOO_OLD,
+        EngineError::TooFarInFuture { .. } => STRATA_ERR_TOO_NEW,
+        EngineError::OutsideRetention { .. } => STRATA_ERR_OUTSIDE_RETENTION,
         EngineError::KindMismatch { .. } => STRATA_ERR_KIND_MISMATCH,
         EngineError::UnknownSeriesRef(_) => STRATA_ERR_UNKNOWN_SERIES,
         EngineError::InvalidArgument(_) => STRATA_ERR_INVALID_ARGUMENT,

@@ -11,8 +11,10 @@ use crate::error::{Error, Result};
 use crate::head::Placement;
 use crate::records::{self, FloatSample, SeriesRecord};
 
-/// Samples per WAL record at most: keeps records far below the WAL's size limit.
-const SAMPLES_PER_RECORD: usize = 1 << 16;
+/// Samples per WAL record at most: a sample encodes to at most 28 bytes, so a record stays
+/// below 15 MiB, under the WAL's 16 MiB limit. Larger batches are written as parts that replay
+/// applies only when the last one is there (`records::encode_float_part`).
+const SAMPLES_PER_RECORD: usize = 1 << 19;
 
 /// What happened to a batch.
 #[derive(Debug, Default)]
@@ -21,6 +23,10 @@ pub struct BatchOutcome {
     pub accepted: usize,
     /// Index in the batch and the reason, for each refused sample.
     pub rejected: Vec<(usize, Error)>,
+    /// Accepted samples already older than the bucket's retention (`now − retention` by
+    /// [`crate::Options::clock`]): stored, but the next retention pass drops them. With
+    /// [`crate::Options::reject_outside_retention`] they are refused instead.
+    pub outside_retention: usize,
 }
 
 impl DbCore {
@@ -96,6 +102,8 @@ impl DbCore {
         let min_valid = self.head.min_valid_ms();
         let window = self.options.out_of_order_window_ms;
         let limits = self.chunk_limits();
+        let (max_t, retention_cutoff) = self.time_bounds();
+        let reject_old = self.options.reject_outside_retention;
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::with_capacity(refs.len());
         // Refusals are turned into errors after the registry lock is released: naming the
@@ -113,6 +121,17 @@ impl DbCore {
                 if t < min_valid {
                     refused.push((i, r, t, "old", min_valid));
                     continue;
+                }
+                if t > max_t {
+                    refused.push((i, r, t, "future", max_t));
+                    continue;
+                }
+                if t < retention_cutoff {
+                    if reject_old {
+                        refused.push((i, r, t, "retention", retention_cutoff));
+                        continue;
+                    }
+                    outcome.outside_retention += 1;
                 }
                 let mut guard = series.lock();
                 match guard.check_float(t, v, window) {
@@ -140,12 +159,7 @@ impl DbCore {
         if accepted.is_empty() {
             return Ok(outcome);
         }
-        let mut payload = Vec::with_capacity(accepted.len().min(SAMPLES_PER_RECORD) * 14 + 16);
-        for part in accepted.chunks(SAMPLES_PER_RECORD) {
-            payload.clear();
-            records::encode_float_samples(part, &mut payload);
-            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
-        }
+        self.log_float_samples(&accepted)?;
         outcome.accepted += accepted.len();
         self.head.note_times(lo, hi);
         drop(_gate);
@@ -175,6 +189,13 @@ impl DbCore {
                 min_valid_ms: min_valid,
             });
         }
+        let (max_t, retention_cutoff) = self.time_bounds();
+        if t_ms > max_t {
+            return Err(self.sample_error(series, t_ms, "future", max_t));
+        }
+        if t_ms < retention_cutoff && self.options.reject_outside_retention {
+            return Err(self.sample_error(series, t_ms, "retention", retention_cutoff));
+        }
         let mut guard = s.lock();
         if guard.kind == crate::head::series::Kind::Float {
             return Err(Error::KindMismatch {
@@ -202,6 +223,37 @@ impl DbCore {
         Ok(())
     }
 
+    /// Writes accepted samples to the WAL: one record, or — for a batch larger than a record —
+    /// parts that replay applies only once the last is there, so a crash mid-batch leaves the
+    /// batch absent, never partial (the batch was not acknowledged).
+    fn log_float_samples(&self, samples: &[FloatSample]) -> Result<()> {
+        let mut payload = Vec::with_capacity(samples.len().min(SAMPLES_PER_RECORD) * 14 + 32);
+        if samples.len() <= SAMPLES_PER_RECORD {
+            records::encode_float_samples(samples, &mut payload);
+            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+            return Ok(());
+        }
+        let parts: Vec<&[FloatSample]> = samples.chunks(SAMPLES_PER_RECORD).collect();
+        let mut first = None;
+        for (i, part) in parts.iter().enumerate() {
+            payload.clear();
+            let last = i + 1 == parts.len();
+            records::encode_float_part(first, last, part, &mut payload);
+            let pos = self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+            first.get_or_insert(pos);
+        }
+        Ok(())
+    }
+
+    /// The newest timestamp accepted now, and the oldest the metrics bucket's retention keeps.
+    pub(super) fn time_bounds(&self) -> (i64, i64) {
+        let now = self.options.clock.now_ms();
+        (
+            now.saturating_add(self.options.future_tolerance_ms),
+            now.saturating_sub(self.options.metrics_retention_ms),
+        )
+    }
+
     fn sample_error(&self, r: SeriesRef, t: i64, why: &'static str, newest_or_min: i64) -> Error {
         if why == "unknown" {
             return Error::UnknownSeriesRef(r.0);
@@ -212,6 +264,17 @@ impl DbCore {
                 series,
                 timestamp_ms: t,
                 min_valid_ms: newest_or_min,
+            },
+            "future" => Error::TooFarInFuture {
+                what: series,
+                timestamp_ms: t,
+                max_ms: newest_or_min,
+            },
+            "retention" => Error::OutsideRetention {
+                what: series,
+                timestamp_ms: t,
+                cutoff_ms: newest_or_min,
+                bucket: self.options.metrics_bucket.clone(),
             },
             "duplicate" => Error::DuplicateTimestamp {
                 series,

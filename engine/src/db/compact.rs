@@ -25,6 +25,71 @@ pub struct CompactReport {
     pub blocks_expired: usize,
     pub span_partitions_written: usize,
     pub span_partitions_expired: usize,
+    /// What retention deleted, per bucket (only buckets that lost something).
+    pub expired: Vec<Expired>,
+}
+
+/// What retention deleted from one bucket: metric blocks and their samples, span partitions
+/// and their spans (content included).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Expired {
+    pub bucket: String,
+    pub metric_blocks: usize,
+    pub samples: u64,
+    pub span_partitions: usize,
+    pub spans: u64,
+    pub content_rows: u64,
+    pub content_bytes: u64,
+    /// Bytes on disk freed.
+    pub bytes: u64,
+}
+
+/// Running totals of what retention deleted since the database was opened (`Stats`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExpiredTotals {
+    pub metric_blocks: u64,
+    pub samples: u64,
+    pub span_partitions: u64,
+    pub spans: u64,
+    pub content_bytes: u64,
+}
+
+impl CompactReport {
+    fn note_blocks(&mut self, bucket: &str, blocks: usize, samples: u64, bytes: u64) {
+        if blocks == 0 {
+            return;
+        }
+        self.blocks_expired += blocks;
+        let e = self.bucket(bucket);
+        e.metric_blocks += blocks;
+        e.samples += samples;
+        e.bytes += bytes;
+    }
+
+    fn note_spans(&mut self, expired: Vec<crate::spans::SpanExpiry>) {
+        for x in expired {
+            self.span_partitions_expired += x.partitions;
+            let e = self.bucket(&x.bucket);
+            e.span_partitions += x.partitions;
+            e.spans += x.spans;
+            e.content_rows += x.content_rows;
+            e.content_bytes += x.content_bytes;
+            e.bytes += x.bytes;
+        }
+    }
+
+    fn bucket(&mut self, name: &str) -> &mut Expired {
+        match self.expired.iter().position(|e| e.bucket == name) {
+            Some(i) => &mut self.expired[i],
+            None => {
+                self.expired.push(Expired {
+                    bucket: name.to_owned(),
+                    ..Expired::default()
+                });
+                self.expired.last_mut().expect("just pushed")
+            }
+        }
+    }
 }
 
 fn floor_to(t: i64, step: i64) -> i64 {
@@ -61,16 +126,16 @@ impl DbCore {
             report.blocks_written += self.cut_head_locked(upto)?;
         }
         report.blocks_merged += self.compact_blocks_locked()?;
-        report.blocks_expired += self.apply_retention_locked()?;
+        self.apply_retention_locked(&mut report)?;
         // Span windows are sealed once a whole window has passed since they ended (late spans
         // of an older window get a partition of their own at the next pass).
-        let now = super::spans::wall_clock_ms();
+        let now = self.options.clock.now_ms();
         if self.spans.stats().open_spans > 0 {
             let n = self.seal_spans(now.saturating_sub(self.spans.partition_ms()))?;
             report.span_partitions_written += n;
             self.checkpoint_after_seal(false)?;
         }
-        report.span_partitions_expired += self.spans.apply_retention(now)?;
+        self.apply_span_retention(now, &mut report)?;
         Ok(report)
     }
 
@@ -83,14 +148,13 @@ impl DbCore {
             report.blocks_written += self.cut_head_locked(hi.saturating_add(1))?;
         }
         report.blocks_merged += self.compact_blocks_locked()?;
-        report.blocks_expired += self.apply_retention_locked()?;
+        self.apply_retention_locked(&mut report)?;
         let sealed = self.seal_spans(i64::MAX)?;
         report.span_partitions_written += sealed;
         if sealed > 0 {
             self.checkpoint_after_seal(true)?;
         }
-        report.span_partitions_expired +=
-            self.spans.apply_retention(super::spans::wall_clock_ms())?;
+        self.apply_span_retention(self.options.clock.now_ms(), &mut report)?;
         Ok(report)
     }
 
@@ -319,14 +383,11 @@ impl DbCore {
         Ok(())
     }
 
-    /// Drops whole blocks older than the bucket's retention, measured from the newest sample.
-    fn apply_retention_locked(&self) -> Result<usize> {
-        let newest_block = self.blocks.read().iter().map(|b| b.meta.max_time_ms).max();
-        let newest_head = self.head.time_range().map(|r| r.1);
-        let Some(newest) = newest_block.max(newest_head) else {
-            return Ok(0);
-        };
-        let cutoff = newest.saturating_sub(self.options.metrics_retention_ms);
+    /// Drops whole blocks older than the bucket's retention, measured from the clock
+    /// (`Options::clock`) — never from the newest sample, so one mistyped future timestamp
+    /// cannot expire real data. What it drops is added to `report` and to the totals.
+    fn apply_retention_locked(&self, report: &mut CompactReport) -> Result<()> {
+        let cutoff = self.time_bounds().1;
         let expired: Vec<Arc<Block>> = self
             .blocks
             .read()
@@ -335,20 +396,51 @@ impl DbCore {
             .cloned()
             .collect();
         if expired.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
-        self.blocks.write().retain(|b| b.meta.max_time_ms >= cutoff);
+        self.blocks
+            .write()
+            .retain(|b| !expired.iter().any(|e| Arc::ptr_eq(b, e)));
+        let (mut samples, mut bytes) = (0, 0);
         for b in &expired {
+            samples += b.meta.stats.samples;
+            bytes += b.meta.stats.chunk_bytes + b.meta.stats.index_bytes;
             remove_block_dir(b)?;
         }
-        Ok(expired.len())
+        report.note_blocks(&self.options.metrics_bucket, expired.len(), samples, bytes);
+        let mut t = self.expired.lock();
+        t.metric_blocks += expired.len() as u64;
+        t.samples += samples;
+        Ok(())
     }
 
-    /// Applies retention now (it also runs as part of [`Db::compact`]).
-    pub fn apply_retention(&self) -> Result<usize> {
+    fn apply_span_retention(&self, now_ms: i64, report: &mut CompactReport) -> Result<()> {
+        let expired = self.spans.apply_retention(now_ms)?;
+        let mut t = self.expired.lock();
+        for e in &expired {
+            t.span_partitions += e.partitions as u64;
+            t.spans += e.spans;
+            t.content_bytes += e.content_bytes;
+        }
+        drop(t);
+        report.note_spans(expired);
+        Ok(())
+    }
+
+    /// Applies retention now (it also runs as part of [`Db::compact`]): metric blocks and
+    /// span partitions older than their bucket keeps, measured from `Options::clock`.
+    pub fn apply_retention(&self) -> Result<CompactReport> {
         self.check_open()?;
         let _m = self.maintenance.lock();
-        self.apply_retention_locked()
+        let mut report = CompactReport::default();
+        self.apply_retention_locked(&mut report)?;
+        self.apply_span_retention(self.options.clock.now_ms(), &mut report)?;
+        Ok(report)
+    }
+
+    /// What retention deleted since the database was opened.
+    pub fn expired_totals(&self) -> ExpiredTotals {
+        self.expired.lock().clone()
     }
 }
 

@@ -27,8 +27,9 @@ use strata_wal::Wal;
 
 pub use append::BatchOutcome;
 pub use read::{HistogramSeries, SeriesSamples};
+pub use recover::ReplayReport;
 pub use spans::OtlpMetricsOutcome;
-pub use stats::Stats;
+pub use stats::{Stats, WalRecovery};
 
 use crate::block::Block;
 use crate::error::{Error, Result};
@@ -81,6 +82,10 @@ pub struct DbCore {
     /// holding the database (so dropping the last handle closes the database at once).
     wake: Arc<Wake>,
     closed: AtomicBool,
+    /// What replay found at open (unattributable samples, torn batches).
+    replay_report: std::sync::OnceLock<ReplayReport>,
+    /// Totals of what retention removed since open (`Stats`).
+    expired: Mutex<compact::ExpiredTotals>,
 }
 
 impl std::ops::Deref for Db {
@@ -178,6 +183,9 @@ impl DbCore {
     fn open(dir: &Path, options: Options) -> Result<DbCore> {
         options.validate()?;
         let dir = dir.to_owned();
+        if !options.create_if_missing && !dir.join("wal").is_dir() {
+            return Err(Error::NoDatabase { path: dir });
+        }
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let lock_path = dir.join("LOCK");
         let lock = File::options()
@@ -219,11 +227,14 @@ impl DbCore {
             view: RwLock::new(()),
             wake: Arc::new(Wake::default()),
             closed: AtomicBool::new(false),
+            replay_report: std::sync::OnceLock::new(),
+            expired: Mutex::new(compact::ExpiredTotals::default()),
         };
         if let Some(newest) = db.blocks.read().iter().map(|b| b.meta.max_time_ms).max() {
             db.head.set_min_valid_ms(newest.saturating_add(1));
         }
-        recover::replay_wal(&db)?;
+        let replayed = recover::replay_wal(&db)?;
+        let _ = db.replay_report.set(replayed);
         Ok(db)
     }
 
@@ -238,6 +249,12 @@ impl DbCore {
     /// What WAL recovery found on open (torn tails truncated, ranges skipped in salvage mode).
     pub fn wal_recovery_report(&self) -> &strata_wal::RecoveryReport {
         self.wal.recovery_report()
+    }
+
+    /// What replay found on open beyond the WAL's own report: samples skipped because no
+    /// surviving record defines their series (salvage mode), batches that never committed.
+    pub fn replay_report(&self) -> ReplayReport {
+        self.replay_report.get().cloned().unwrap_or_default()
     }
 
     fn check_open(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use super::DbCore;
 use crate::error::{Error, Result};
 use crate::otlp;
 use crate::records::{self, Marker};
-use crate::spans::{AppendOutcome, Span, SpanStore};
+use crate::spans::{AppendOutcome, Span, SpanStore, TimeRules};
 use strata_codec::histogram::Histogram;
 
 /// What an OTLP metrics import did.
@@ -16,12 +16,9 @@ pub struct OtlpMetricsOutcome {
     /// Samples or histogram points refused (out of order, duplicates, …), with the first reason.
     pub rejected: usize,
     pub first_rejection: Option<String>,
-}
-
-pub(super) fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    /// Stored samples and histogram points already older than the metrics bucket's retention
+    /// (the next retention pass drops them; see `Options::reject_outside_retention`).
+    pub outside_retention: usize,
 }
 
 impl DbCore {
@@ -31,17 +28,33 @@ impl DbCore {
     }
 
     /// Appends spans: logged to the WAL (acknowledged per the sync policy), then queryable.
+    /// Spans too far ahead of the clock are refused (and, with
+    /// `Options::reject_outside_retention`, those older than their bucket keeps): they are
+    /// counted in the outcome and the rest is stored. Malformed spans fail the whole batch.
     pub fn append_spans(&self, spans: &[Span]) -> Result<AppendOutcome> {
-        self.check_open()?;
-        let _gate = self.append_gate.read();
-        self.spans.append(&self.wal, spans)
+        self.append_spans_owned(spans.to_vec())
     }
 
     /// [`Self::append_spans`] taking the batch by value (no copy of the spans).
     pub fn append_spans_owned(&self, spans: Vec<Span>) -> Result<AppendOutcome> {
         self.check_open()?;
+        let rules = TimeRules {
+            now_ms: self.options.clock.now_ms(),
+            future_tolerance_ms: self.options.future_tolerance_ms,
+            reject_outside_retention: self.options.reject_outside_retention,
+        };
+        let (spans, screened) = self.spans.screen(spans, rules);
         let _gate = self.append_gate.read();
-        self.spans.append_owned(&self.wal, spans)
+        let stored = if spans.is_empty() {
+            AppendOutcome::default()
+        } else {
+            self.spans.append_owned(&self.wal, spans)?
+        };
+        Ok(AppendOutcome {
+            spans: stored.spans,
+            position: stored.position,
+            ..screened
+        })
     }
 
     /// Decodes an OTLP `ExportTraceServiceRequest` and appends its spans.
@@ -73,13 +86,17 @@ impl DbCore {
         }
         let r = self.append_batch(&refs, &ts, &vs)?;
         out.samples = r.accepted;
+        out.outside_retention = r.outside_retention;
         out.rejected += r.rejected.len();
         out.first_rejection = r.rejected.first().map(|(_, e)| e.to_string());
         for p in &batch.histograms {
             let h: &Histogram = &p.histogram;
             let r = self.series_ref(&p.labels)?;
             match self.append_histogram(r, p.t_ms, h) {
-                Ok(()) => out.histograms += 1,
+                Ok(()) => {
+                    out.histograms += 1;
+                    out.outside_retention += usize::from(p.t_ms < self.time_bounds().1);
+                }
                 Err(e) if e.is_sample_error() => {
                     out.rejected += 1;
                     out.first_rejection.get_or_insert_with(|| e.to_string());

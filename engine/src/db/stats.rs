@@ -22,6 +22,45 @@ pub struct Stats {
     pub block_bytes_per_sample: f64,
     pub min_time_ms: Option<i64>,
     pub max_time_ms: Option<i64>,
+    /// What retention deleted since the database was opened.
+    pub expired: super::compact::ExpiredTotals,
+    /// What opening found: replay's report (unattributable samples skipped in salvage mode,
+    /// torn batches dropped) and the WAL's (torn tail cut, damaged ranges skipped).
+    pub replay: super::ReplayReport,
+    pub wal_recovery: WalRecovery,
+}
+
+/// The WAL's recovery report at open, as numbers.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct WalRecovery {
+    pub clean: bool,
+    /// `segment:offset` and bytes of the torn tail cut, if any.
+    pub truncated_tail: Option<String>,
+    pub truncated_tail_bytes: u64,
+    /// Damaged ranges skipped in salvage mode: `segment:offset+len`.
+    pub skipped_ranges: Vec<String>,
+    pub skipped_bytes: u64,
+    pub repaired_headers: Vec<u64>,
+}
+
+impl WalRecovery {
+    fn of(r: &strata_wal::RecoveryReport) -> WalRecovery {
+        WalRecovery {
+            clean: r.is_clean(),
+            truncated_tail: r
+                .truncated_tail
+                .as_ref()
+                .map(|t| format!("{}:{}", t.segment, t.offset)),
+            truncated_tail_bytes: r.truncated_tail.as_ref().map_or(0, |t| t.dropped_bytes),
+            skipped_ranges: r
+                .skipped
+                .iter()
+                .map(|s| format!("{}:{}+{}", s.segment, s.offset, s.len_bytes))
+                .collect(),
+            skipped_bytes: r.skipped.iter().map(|s| s.len_bytes).sum(),
+            repaired_headers: r.repaired_headers.clone(),
+        }
+    }
 }
 
 fn dir_bytes(path: &Path) -> Result<u64> {
@@ -94,6 +133,9 @@ impl DbCore {
         if block_samples > 0 {
             s.block_bytes_per_sample = block_bytes as f64 / block_samples as f64;
         }
+        s.expired = self.expired_totals();
+        s.replay = self.replay_report();
+        s.wal_recovery = WalRecovery::of(self.wal.recovery_report());
         Ok(s)
     }
 }

@@ -71,11 +71,41 @@ impl Default for SpanStoreOptions {
 }
 
 /// What an append did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppendOutcome {
+    /// Spans stored.
     pub spans: usize,
     /// Position of the last WAL record written.
     pub position: Position,
+    /// Spans refused (starting too far ahead of the clock, or — with
+    /// `Options::reject_outside_retention` — older than their bucket keeps), with the first
+    /// reason. The rest of the batch is stored.
+    pub rejected: usize,
+    pub first_rejection: Option<String>,
+    /// Stored spans already older than their bucket's retention: the next retention pass
+    /// drops them (accepted-then-expired is reported, never silent).
+    pub outside_retention: usize,
+}
+
+/// The time rules a batch is screened against (`SpanStore::screen`).
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRules {
+    pub now_ms: i64,
+    pub future_tolerance_ms: i64,
+    pub reject_outside_retention: bool,
+}
+
+/// What a retention pass deleted from one span bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SpanExpiry {
+    pub bucket: String,
+    pub partitions: usize,
+    pub spans: u64,
+    /// Spans whose prompt/completion content was stored with them, and its bytes on disk.
+    pub content_rows: u64,
+    pub content_bytes: u64,
+    /// Every byte of the deleted partitions (content included).
+    pub bytes: u64,
 }
 
 /// What a seal wrote.
@@ -290,7 +320,64 @@ impl SpanStore {
         }
         let n = spans.len();
         self.apply(spans);
-        Ok(AppendOutcome { spans: n, position })
+        Ok(AppendOutcome {
+            spans: n,
+            position,
+            ..AppendOutcome::default()
+        })
+    }
+
+    /// Splits off the spans `rules` refuse (too far in the future; older than their bucket's
+    /// retention when that is refused) and counts stored spans already outside retention.
+    /// Returns the spans to store and an outcome with the counts filled in.
+    pub fn screen(&self, spans: Vec<Span>, rules: TimeRules) -> (Vec<Span>, AppendOutcome) {
+        let mut out = AppendOutcome::default();
+        let max_ms = rules.now_ms.saturating_add(rules.future_tolerance_ms);
+        let st = self.state.read();
+        let mut cutoffs: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut kept = Vec::with_capacity(spans.len());
+        for span in spans {
+            let start_ms = span.start_ns.div_euclid(1_000_000);
+            let refuse = |out: &mut AppendOutcome, why: String| {
+                out.rejected += 1;
+                out.first_rejection.get_or_insert(why);
+            };
+            if start_ms > max_ms {
+                let e = Error::TooFarInFuture {
+                    what: format!("span {}", hex16(&span.trace_id)),
+                    timestamp_ms: start_ms,
+                    max_ms,
+                };
+                refuse(&mut out, e.to_string());
+                continue;
+            }
+            let bucket = st.router.route(&span);
+            let cutoff = *cutoffs.entry(bucket).or_insert_with(|| {
+                st.config
+                    .buckets
+                    .iter()
+                    .find(|b| b.name == bucket)
+                    .map_or(i64::MIN, |b| rules.now_ms.saturating_sub(b.retention_ms))
+            });
+            // A partition expires when its window ends before the cutoff.
+            let window_end = window_of(span.start_ns, self.options.partition_ms)
+                .saturating_add(self.options.partition_ms);
+            if window_end <= cutoff {
+                if rules.reject_outside_retention {
+                    let e = Error::OutsideRetention {
+                        what: format!("span {}", hex16(&span.trace_id)),
+                        timestamp_ms: start_ms,
+                        cutoff_ms: cutoff,
+                        bucket: bucket.to_owned(),
+                    };
+                    refuse(&mut out, e.to_string());
+                    continue;
+                }
+                out.outside_retention += 1;
+            }
+            kept.push(span);
+        }
+        (kept, out)
     }
 
     /// Applies spans without the WAL (for tests and for data already durable elsewhere).
@@ -500,9 +587,9 @@ impl SpanStore {
     }
 
     /// Deletes every sealed partition whose window ended more than its bucket's retention
-    /// before `now_ms`. Returns the number deleted. Partitions of buckets no longer configured
-    /// are kept.
-    pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
+    /// before `now_ms`. Returns what was deleted, per bucket (buckets with nothing deleted are
+    /// left out). Partitions of buckets no longer configured are kept.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<Vec<SpanExpiry>> {
         let mut st = self.state.write();
         let retention: BTreeMap<String, i64> = st
             .config
@@ -510,26 +597,51 @@ impl SpanStore {
             .iter()
             .map(|b| (b.name.clone(), b.retention_ms))
             .collect();
-        let mut dropped = 0;
+        let mut dropped: BTreeMap<String, SpanExpiry> = BTreeMap::new();
         let mut keep = Vec::with_capacity(st.sealed.len());
-        for p in std::mem::take(&mut st.sealed) {
+        let mut sealed = std::mem::take(&mut st.sealed).into_iter();
+        while let Some(p) = sealed.next() {
             let expired = retention
                 .get(&p.meta.bucket)
                 .is_some_and(|r| p.meta.window_end_ms() <= now_ms.saturating_sub(*r));
-            if expired {
-                if let Err(e) = fs::remove_dir_all(&p.dir) {
-                    keep.push(p.clone());
-                    keep.extend(std::mem::take(&mut st.sealed));
-                    st.sealed = keep;
-                    return Err(Error::io(&p.dir, e));
-                }
-                dropped += 1;
-            } else {
+            if !expired {
                 keep.push(p);
+                continue;
             }
+            let content_bytes = fs::metadata(p.dir.join(partition::CONTENT_FILE))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            if let Err(e) = fs::remove_dir_all(&p.dir) {
+                keep.push(p.clone());
+                keep.extend(sealed);
+                st.sealed = keep;
+                return Err(Error::io(&p.dir, e));
+            }
+            let d = dropped
+                .entry(p.meta.bucket.clone())
+                .or_insert_with(|| SpanExpiry {
+                    bucket: p.meta.bucket.clone(),
+                    ..SpanExpiry::default()
+                });
+            d.partitions += 1;
+            d.spans += u64::from(p.meta.rows);
+            d.content_rows += u64::from(p.meta.content_rows);
+            d.content_bytes += content_bytes;
+            d.bytes += p.bytes_on_disk;
         }
         st.sealed = keep;
-        Ok(dropped)
+        Ok(dropped.into_values().collect())
+    }
+
+    /// The retention cutoff (`now_ms − retention`) of the bucket spans routed like `span` land
+    /// in, with the bucket's name.
+    pub fn retention_cutoff(&self, bucket: &str, now_ms: i64) -> Option<i64> {
+        let st = self.state.read();
+        st.config
+            .buckets
+            .iter()
+            .find(|b| b.name == bucket)
+            .map(|b| now_ms.saturating_sub(b.retention_ms))
     }
 
     pub fn stats(&self) -> SpanStats {
@@ -552,6 +664,10 @@ impl SpanStore {
             .map(|p| p.meta.clone())
             .collect()
     }
+}
+
+fn hex16(id: &[u8; 16]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn window_of(start_ns: i64, partition_ms: i64) -> i64 {
