@@ -4,7 +4,7 @@
 //! `resource/v1/resource.proto`.
 
 use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint};
-use super::{Limits, OtlpError};
+use super::{Limits, MAX_VALUE_DEPTH, OtlpError};
 use crate::spans::{AttrValue, Event, KeyValue, Link, Span, StatusCode};
 
 /// Decodes an `ExportTraceServiceRequest` with the default [`Limits`].
@@ -273,17 +273,21 @@ fn key_value(b: &[u8], base: usize, limits: &Limits, depth: usize) -> Result<Key
     Ok(KeyValue { key, value })
 }
 
+/// Decodes one `AnyValue` inside `depth` arrays and maps. Recursive through arrays and maps;
+/// an array or map that would be level `depth + 1` past [`Limits::max_value_depth`] (capped at
+/// [`MAX_VALUE_DEPTH`]) is refused before anything inside it is read.
 fn any_value(b: &[u8], base: usize, limits: &Limits, depth: usize) -> Result<AttrValue, OtlpError> {
-    if depth > limits.max_value_depth {
-        return Err(OtlpError::LimitExceeded {
-            what: "levels of nested attribute values",
-            value: depth as u64,
-            max: limits.max_value_depth as u64,
-        });
-    }
+    let max_depth = limits.max_value_depth.min(MAX_VALUE_DEPTH);
     let mut value = AttrValue::Str(String::new());
     let mut r = Reader::new(b, base);
     while let Some((field, at, v)) = r.next()? {
+        if (field == 5 || field == 6) && depth >= max_depth {
+            return Err(OtlpError::LimitExceeded {
+                what: "levels of nested attribute values",
+                value: depth as u64 + 1,
+                max: max_depth as u64,
+            });
+        }
         value = match field {
             1 => AttrValue::Str(as_str(v, at, "any_value.string_value")?.to_owned()),
             2 => AttrValue::Bool(as_varint(v, at, "any_value.bool_value")? != 0),

@@ -102,7 +102,9 @@ impl Matching {
     }
 }
 
-/// Evaluates `lhs op rhs`.
+/// Evaluates `lhs op rhs`. Not inlined: it is called on the evaluator's recursive path, whose
+/// frames should stay small.
+#[inline(never)]
 pub(crate) fn eval(
     op: BinOp,
     lhs: Value,

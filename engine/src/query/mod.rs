@@ -27,6 +27,13 @@
 //! Anything else — other functions and aggregations, `@`, subqueries, set operators,
 //! `group_left`/`group_right` — is [`QueryError::Unsupported`], naming the construct.
 //!
+//! Before anything is parsed, one pass over the text checks the limits that keep parsing and
+//! evaluation within a bounded stack (a query over one is [`QueryError::Limit`]):
+//! [`MAX_QUERY_BYTES`] (64 KiB), [`MAX_NESTING`] of brackets (64), [`MAX_DEPTH`] of the
+//! expression (256: operators chain into left-deep trees, so `1+1+…+1` with 256 operators is
+//! over), [`MAX_ESCAPES_PER_STRING`] (8,192) and [`MAX_COMMENT_LINES_IN_A_ROW`] (1,024). Within
+//! them a query parses and evaluates on a thread with a 256 KiB stack.
+//!
 //! ```
 //! use strata_engine::query::{Labels, MemQuerier, Series, eval_range};
 //!
@@ -49,6 +56,7 @@ mod eval;
 mod functions;
 mod histogram;
 mod labels;
+mod limits;
 mod plan;
 mod querier;
 mod stats;
@@ -58,6 +66,9 @@ pub use error::QueryError;
 pub use eval::{EvalOptions, STALE_NAN_BITS};
 pub use histogram::BUCKET_LABEL;
 pub use labels::{Label, Labels, METRIC_NAME};
+pub use limits::{
+    MAX_COMMENT_LINES_IN_A_ROW, MAX_DEPTH, MAX_ESCAPES_PER_STRING, MAX_NESTING, MAX_QUERY_BYTES,
+};
 pub use plan::{Plan, parse};
 pub use querier::{LabelMatcher, MatchOp, MemQuerier, Querier, Series};
 pub use value::{Matrix, MatrixSeries, Vector, VectorSample};

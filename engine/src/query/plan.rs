@@ -9,6 +9,7 @@ use super::binary::{BinOp, Matching};
 use super::error::QueryError;
 use super::functions::RangeFn;
 use super::labels::METRIC_NAME;
+use super::limits::{self, MAX_DEPTH};
 use super::querier::{LabelMatcher, MatchOp};
 use promql_parser::label::{MatchOp as PMatchOp, Matcher};
 use promql_parser::parser::{
@@ -21,6 +22,8 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub(crate) root: Node,
+    /// Upper bound on the depth of `root` (at most [`MAX_DEPTH`]), from [`limits::check`].
+    pub(crate) depth: usize,
 }
 
 /// An instant-vector selector: matchers and an offset (positive looks back).
@@ -62,28 +65,56 @@ pub(crate) enum Node {
 }
 
 /// Parses `expr` into a [`Plan`]: [`QueryError::Parse`] for invalid PromQL,
-/// [`QueryError::Unsupported`] for PromQL outside the subset.
+/// [`QueryError::Unsupported`] for PromQL outside the subset, [`QueryError::Limit`] for a
+/// query over one of the limits ([`MAX_QUERY_BYTES`](super::MAX_QUERY_BYTES),
+/// [`MAX_NESTING`](super::MAX_NESTING), [`MAX_DEPTH`], …), checked before the parser runs.
+///
+/// Small queries are parsed on the caller's thread, larger ones on a thread of the query layer
+/// with a stack the parser cannot exhaust within the limits; either way a [`Plan`] is at most
+/// [`MAX_DEPTH`] nodes deep, so evaluating and dropping it need a bounded stack.
 pub fn parse(expr: &str) -> Result<Plan, QueryError> {
-    let ast = pp::parse(expr).map_err(|message| QueryError::Parse { message })?;
+    let shape = limits::check(expr)?;
+    let root = if shape.fits_inline() {
+        parse_checked(expr)?
+    } else {
+        limits::on_query_stack(|| parse_checked(expr))?
+    };
     Ok(Plan {
-        root: convert(&ast)?,
+        root,
+        depth: shape.depth,
     })
 }
 
-fn convert(e: &Expr) -> Result<Node, QueryError> {
+/// Parses, converts and drops the AST; `expr` passed [`limits::check`].
+fn parse_checked(expr: &str) -> Result<Node, QueryError> {
+    let ast = pp::parse(expr).map_err(|message| QueryError::Parse { message })?;
+    convert(&ast, 1)
+}
+
+/// `depth` is `e`'s depth in the AST (the root is 1). [`limits::check`] bounds it already; the
+/// check here keeps the conversion and everything after it bounded on its own.
+fn convert(e: &Expr, depth: usize) -> Result<Node, QueryError> {
+    if depth > MAX_DEPTH {
+        return Err(QueryError::Limit {
+            what: "levels of expression depth (operators and brackets)",
+            limit: MAX_DEPTH as u64,
+            requested: depth as u64,
+        });
+    }
+    let next = depth + 1;
     match e {
-        Expr::Paren(p) => convert(&p.expr),
+        Expr::Paren(p) => convert(&p.expr, next),
         Expr::NumberLiteral(n) => Ok(Node::Number(n.val)),
         Expr::StringLiteral(_) => Err(QueryError::unsupported("string literal")),
-        Expr::Unary(u) => Ok(Node::Negate(Box::new(convert(&u.expr)?))),
+        Expr::Unary(u) => Ok(Node::Negate(Box::new(convert(&u.expr, next)?))),
         Expr::VectorSelector(vs) => Ok(Node::Selector(selector(vs)?)),
         Expr::MatrixSelector(_) => Err(QueryError::unsupported(
             "range vector as a result (wrap it in a function such as rate())",
         )),
         Expr::Subquery(_) => Err(QueryError::unsupported("subquery")),
-        Expr::Call(c) => call(c),
-        Expr::Aggregate(a) => aggregate(a),
-        Expr::Binary(b) => binary(b),
+        Expr::Call(c) => call(c, next),
+        Expr::Aggregate(a) => aggregate(a, next),
+        Expr::Binary(b) => binary(b, next),
         Expr::Extension(_) => Err(QueryError::unsupported("extension expression")),
     }
 }
@@ -130,7 +161,7 @@ fn duration_ms(d: &Duration) -> Result<i64, QueryError> {
         .map_err(|_| QueryError::invalid(format!("duration {d:?} is too long")))
 }
 
-fn call(c: &Call) -> Result<Node, QueryError> {
+fn call(c: &Call, next: usize) -> Result<Node, QueryError> {
     let name = c.func.name;
     let args = &c.args.args;
     if name == "histogram_quantile" {
@@ -138,8 +169,8 @@ fn call(c: &Call) -> Result<Node, QueryError> {
             return Err(QueryError::invalid("histogram_quantile takes 2 arguments"));
         };
         return Ok(Node::HistogramQuantile {
-            phi: Box::new(convert(phi)?),
-            input: Box::new(convert(input)?),
+            phi: Box::new(convert(phi, next)?),
+            input: Box::new(convert(input, next)?),
         });
     }
     let Some(func) = RangeFn::from_name(name) else {
@@ -147,7 +178,7 @@ fn call(c: &Call) -> Result<Node, QueryError> {
     };
     let (param, range_arg) = match (func.takes_param(), args.as_slice()) {
         (false, [r]) => (None, r),
-        (true, [p, r]) => (Some(Box::new(convert(p)?)), r),
+        (true, [p, r]) => (Some(Box::new(convert(p, next)?)), r),
         _ => {
             return Err(QueryError::invalid(format!(
                 "wrong number of arguments to `{name}`"
@@ -180,7 +211,7 @@ fn range_selector(e: &Expr, func: &str) -> Result<(Selector, i64), QueryError> {
     }
 }
 
-fn aggregate(a: &AggregateExpr) -> Result<Node, QueryError> {
+fn aggregate(a: &AggregateExpr, next: usize) -> Result<Node, QueryError> {
     let name = a.op.to_string();
     let op = match name.as_str() {
         "sum" => AggOp::Sum,
@@ -198,11 +229,11 @@ fn aggregate(a: &AggregateExpr) -> Result<Node, QueryError> {
     Ok(Node::Aggregate {
         op,
         grouping,
-        input: Box::new(convert(&a.expr)?),
+        input: Box::new(convert(&a.expr, next)?),
     })
 }
 
-fn binary(b: &BinaryExpr) -> Result<Node, QueryError> {
+fn binary(b: &BinaryExpr, next: usize) -> Result<Node, QueryError> {
     let sym = b.op.to_string();
     let Some(op) = BinOp::from_symbol(&sym) else {
         return Err(QueryError::unsupported(match sym.as_str() {
@@ -237,8 +268,8 @@ fn binary(b: &BinaryExpr) -> Result<Node, QueryError> {
     }
     Ok(Node::Binary {
         op,
-        lhs: Box::new(convert(&b.lhs)?),
-        rhs: Box::new(convert(&b.rhs)?),
+        lhs: Box::new(convert(&b.lhs, next)?),
+        rhs: Box::new(convert(&b.rhs, next)?),
         matching,
         return_bool,
     })
@@ -289,6 +320,7 @@ mod tests {
     fn selectors_get_a_name_matcher_and_offsets() {
         let Plan {
             root: Node::Selector(s),
+            ..
         } = parse("up{job=~\"a|b\"} offset -1m").unwrap()
         else {
             panic!()

@@ -18,25 +18,50 @@ fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// The most levels of arrays and maps inside one attribute value that [`attr_json`] renders.
+/// Rendering recurses per level (and so do serializing and dropping the `Value` it builds), so
+/// deeper levels are truncated: an array or map that would be level 65 is rendered as the
+/// string [`TOO_DEEP_MARKER`] instead, and the document is still produced. Values from the
+/// OTLP decoder and the span store never come near this (they keep at most 8 levels); only an
+/// `AttrValue` built by hand can.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// What an array or map deeper than [`MAX_JSON_DEPTH`] is rendered as.
+pub const TOO_DEEP_MARKER: &str = "[nested too deep]";
+
 /// An attribute value: strings, booleans and numbers as themselves, bytes as hex, arrays as
-/// arrays, maps as objects.
+/// arrays, maps as objects; arrays and maps past [`MAX_JSON_DEPTH`] levels as
+/// [`TOO_DEEP_MARKER`].
 pub fn attr_json(v: &AttrValue) -> Value {
+    attr_json_at(v, 0)
+}
+
+/// `v` inside `depth` arrays and maps.
+fn attr_json_at(v: &AttrValue, depth: usize) -> Value {
     match v {
         AttrValue::Str(s) => json!(s),
         AttrValue::Bool(b) => json!(b),
         AttrValue::Int(i) => json!(i),
         AttrValue::Double(d) => json!(d),
         AttrValue::Bytes(b) => json!(hex(b)),
-        AttrValue::Array(a) => Value::Array(a.iter().map(attr_json).collect()),
-        AttrValue::Map(m) => attributes_json(m),
+        AttrValue::Array(_) | AttrValue::Map(_) if depth >= MAX_JSON_DEPTH => {
+            json!(TOO_DEEP_MARKER)
+        }
+        AttrValue::Array(a) => Value::Array(a.iter().map(|x| attr_json_at(x, depth + 1)).collect()),
+        AttrValue::Map(m) => kvs_json_at(m, depth + 1),
     }
 }
 
-/// Key/value pairs as one object (a repeated key keeps its last value).
+/// Key/value pairs as one object (a repeated key keeps its last value); values as
+/// [`attr_json`] renders them.
 pub fn attributes_json(kvs: &[KeyValue]) -> Value {
+    kvs_json_at(kvs, 0)
+}
+
+fn kvs_json_at(kvs: &[KeyValue], depth: usize) -> Value {
     Value::Object(
         kvs.iter()
-            .map(|kv| (kv.key.clone(), attr_json(&kv.value)))
+            .map(|kv| (kv.key.clone(), attr_json_at(&kv.value, depth)))
             .collect(),
     )
 }
@@ -263,6 +288,41 @@ mod tests {
             hits_json(&[hit(), hit()], true).as_array().unwrap().len(),
             2
         );
+    }
+
+    #[test]
+    fn values_deeper_than_the_limit_are_truncated_with_a_marker() {
+        fn nested(levels: usize) -> AttrValue {
+            let mut v = AttrValue::Int(1);
+            for i in 0..levels {
+                v = if i % 2 == 0 {
+                    AttrValue::Array(vec![v])
+                } else {
+                    AttrValue::Map(vec![KeyValue::new("k", v)])
+                };
+            }
+            v
+        }
+        fn levels(v: &Value) -> (usize, &Value) {
+            match v {
+                Value::Array(a) => {
+                    let (n, leaf) = levels(&a[0]);
+                    (n + 1, leaf)
+                }
+                Value::Object(o) => {
+                    let (n, leaf) = levels(&o["k"]);
+                    (n + 1, leaf)
+                }
+                leaf => (0, leaf),
+            }
+        }
+        let at = attr_json(&nested(MAX_JSON_DEPTH));
+        assert_eq!(levels(&at), (MAX_JSON_DEPTH, &json!(1)));
+        let over = attr_json(&nested(MAX_JSON_DEPTH + 1));
+        assert_eq!(levels(&over), (MAX_JSON_DEPTH, &json!(TOO_DEEP_MARKER)));
+        // Inside an attribute map the count is the same: the map of attributes is level 0.
+        let kvs = vec![KeyValue::new("a", nested(MAX_JSON_DEPTH + 1))];
+        assert_eq!(attributes_json(&kvs)["a"], over);
     }
 
     #[test]
