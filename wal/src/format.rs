@@ -139,6 +139,26 @@ impl RecordHeader {
             synced_upto: u32_at(b, 12),
         }
     }
+
+    /// The header of a *sync record* at `offset`: a skip record with an empty payload whose
+    /// sync mark is its own offset. It says "everything before me in this segment was durable
+    /// when I was written"; the writer puts one at the end of the log whenever it has made the
+    /// log durable and nothing newer was appended, so that damage to the last records is
+    /// recognised as damage (see `docs/format/wal.md`, "Sync records").
+    pub fn sync_record(offset: u32) -> RecordHeader {
+        RecordHeader {
+            payload_crc: crc32fast::hash(&[]),
+            record_type: RecordType::SKIP,
+            len: 0,
+            synced_upto: offset,
+        }
+    }
+
+    /// Whether this header, found at `offset`, is a sync record: it proves every byte before
+    /// `offset` in its segment durable.
+    pub fn is_sync_record(&self, offset: u64) -> bool {
+        self.record_type.is_skip() && self.len == 0 && u64::from(self.synced_upto) == offset
+    }
 }
 
 fn header_crc(seed: u32, offset: u32, b: &[u8; RECORD_HEADER_LEN]) -> u32 {
@@ -212,6 +232,24 @@ mod tests {
         assert!(RecordHeader::decode(seed, 101, &b).is_err());
         assert!(RecordHeader::decode(segment_seed(7, 4), 100, &b).is_err());
         assert!(RecordHeader::decode(seed, 100, &[0; 16]).is_err());
+    }
+
+    #[test]
+    fn sync_record_is_an_empty_skip_record_marking_its_own_offset() {
+        let seed = segment_seed(7, 3);
+        let h = RecordHeader::sync_record(500);
+        assert!(h.is_sync_record(500));
+        assert!(!h.is_sync_record(501));
+        assert!(h.record_type.is_known() && !h.record_type.is_appendable());
+        let b = h.encode(seed, 500);
+        assert_eq!(RecordHeader::decode(seed, 500, &b), Ok(h));
+        // A skip record written by salvage over damaged bytes is not one (it proves nothing).
+        let salvage = RecordHeader {
+            len: 20,
+            synced_upto: 32,
+            ..h
+        };
+        assert!(!salvage.is_sync_record(500));
     }
 
     #[test]

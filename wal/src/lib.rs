@@ -74,4 +74,7 @@ pub struct Stats {
     pub writes: u64,
     pub syncs: u64,
     pub segments_created: u64,
+    /// Sync records written: the WAL's own empty records that prove the records before them
+    /// durable to recovery (counted in `writes`, not in `records`; see `docs/format/wal.md`).
+    pub sync_records: u64,
 }

@@ -23,7 +23,9 @@ impl RecordType {
     pub const EXEMPLARS: RecordType = RecordType(0x04);
     /// Markers: checkpoints, flush points, anything the engine wants to find again.
     pub const MARKERS: RecordType = RecordType(0x05);
-    /// Covers bytes that `Salvage` recovery gave up on. Written by the WAL only; never replayed.
+    /// Written by the WAL only, never replayed: over bytes that `Salvage` recovery gave up on
+    /// (the payload is those bytes), and with an empty payload as a *sync record* whose sync
+    /// mark proves the records before it durable ([`crate::format::RecordHeader::sync_record`]).
     pub(crate) const SKIP: RecordType = RecordType(0xFF);
 
     /// The type with this byte. Any byte converts; whether the log accepts it is checked on

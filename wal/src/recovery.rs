@@ -29,6 +29,9 @@ pub(crate) struct Recovered {
     pub segments: Vec<SegmentMeta>,
     pub active: Arc<dyn StorageFile>,
     pub report: RecoveryReport,
+    /// The last segment holds no record, or its last record is a sync record: nothing at the
+    /// end of the log needs one.
+    pub tail_proven: bool,
 }
 
 struct Ctx<'a> {
@@ -95,15 +98,18 @@ pub(crate) fn recover(storage: &dyn Storage, options: &Options) -> Result<Recove
 
     let mut log_id = options.log_id;
     let mut segments = Vec::with_capacity(files.len());
+    // An empty log proves nothing, and needs no proof.
+    let mut tail_proven = true;
     for (i, (n, file, len)) in files.iter().enumerate() {
         let is_last = i + 1 == files.len();
         let id = check_header(&mut ctx, file, *n, *len, log_id)?;
         log_id = Some(id);
         let seed = format::segment_seed(id, *n);
-        let end = scan_segment(&mut ctx, file, seed, *n, *len, is_last)?;
+        let scanned = scan_segment(&mut ctx, file, seed, *n, *len, is_last)?;
+        tail_proven = scanned.ends_with_sync_record;
         segments.push(SegmentMeta {
             number: *n,
-            len: end,
+            len: scanned.end,
         });
     }
 
@@ -122,17 +128,20 @@ pub(crate) fn recover(storage: &dyn Storage, options: &Options) -> Result<Recove
                 number: fresh_number,
                 len: HEADER,
             });
+            tail_proven = true;
             file
         }
     };
     let report = &mut ctx.report;
     report.first_segment = segments[0].number;
     report.last_segment = segments[segments.len() - 1].number;
+    report.tail_proven_durable = tail_proven;
     Ok(Recovered {
         log_id,
         segments,
         active,
         report: ctx.report,
+        tail_proven,
     })
 }
 
@@ -202,6 +211,14 @@ fn check_header(
     Err(corruption)
 }
 
+/// What scanning a segment found.
+struct Scanned {
+    /// End of the valid records (what is kept).
+    end: u64,
+    /// The segment holds no record, or the last one kept is a sync record.
+    ends_with_sync_record: bool,
+}
+
 /// Validates every record of one segment and returns the end of its valid records.
 fn scan_segment(
     ctx: &mut Ctx<'_>,
@@ -210,11 +227,16 @@ fn scan_segment(
     n: u64,
     len: u64,
     is_last: bool,
-) -> Result<u64> {
+) -> Result<Scanned> {
     let path = ctx.storage.path(&format::segment_file_name(n));
     let io = |e| Error::io("read", path.clone(), e);
     let mut r = SegmentReader::new(file.clone(), seed, len);
     let mut off = HEADER;
+    let mut sync_record_last = true;
+    let scanned = |end: u64, sync_record_last: bool| Scanned {
+        end,
+        ends_with_sync_record: sync_record_last,
+    };
     loop {
         let kind = match r.record_at(off) {
             Ok(None) => break,
@@ -224,6 +246,7 @@ fn scan_segment(
                 } else {
                     ctx.report.ignored_records += 1;
                 }
+                sync_record_last = h.is_sync_record(off);
                 off += RECORD_HEADER + u64::from(h.len);
                 continue;
             }
@@ -253,8 +276,11 @@ fn scan_segment(
         }
         let next = r.find_record(resume).map_err(io)?;
         if maybe_tail {
+            // A sync record counts like any record: its sync mark past `off` proves `off`
+            // durable. That is what makes damage to the last records of a closed log (or of an
+            // idle one under `Always`) corruption instead of a torn tail.
             let (max_synced, after) = survey(&mut r, next).map_err(io)?;
-            if after == 0 || max_synced <= off {
+            if max_synced <= off {
                 ctx.repairs.push(Repair::Truncate {
                     segment: n,
                     len: off,
@@ -266,7 +292,7 @@ fn scan_segment(
                     discarded_records: after,
                     kind,
                 });
-                return Ok(off);
+                return Ok(scanned(off, sync_record_last));
             }
         }
         if ctx.mode == RecoveryMode::Strict {
@@ -281,6 +307,7 @@ fn scan_segment(
             segment: n,
             offset: off,
             len_bytes: to - off,
+            cut: next.is_none(),
             kind,
         });
         if next.is_none() {
@@ -289,7 +316,7 @@ fn scan_segment(
                 segment: n,
                 len: off,
             });
-            return Ok(off);
+            return Ok(scanned(off, sync_record_last));
         }
         ctx.repairs.push(Repair::Skip {
             segment: n,
@@ -316,11 +343,11 @@ fn scan_segment(
             len: off,
         });
     }
-    Ok(off)
+    Ok(scanned(off, sync_record_last))
 }
 
 /// The intact records from `first` to the end of the segment: the largest sync mark among them
-/// and how many there are.
+/// (sync records included) and how many of them hold data (skip and sync records do not).
 fn survey(
     r: &mut SegmentReader,
     mut next: Option<(u64, RecordHeader)>,
@@ -328,7 +355,7 @@ fn survey(
     let (mut max_synced, mut count) = (0, 0);
     while let Some((q, h)) = next {
         max_synced = max_synced.max(u64::from(h.synced_upto));
-        count += 1;
+        count += u64::from(!h.record_type.is_skip());
         next = r.find_record(q + RECORD_HEADER + u64::from(h.len))?;
     }
     Ok((max_synced, count))

@@ -49,6 +49,7 @@ impl Wal {
             recovered.segments,
             active,
             recovered.active,
+            !recovered.tail_proven,
         ));
         let syncer = match options.sync {
             SyncPolicy::Interval(every) => Some(spawn_syncer(shared.clone(), every)?),
@@ -81,6 +82,10 @@ impl Wal {
     }
 
     /// Makes every record appended so far durable, whatever the policy; returns the durable end.
+    ///
+    /// If nothing was appended meanwhile, it also writes a sync record after the last record
+    /// (16 bytes, no extra fsync; the next append overwrites it), so that damage to the last
+    /// records is reported as corruption instead of being cut as a torn tail at the next open.
     pub fn sync(&self) -> Result<Position> {
         self.shared.sync()
     }
@@ -167,12 +172,16 @@ impl Wal {
         self.shared.state.lock().stats
     }
 
-    /// Syncs everything and stops the interval syncer. Dropping the log does the same but
-    /// ignores a failing sync (and, under `Never`, does not sync).
+    /// Syncs everything, stops the interval syncer, and ends the log with a durable sync record
+    /// (unless it already ends with one: closing an unchanged log writes nothing), so that the
+    /// next open reports damage to the last records as corruption instead of cutting them as a
+    /// torn tail. Dropping the log does the same but ignores failures (and, under `Never`, does
+    /// nothing).
     pub fn close(mut self) -> Result<()> {
         let result = self.sync().map(|_| ());
         self.stop_syncer();
-        result
+        result?;
+        self.shared.seal_tail()
     }
 
     fn stop_syncer(&mut self) {
@@ -186,10 +195,18 @@ impl Wal {
 
 impl Drop for Wal {
     fn drop(&mut self) {
-        let interval = matches!(self.shared.options.sync, SyncPolicy::Interval(_));
         self.stop_syncer();
-        if interval {
-            let _ = self.shared.sync();
+        match self.shared.options.sync {
+            SyncPolicy::Always => {
+                let _ = self.shared.seal_tail();
+            }
+            SyncPolicy::Interval(_) => {
+                if self.shared.sync().is_ok() {
+                    let _ = self.shared.seal_tail();
+                }
+            }
+            // Nothing was promised durable, so nothing is done.
+            SyncPolicy::Never => {}
         }
     }
 }

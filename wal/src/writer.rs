@@ -3,6 +3,12 @@
 //! writes it with one call (and syncs it once, if any waiter needs that), publishes the new
 //! written/durable marks and wakes everyone. Records that arrive while a leader works form the
 //! next batch, so the more appenders wait on an fsync, the more records each fsync covers.
+//!
+//! Sync records: when a leader has made the whole log durable and nothing is pending, it writes
+//! a *sync record* (an empty skip record whose sync mark is its own offset) at the end of the
+//! file, without an fsync and without advancing the log's end: the next batch overwrites it.
+//! Its only job is to prove the last records durable to recovery, which otherwise could not
+//! tell damage to them from a torn tail. `seal_tail` (close, drop) keeps it and fsyncs it.
 
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN, RecordHeader, SEGMENT_HEADER_LEN, SegmentHeader};
@@ -17,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 const HEADER: u64 = SEGMENT_HEADER_LEN as u64;
+const RECORD_HEADER: u64 = RECORD_HEADER_LEN as u64;
 /// Batch buffers kept for reuse, and the largest one kept.
 const SPARE_BUFFERS: usize = 4;
 const SPARE_BUFFER_BYTES: usize = 4 << 20;
@@ -59,6 +66,13 @@ pub(crate) struct State {
     failure: Option<Failure>,
     pub shutdown: bool,
     pub stats: Stats,
+    /// The log ends with records that no sync mark proves durable: once they are durable and
+    /// nothing newer is pending, a sync record is due.
+    needs_sync_record: bool,
+    /// A sync record lies in the file at `written`, outside the log's records: the next batch
+    /// overwrites it, `seal_tail` keeps it. (The leader's `Writer` has the same flag; this copy
+    /// is for decisions taken under the state lock.)
+    tail_sync_record: bool,
 }
 
 /// Encoded records bound for one segment, starting at `offset`.
@@ -82,6 +96,16 @@ struct Failure {
 }
 
 impl Failure {
+    fn new(op: &'static str, path: &std::path::Path, e: &io::Error, seq_end: u64) -> Failure {
+        Failure {
+            op,
+            path: path.to_owned(),
+            kind: e.kind(),
+            message: e.to_string(),
+            seq_end,
+        }
+    }
+
     fn error_for(&self, seq_end: u64) -> Error {
         if seq_end <= self.seq_end {
             Error::io(
@@ -104,6 +128,8 @@ pub(crate) struct Writer {
     segment: u64,
     len: u64,
     synced_len: u64,
+    /// A sync record was written at `len` (past the records, not counted in `len`).
+    trailing_sync_record: bool,
 }
 
 /// What a batch did to the files, published even when it failed part-way.
@@ -115,8 +141,39 @@ struct Outcome {
     writes: u64,
     syncs: u64,
     segments_created: u64,
+    sync_records: u64,
+    trailing_sync_record: bool,
     error: Option<(&'static str, PathBuf, io::Error)>,
 }
+
+impl Outcome {
+    fn new(w: &Writer) -> Outcome {
+        Outcome {
+            written: Position::ZERO,
+            durable: Position::ZERO,
+            sealed: Vec::new(),
+            file: w.file.clone(),
+            writes: 0,
+            syncs: 0,
+            segments_created: 0,
+            sync_records: 0,
+            trailing_sync_record: false,
+            error: None,
+        }
+    }
+
+    /// Records the writer's state after the I/O.
+    fn finish(&mut self, w: &Writer, result: std::result::Result<(), IoFailure>) {
+        self.written = Position::new(w.segment, w.len);
+        self.durable = Position::new(w.segment, w.synced_len);
+        self.file = w.file.clone();
+        self.trailing_sync_record = w.trailing_sync_record;
+        self.error = result.err();
+    }
+}
+
+/// A failed operation, the file it was on, and the error.
+type IoFailure = (&'static str, PathBuf, io::Error);
 
 impl Shared {
     pub fn new(
@@ -126,6 +183,7 @@ impl Shared {
         sealed: Vec<SegmentMeta>,
         active: SegmentMeta,
         file: Arc<dyn StorageFile>,
+        needs_sync_record: bool,
     ) -> Shared {
         let end = Position::new(active.number, active.len);
         let state = State {
@@ -144,6 +202,8 @@ impl Shared {
             failure: None,
             shutdown: false,
             stats: Stats::default(),
+            needs_sync_record,
+            tail_sync_record: false,
         };
         Shared {
             storage,
@@ -157,6 +217,7 @@ impl Shared {
                 segment: active.number,
                 len: active.len,
                 synced_len: active.len,
+                trailing_sync_record: false,
             }),
         }
     }
@@ -181,12 +242,107 @@ impl Shared {
         Ok(position)
     }
 
-    /// Makes everything appended so far durable; returns the durable end.
+    /// Makes everything appended so far durable; returns the durable end. If that leaves the
+    /// log durable and idle, a sync record marks it so (no extra fsync: see the module docs).
     pub fn sync(&self) -> Result<Position> {
         let st = self.state.lock();
         let seq_end = st.next_seq;
         self.commit(st, seq_end, true)?;
-        Ok(self.state.lock().durable)
+        let mut st = self.state.lock();
+        if !st.leader_active && st.sync_record_due() {
+            st.leader_active = true;
+            // Best effort: without it recovery is only less sure of the tail.
+            let _ = self.write_sync_record(&mut st, false);
+            st.leader_active = false;
+            self.progress.notify_all();
+        }
+        Ok(st.durable)
+    }
+
+    /// For close and drop: if the log ends with records no sync mark covers, ends it with a
+    /// sync record (the one already in the file, or a new one) and fsyncs it, so that damage to
+    /// the last records is reported as corruption at the next open. Does nothing when the log
+    /// already ends that way (reopening and closing an idle log does not grow it), when
+    /// something is not durable (call `sync` first) or after a failure.
+    ///
+    /// Only for a handle no one else appends through: a leader at work then means one that
+    /// panicked, and waiting for it would hang a drop, so that case is skipped too.
+    pub fn seal_tail(&self) -> Result<()> {
+        let mut st = self.state.lock();
+        let idle_and_durable = !st.leader_active
+            && st.failure.is_none()
+            && st.pending.is_empty()
+            && st.durable == st.written;
+        if !st.needs_sync_record || !idle_and_durable {
+            return Ok(());
+        }
+        st.leader_active = true;
+        let result = self.write_sync_record(&mut st, true);
+        st.leader_active = false;
+        self.progress.notify_all();
+        result
+    }
+
+    /// Writes a sync record at the end of the log; the caller is the leader and the log is
+    /// durable and idle. `keep` makes it part of the log (the end moves past it) and fsyncs it;
+    /// otherwise it lies past the end for the next batch to overwrite. A failure to keep one
+    /// poisons the log like any failed write or sync.
+    fn write_sync_record(&self, st: &mut MutexGuard<'_, State>, keep: bool) -> Result<()> {
+        let at = st.written;
+        debug_assert!(st.tail == at && st.durable == at && st.pending.is_empty());
+        let header =
+            RecordHeader::sync_record(at.offset as u32).encode(st.tail_seed, at.offset as u32);
+        let outcome = MutexGuard::unlocked(st, || {
+            let mut w = self.writer.lock();
+            let mut out = Outcome::new(&w);
+            let result = self.write_sync_record_io(&mut w, &header, keep, &mut out);
+            out.finish(&w, result);
+            out
+        });
+        let error = st.publish(outcome);
+        match error {
+            None if keep => {
+                st.tail = st.written;
+                st.needs_sync_record = false;
+                Ok(())
+            }
+            None => Ok(()),
+            Some((op, path, e)) if keep => {
+                let seq_end = st.next_seq;
+                st.failure = Some(Failure::new(op, &path, &e, seq_end));
+                Err(Error::io(op, path, e))
+            }
+            Some((op, path, e)) => Err(Error::io(op, path, e)),
+        }
+    }
+
+    fn write_sync_record_io(
+        &self,
+        w: &mut Writer,
+        header: &[u8; RECORD_HEADER_LEN],
+        keep: bool,
+        out: &mut Outcome,
+    ) -> std::result::Result<(), IoFailure> {
+        let path = || self.storage.path(&format::segment_file_name(w.segment));
+        if !w.trailing_sync_record {
+            out.writes += 1;
+            if let Err(e) = w.file.write_all_at(w.len, header) {
+                // Best effort; a partial one is overwritten by the next batch or cut as a torn
+                // tail by the next open.
+                let _ = w.file.set_len(w.len);
+                return Err(("write", path(), e));
+            }
+            out.sync_records += 1;
+            w.trailing_sync_record = true;
+        }
+        if keep {
+            w.trailing_sync_record = false;
+            w.len += RECORD_HEADER;
+            w.file.sync_data().map_err(|e| ("sync", path(), e))?;
+            out.syncs += 1;
+            w.synced_len = w.len;
+        }
+        Ok(())
     }
 
     /// Waits until records below `seq_end` are written (and synced, if `sync`), leading
@@ -214,14 +370,7 @@ impl Shared {
             // Under `Always` every waiter wants the sync, so the leader syncs whoever it is.
             let do_sync = sync || self.options.sync == SyncPolicy::Always;
             let outcome = MutexGuard::unlocked(&mut st, || self.write_batch(&chunks, do_sync));
-            st.leader_active = false;
-            st.written = outcome.written;
-            st.durable = st.durable.max(outcome.durable);
-            st.sealed.extend(outcome.sealed);
-            st.active_file = outcome.file;
-            st.stats.writes += outcome.writes;
-            st.stats.syncs += outcome.syncs;
-            st.stats.segments_created += outcome.segments_created;
+            let error = st.publish(outcome);
             for mut chunk in chunks {
                 // Reuse batch buffers, but do not hold on to a few huge ones forever.
                 if st.spare_buffers.len() < SPARE_BUFFERS
@@ -231,7 +380,7 @@ impl Shared {
                     st.spare_buffers.push(chunk.bytes);
                 }
             }
-            let result = match outcome.error {
+            let result = match error {
                 None => {
                     st.written_seq = batch_seq_end;
                     if do_sync {
@@ -240,16 +389,18 @@ impl Shared {
                     Ok(())
                 }
                 Some((op, path, e)) => {
-                    st.failure = Some(Failure {
-                        op,
-                        path: path.clone(),
-                        kind: e.kind(),
-                        message: e.to_string(),
-                        seq_end: batch_seq_end,
-                    });
+                    st.failure = Some(Failure::new(op, &path, &e, batch_seq_end));
                     Err(Error::io(op, path, e))
                 }
             };
+            if result.is_ok() && st.sync_record_due() {
+                // Durable and idle: mark the end before giving up the leader role, so that no
+                // batch can be written there meanwhile. This batch's waiters need not wait.
+                // Best effort: without it recovery is only less sure of the tail.
+                self.progress.notify_all();
+                let _ = self.write_sync_record(&mut st, false);
+            }
+            st.leader_active = false;
             self.progress.notify_all();
             result?;
         }
@@ -258,21 +409,9 @@ impl Shared {
     /// Writes the chunks in order, opening new segments where they say, then syncs if asked.
     fn write_batch(&self, chunks: &[Chunk], sync: bool) -> Outcome {
         let mut w = self.writer.lock();
-        let mut out = Outcome {
-            written: Position::ZERO,
-            durable: Position::ZERO,
-            sealed: Vec::new(),
-            file: w.file.clone(),
-            writes: 0,
-            syncs: 0,
-            segments_created: 0,
-            error: None,
-        };
+        let mut out = Outcome::new(&w);
         let result = self.write_chunks(&mut w, chunks, sync, &mut out);
-        out.written = Position::new(w.segment, w.len);
-        out.durable = Position::new(w.segment, w.synced_len);
-        out.file = w.file.clone();
-        out.error = result.err();
+        out.finish(&w, result);
         out
     }
 
@@ -282,11 +421,17 @@ impl Shared {
         chunks: &[Chunk],
         sync: bool,
         out: &mut Outcome,
-    ) -> std::result::Result<(), (&'static str, PathBuf, io::Error)> {
+    ) -> std::result::Result<(), IoFailure> {
         let path = |n| self.storage.path(&format::segment_file_name(n));
         for chunk in chunks {
             if chunk.segment != w.segment {
                 debug_assert_eq!(chunk.segment, w.segment + 1);
+                // A sync record past the end stays: it may have reached the disk, and the
+                // whole segment must be durable and valid once sealed.
+                if w.trailing_sync_record {
+                    w.trailing_sync_record = false;
+                    w.len += RECORD_HEADER;
+                }
                 // Seal: the old segment is durable before its successor exists, so only the
                 // last segment can ever have an unsynced tail (whatever the policy).
                 if w.synced_len < w.len {
@@ -308,12 +453,16 @@ impl Shared {
                     segment: chunk.segment,
                     len: HEADER,
                     synced_len: HEADER,
+                    trailing_sync_record: false,
                 };
             }
             debug_assert_eq!(
                 chunk.offset, w.len,
                 "records were placed where the file ends"
             );
+            // The batch overwrites a sync record written at the end (a record is at least as
+            // long as one). Its own records' sync marks cover what that one did.
+            w.trailing_sync_record = false;
             out.writes += 1;
             if let Err(e) = w.file.write_all_at(w.len, &chunk.bytes) {
                 // Best effort: cut the partial batch so the file ends on a record boundary.
@@ -355,13 +504,8 @@ impl Shared {
                 let path = self
                     .storage
                     .path(&format::segment_file_name(written.segment));
-                st.failure.get_or_insert(Failure {
-                    op: "sync",
-                    path,
-                    kind: e.kind(),
-                    message: e.to_string(),
-                    seq_end: seq,
-                });
+                st.failure
+                    .get_or_insert_with(|| Failure::new("sync", &path, &e, seq));
             }
         }
         self.progress.notify_all();
@@ -369,6 +513,30 @@ impl Shared {
 }
 
 impl State {
+    /// Takes in what a leader's I/O did; returns its error, if any.
+    fn publish(&mut self, outcome: Outcome) -> Option<IoFailure> {
+        self.written = outcome.written;
+        self.durable = self.durable.max(outcome.durable);
+        self.sealed.extend(outcome.sealed);
+        self.active_file = outcome.file;
+        self.stats.writes += outcome.writes;
+        self.stats.syncs += outcome.syncs;
+        self.stats.segments_created += outcome.segments_created;
+        self.stats.sync_records += outcome.sync_records;
+        self.tail_sync_record = outcome.trailing_sync_record;
+        outcome.error
+    }
+
+    /// Whether the log is durable and idle with records at its end that no sync mark covers
+    /// and no sync record is there yet.
+    fn sync_record_due(&self) -> bool {
+        self.needs_sync_record
+            && !self.tail_sync_record
+            && self.failure.is_none()
+            && self.pending.is_empty()
+            && self.durable == self.written
+    }
+
     /// Places a record at the tail (starting a new segment if it would overflow this one) and
     /// encodes it into the pending buffer. Returns its position and sequence number.
     fn enqueue(
@@ -414,6 +582,7 @@ impl State {
         chunk.bytes.extend_from_slice(&header);
         chunk.bytes.extend_from_slice(payload);
         self.tail.offset += record_len;
+        self.needs_sync_record = true;
         self.stats.records += 1;
         self.stats.bytes += record_len;
         let seq = self.next_seq;

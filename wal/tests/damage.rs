@@ -6,6 +6,8 @@
 //! | torn last record / header                 | truncated, reported          | same                    |
 //! | zero-filled or garbage tail               | truncated, reported          | same                    |
 //! | hole in unsynced data, records after it   | truncated at the hole        | same                    |
+//! | damaged sync record at the end            | truncated, no record lost    | same                    |
+//! | damaged last record of a closed log       | `Corruption` (durable_tail.rs)| skipped, rest kept     |
 //! | bad payload CRC mid-log                   | `Corruption{PayloadChecksum}`| skipped, rest kept      |
 //! | bad header CRC / flipped length mid-log   | `Corruption{HeaderChecksum}` | skipped, rest kept      |
 //! | length past segment end (valid CRC)       | `Corruption{Truncated}`      | cut, rest kept          |
@@ -106,12 +108,14 @@ fn expect_salvage(mem: &MemStorage, o: Options, appended: &[Appended], missing: 
     assert_all_but(&replay_all(&wal).unwrap(), appended, missing);
 }
 
-/// Strict open truncates the tail at `at` with damage of the expected kind.
+/// Strict open truncates the tail at the start of record `keep` (or, when every record is
+/// kept, at `clean_end`, where the log ended before the damage) and keeps the records before.
 fn expect_tail_cut(
     mem: &MemStorage,
     o: Options,
     appended: &[Appended],
     keep: usize,
+    clean_end: u64,
 ) -> TailTruncation {
     let wal = open_mem(mem, o).unwrap();
     let cut = wal
@@ -119,9 +123,7 @@ fn expect_tail_cut(
         .truncated_tail
         .clone()
         .expect("tail reported");
-    let expected = appended
-        .get(keep)
-        .map_or_else(|| end_of(&appended[keep - 1]), |a| a.position.offset);
+    let expected = appended.get(keep).map_or(clean_end, |a| a.position.offset);
     assert_eq!(cut.offset, expected);
     assert_all_but(&replay_all(&wal).unwrap(), &appended[..keep], &[]);
     let name = segment_name(cut.segment);
@@ -133,13 +135,47 @@ fn expect_tail_cut(
     cut
 }
 
+/// Length of segment 1.
+fn file_len(mem: &MemStorage) -> u64 {
+    mem.read_file(&segment_name(1)).unwrap().len() as u64
+}
+
+#[test]
+fn a_closed_log_ends_with_a_sync_record() {
+    let (mem, appended, _) = one_segment_log();
+    let end = end_of(&appended[7]);
+    assert_eq!(file_len(&mem), end + 16);
+    let b = mem.read_file(&segment_name(1)).unwrap();
+    let h = RecordHeader::decode(
+        segment_seed(log_id(&mem), 1),
+        end as u32,
+        b[end as usize..].try_into().unwrap(),
+    )
+    .unwrap();
+    assert!(h.is_sync_record(end), "{h:?}");
+}
+
 #[test]
 fn torn_last_record() {
+    // A file shorter than what was written looks like a torn write whatever was synced: the
+    // sync record after the last record went with it.
     let (mem, appended, o) = one_segment_log();
-    edit(&mem, 1, |b| b.truncate(b.len() - 10));
-    let cut = expect_tail_cut(&mem, o, &appended, 7);
+    let end = end_of(&appended[7]) as usize;
+    edit(&mem, 1, |b| b.truncate(end - 10));
+    let cut = expect_tail_cut(&mem, o, &appended, 7, 0);
     assert!(matches!(cut.kind, CorruptionKind::Truncated { .. }));
     assert_eq!(cut.dropped_bytes, 16 + 33 - 10);
+}
+
+#[test]
+fn torn_sync_record() {
+    // Only the sync record is damaged: it is cut, every record is kept.
+    let (mem, appended, o) = one_segment_log();
+    let end = end_of(&appended[7]);
+    edit(&mem, 1, |b| b.truncate(end as usize + 10));
+    let cut = expect_tail_cut(&mem, o, &appended, 8, end);
+    assert_eq!(cut.dropped_bytes, 10);
+    assert_eq!(cut.discarded_records, 0);
 }
 
 #[test]
@@ -148,7 +184,7 @@ fn torn_last_record_header() {
     edit(&mem, 1, |b| {
         b.truncate(appended[7].position.offset as usize + 5)
     });
-    let cut = expect_tail_cut(&mem, o, &appended, 7);
+    let cut = expect_tail_cut(&mem, o, &appended, 7, 0);
     assert_eq!(
         cut.kind,
         CorruptionKind::Truncated {
@@ -161,8 +197,9 @@ fn torn_last_record_header() {
 #[test]
 fn zero_filled_tail() {
     let (mem, appended, o) = one_segment_log();
+    let clean_end = file_len(&mem);
     edit(&mem, 1, |b| b.resize(b.len() + 4096, 0));
-    let cut = expect_tail_cut(&mem, o, &appended, 8);
+    let cut = expect_tail_cut(&mem, o, &appended, 8, clean_end);
     assert_eq!(cut.dropped_bytes, 4096);
     assert_eq!(cut.discarded_records, 0);
 }
@@ -170,26 +207,24 @@ fn zero_filled_tail() {
 #[test]
 fn garbage_tail() {
     let (mem, appended, o) = one_segment_log();
+    let clean_end = file_len(&mem);
     edit(&mem, 1, |b| b.extend(payload(99, 5000)));
     let wal = open_mem(&mem, o).unwrap();
     let cut = wal.recovery_report().truncated_tail.clone().unwrap();
-    assert_eq!(
-        (cut.offset, cut.dropped_bytes),
-        (end_of(&appended[7]), 5000)
-    );
+    assert_eq!((cut.offset, cut.dropped_bytes), (clean_end, 5000));
     assert_all_but(&replay_all(&wal).unwrap(), &appended, &[]);
 }
 
 #[test]
 fn hole_in_unsynced_data_is_a_torn_tail() {
-    // Under `Never` nothing in the last segment was promised durable: a power cut may leave a
-    // hole with intact records after it. Those records are dropped with the hole (the log stays
-    // a prefix of what was written) and counted in the report.
+    // Under `Never`, until a sync or close, nothing in the last segment was promised durable:
+    // a power cut may leave a hole with intact records after it. Those records are dropped with
+    // the hole (the log stays a prefix of what was written) and counted in the report.
     let o = options(1 << 20, SyncPolicy::Never);
-    let (mem, appended) = mem_log(&SIZES, o);
+    let (mem, appended) = mem_log_unclosed(&SIZES, o);
     let hole = appended[3].position.offset as usize;
     edit(&mem, 1, |b| b[hole..hole + 20].fill(0));
-    let cut = expect_tail_cut(&mem, o, &appended, 3);
+    let cut = expect_tail_cut(&mem, o, &appended, 3, 0);
     assert_eq!(cut.discarded_records, 4);
 }
 
@@ -288,7 +323,9 @@ fn damage_at_the_end_of_a_sealed_segment_is_corruption() {
         .iter()
         .rposition(|a| a.position.segment == 1)
         .unwrap();
-    edit(&mem, 1, |b| b.truncate(b.len() - 3));
+    // (A sync record may follow it: the last batch before the rotation ended idle.)
+    let cut = end_of(&appended[victim]) as usize - 3;
+    edit(&mem, 1, |b| b.truncate(cut));
     expect_corruption(&mem, o, &appended[victim], |k| {
         matches!(k, CorruptionKind::Truncated { .. })
     });

@@ -59,17 +59,34 @@ fn truncate_at_every_byte_offset_reopens_to_a_prefix() {
     }
 }
 
-fn flip_every_bit(sync: SyncPolicy, segment_size_bytes: u64) {
+/// How the writer of the log under test stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// `close`: everything synced, a sync record at the end.
+    Closed,
+    /// Without `close`, as a crash of the process leaves it (every write is there).
+    Crashed,
+}
+
+fn flip_every_bit(sync: SyncPolicy, segment_size_bytes: u64, stop: Stop) {
     let o = Options {
         log_id: Some(0x5eed),
         ..options(segment_size_bytes, sync)
     };
-    let (mem, appended) = mem_log(&SIZES, o);
+    let (mem, appended) = match stop {
+        Stop::Closed => mem_log(&SIZES, o),
+        Stop::Crashed => mem_log_unclosed(&SIZES, o),
+    };
     let files = segments(&mem);
     let last_segment = appended.last().unwrap().position.segment;
+    // Under `Always` every record was synced before the next, and the writer marked the idle
+    // end with a sync record; `close` syncs and marks under any policy. Only a `Never` log
+    // left by a crash has an unsynced last segment.
+    let unsynced_last = stop == Stop::Crashed && sync != SyncPolicy::Always;
     for (f, (_, clean)) in files.iter().enumerate() {
         for bit in 0..clean.len() * 8 {
-            flip_one(&files, f, bit, o, &appended, last_segment);
+            let unsynced = unsynced_last && (f + 1) as u64 == last_segment;
+            flip_one(&files, f, bit, o, &appended, unsynced);
         }
     }
 }
@@ -80,9 +97,8 @@ fn flip_one(
     bit: usize,
     o: Options,
     appended: &[Appended],
-    last_segment: u64,
+    unsynced: bool,
 ) {
-    let sync = o.sync;
     let name = &files[f].0;
     let segment = (f + 1) as u64;
     let at = strata_wal::Position::new(segment, (bit / 8) as u64);
@@ -98,11 +114,11 @@ fn flip_one(
         image
     };
     let damaged_record = appended.iter().rposition(|a| a.position <= at);
-    let unsynced = sync != SyncPolicy::Always && segment == last_segment;
-    // What may be lost: with synced data only the damaged record (it may be the tail);
-    // with unsynced data everything from the damaged record on (a torn tail).
+    // What strict may drop without an error: with synced data nothing (damage to any record,
+    // the last one included, is corruption: issue 12), only a damaged sync record after the
+    // last record; with unsynced data everything from the damaged record on (a torn tail).
     let keep_at_least = match (unsynced, damaged_record) {
-        (false, _) => appended.len() - 1,
+        (false, _) => appended.len(),
         (true, Some(i)) => i,
         (true, None) => appended.len(),
     };
@@ -152,19 +168,33 @@ fn flip_one(
 
 #[test]
 fn flip_every_bit_synced_log() {
-    flip_every_bit(SyncPolicy::Always, 1 << 20);
+    flip_every_bit(SyncPolicy::Always, 1 << 20, Stop::Closed);
+}
+
+#[test]
+fn flip_every_bit_synced_log_after_a_crash() {
+    // Under `Always` the idle end is marked with a sync record after each batch's fsync, so
+    // damage to the last record is corruption even without `close`.
+    flip_every_bit(SyncPolicy::Always, 1 << 20, Stop::Crashed);
 }
 
 #[test]
 fn flip_every_bit_unsynced_log() {
-    // Under `Never` every damage in the last segment counts as a torn tail.
-    flip_every_bit(SyncPolicy::Never, 1 << 20);
+    // Under `Never`, after a crash, every damage in the last segment counts as a torn tail.
+    flip_every_bit(SyncPolicy::Never, 1 << 20, Stop::Crashed);
+}
+
+#[test]
+fn flip_every_bit_closed_unsynced_log() {
+    // `close` synced it and ended it with a sync record: all of it is proven durable.
+    flip_every_bit(SyncPolicy::Never, 1 << 20, Stop::Closed);
 }
 
 #[test]
 fn flip_every_bit_of_several_segments() {
     // Sealed segments were synced whatever the policy: damage there is never a tail.
-    flip_every_bit(SyncPolicy::Never, 200);
+    flip_every_bit(SyncPolicy::Never, 200, Stop::Crashed);
+    flip_every_bit(SyncPolicy::Always, 200, Stop::Closed);
 }
 
 /// Power cuts at random moments, with unsynced sectors randomly lost or kept: the log always

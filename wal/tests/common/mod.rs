@@ -88,6 +88,22 @@ pub fn mem_log(sizes: &[usize], o: Options) -> (MemStorage, Vec<Appended>) {
     (mem, appended)
 }
 
+/// A log in memory with the given record sizes whose writer stopped without `close` (as a
+/// process crash leaves it: every write is there, only what was synced is durable). Under
+/// `SyncPolicy::Never` nothing in the last segment is then proven durable.
+pub fn mem_log_unclosed(sizes: &[usize], o: Options) -> (MemStorage, Vec<Appended>) {
+    assert!(
+        !matches!(o.sync, SyncPolicy::Interval(_)),
+        "a forgotten log would keep its sync thread"
+    );
+    let mem = MemStorage::new();
+    let wal = Wal::open(Arc::new(mem.clone()), o).expect("open");
+    let appended = append_all(&wal, sizes);
+    // `forget` skips what drop does at the end (sealing the tail); the storage keeps its files.
+    std::mem::forget(wal);
+    (mem, appended)
+}
+
 pub fn open_mem(mem: &MemStorage, o: Options) -> strata_wal::Result<Wal> {
     Wal::open(Arc::new(mem.clone()), o)
 }
