@@ -94,6 +94,12 @@ typedef enum strata_status {
   STRATA_ERR_PANIC = 14,
   // An engine error this version of the C API has no specific code for.
   STRATA_ERR_INTERNAL = 15,
+  // A sample or span is stamped further ahead of the clock than
+  // `strata_options.future_tolerance_ms` (nanoseconds passed as milliseconds?).
+  STRATA_ERR_TOO_NEW = 16,
+  // A sample or span is older than its bucket's retention and
+  // `strata_options.reject_outside_retention` is set.
+  STRATA_ERR_OUTSIDE_RETENTION = 17,
 } strata_status;
 
 // When a commit is acknowledged relative to fsync (`strata_options.fsync`).
@@ -201,6 +207,17 @@ typedef struct strata_options {
   // 1: open a damaged WAL by skipping damaged records; 0 (default): fail with
   // `STRATA_ERR_CORRUPT`.
   uint32_t wal_salvage;
+  // "Now" for retention, the future bound and span sealing, in ms since the epoch: 0
+  // (default) reads the system clock; any other value pins the clock there (tests,
+  // replays of old data).
+  int64_t clock_fixed_ms;
+  // Samples and spans more than this far ahead of the clock are refused with
+  // `STRATA_ERR_TOO_NEW`, ≥ 0. Default 10 minutes.
+  int64_t future_tolerance_ms;
+  // 1: refuse samples and spans older than their bucket's retention with
+  // `STRATA_ERR_OUTSIDE_RETENTION`; 0 (default): store them, count them, and let the next
+  // retention pass drop them.
+  uint32_t reject_outside_retention;
 } strata_options;
 
 // What happened to a batch (`strata_db_append_batch`). Plain data owned by the caller.
@@ -238,7 +255,13 @@ typedef struct strata_histogram {
 typedef struct strata_compact_report {
   size_t blocks_written;
   size_t blocks_merged;
+  // Metric blocks retention deleted, and their samples.
   size_t blocks_expired;
+  uint64_t samples_expired;
+  size_t span_partitions_written;
+  // Span partitions retention deleted, and their spans.
+  size_t span_partitions_expired;
+  uint64_t spans_expired;
 } strata_compact_report;
 
 // Sizes and counts (`strata_db_stats`). Plain data owned by the caller.
@@ -258,6 +281,18 @@ typedef struct strata_stats {
   uint32_t has_time_range;
   int64_t min_time_ms;
   int64_t max_time_ms;
+  // What retention deleted since the database was opened.
+  uint64_t expired_samples;
+  uint64_t expired_spans;
+  // What opening found: 1 when the WAL was exactly as a clean stop left it.
+  uint32_t wal_clean;
+  // Bytes of a torn WAL tail cut at open, and of damaged ranges salvage mode skipped.
+  uint64_t wal_truncated_bytes;
+  uint64_t wal_skipped_bytes;
+  // Samples salvage mode skipped because no surviving record defines their series.
+  uint64_t unattributable_samples;
+  // Multi-record batches whose last part never reached the log (never acknowledged).
+  uint64_t torn_batches;
 } strata_stats;
 
 // Which spans to find or aggregate. Fill with `strata_span_filter_default`, then change

@@ -555,7 +555,13 @@ pub unsafe extern "C" fn strata_db_sync(
 pub struct strata_compact_report {
     pub blocks_written: usize,
     pub blocks_merged: usize,
+    /// Metric blocks retention deleted, and their samples.
     pub blocks_expired: usize,
+    pub samples_expired: u64,
+    pub span_partitions_written: usize,
+    /// Span partitions retention deleted, and their spans.
+    pub span_partitions_expired: usize,
+    pub spans_expired: u64,
 }
 
 /// Cuts the head into blocks, merges small blocks and applies retention. May take seconds;
@@ -581,6 +587,10 @@ pub unsafe extern "C" fn strata_db_compact(
             blocks_written: r.blocks_written,
             blocks_merged: r.blocks_merged,
             blocks_expired: r.blocks_expired,
+            samples_expired: r.expired.iter().map(|e| e.samples).sum(),
+            span_partitions_written: r.span_partitions_written,
+            span_partitions_expired: r.span_partitions_expired,
+            spans_expired: r.expired.iter().map(|e| e.spans).sum(),
         };
         // SAFETY: non-NULL, writable (contract).
         unsafe { write_out(report, "report", out) }
@@ -609,6 +619,18 @@ pub struct strata_stats {
     pub has_time_range: u32,
     pub min_time_ms: i64,
     pub max_time_ms: i64,
+    /// What retention deleted since the database was opened.
+    pub expired_samples: u64,
+    pub expired_spans: u64,
+    /// What opening found: 1 when the WAL was exactly as a clean stop left it.
+    pub wal_clean: u32,
+    /// Bytes of a torn WAL tail cut at open, and of damaged ranges salvage mode skipped.
+    pub wal_truncated_bytes: u64,
+    pub wal_skipped_bytes: u64,
+    /// Samples salvage mode skipped because no surviving record defines their series.
+    pub unattributable_samples: u64,
+    /// Multi-record batches whose last part never reached the log (never acknowledged).
+    pub torn_batches: u64,
 }
 
 /// Fills `*out` with the database's statistics.
@@ -640,6 +662,13 @@ pub unsafe extern "C" fn strata_db_stats(
             has_time_range: u32::from(s.min_time_ms.is_some()),
             min_time_ms: s.min_time_ms.unwrap_or(0),
             max_time_ms: s.max_time_ms.unwrap_or(0),
+            expired_samples: s.expired.samples,
+            expired_spans: s.expired.spans,
+            wal_clean: u32::from(s.wal_recovery.clean),
+            wal_truncated_bytes: s.wal_recovery.truncated_tail_bytes,
+            wal_skipped_bytes: s.wal_recovery.skipped_bytes,
+            unattributable_samples: s.replay.unattributable_samples,
+            torn_batches: s.replay.torn_batches,
         };
         // SAFETY: checked above; writable (contract).
         unsafe { write_out(out, "out", stats) }

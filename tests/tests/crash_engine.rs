@@ -15,6 +15,8 @@ fn options() -> Options {
     Options {
         fsync: Fsync::Always,
         block_duration_ms: 60_000,
+        // The samples start at the epoch: pin "now" a day later (retention reads it).
+        clock: strata_engine::Clock::fixed(86_400_000),
         ..Options::default()
     }
 }

@@ -7,27 +7,27 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter, StatusCode};
-use strata_engine::{Db, Fsync, Options};
+use strata_engine::{Clock, Db, Fsync, Options};
 use strata_tests::run_and_kill;
 
 const CHILD_ENV: &str = "STRATA_SPAN_CRASH_CHILD_DIR";
 const BATCH: u64 = 50;
-/// Span `k` starts at `T0 + k` seconds: two days ago, so every hour window is sealable.
+/// Span `k` starts at `t0 + k` seconds; the database's clock is pinned two days after `t0`,
+/// so every hour window is sealable and nothing depends on the date the test runs.
 const HOUR_NS: i64 = 3_600_000_000_000;
+/// An hour boundary (2026-11-18T…Z).
+const T0_NS: i64 = 1_795_000_000_000_000_000 - 1_795_000_000_000_000_000 % HOUR_NS;
 
 fn options() -> Options {
     Options {
         fsync: Fsync::Always,
+        clock: Clock::fixed((T0_NS + 48 * HOUR_NS) / 1_000_000),
         ..Options::default()
     }
 }
 
 fn t0() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as i64;
-    now - now % HOUR_NS - 48 * HOUR_NS
+    T0_NS
 }
 
 fn span(k: u64, t0: i64) -> Span {

@@ -23,6 +23,18 @@ static int check_passes = 0;
     }                                                                            \
   } while (0)
 
+/* Like CHECK, but the test cannot go on without it (what follows relies on it): report and
+ * exit at once, instead of reading past a buffer the failed condition was guarding. */
+#define REQUIRE(cond)                                                            \
+  do {                                                                           \
+    if (cond) {                                                                  \
+      check_passes++;                                                            \
+    } else {                                                                     \
+      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+      exit(1);                                                                   \
+    }                                                                            \
+  } while (0)
+
 /* The macros below use a `strata_error *err` in scope, which every call under test fills. */
 
 /* Checks that `call` returned `want`; when it failed, that `err` carries the same code and a
