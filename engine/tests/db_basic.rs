@@ -325,3 +325,33 @@ fn stats_count_histogram_samples_the_same_in_head_and_blocks() {
     let s = db.stats().unwrap();
     assert_eq!((s.samples, s.head_samples), (11, 0));
 }
+
+/// After a compaction that moved the whole head into blocks, the WAL shrinks to what the head
+/// still needs (the checkpoint starts a segment of its own, so every older one is deleted).
+#[test]
+fn compact_shrinks_the_wal_to_the_checkpoint() {
+    let dir = tempdir();
+    let db = Db::open(&dir, opts()).unwrap();
+    let refs: Vec<SeriesRef> = (0..100)
+        .map(|i| db.series_ref(&labels("w", &i.to_string())).unwrap())
+        .collect();
+    for k in 0..2000i64 {
+        let ts = vec![k * 1000; refs.len()];
+        let vs = vec![k as f64; refs.len()];
+        db.append_batch(&refs, &ts, &vs).unwrap();
+    }
+    let before = db.stats().unwrap().wal_bytes;
+    assert!(before > 2_000_000, "{before}");
+    db.compact().unwrap();
+    let st = db.stats().unwrap();
+    assert_eq!(st.head_samples, 0);
+    // 100 series definitions and a few markers.
+    assert!(
+        st.wal_bytes < 64 * 1024,
+        "WAL {} bytes after compact",
+        st.wal_bytes
+    );
+    db.close().unwrap();
+    let db = Db::open(&dir, opts()).unwrap();
+    assert_eq!(db.stats().unwrap().samples, 200_000);
+}

@@ -90,6 +90,14 @@ impl Wal {
         self.shared.sync()
     }
 
+    /// Makes the next appended record start a new segment (unless the current one holds no
+    /// record yet). A checkpoint calls it first, so that once its records are durable
+    /// `truncate_before(first checkpoint record)` can delete every older segment — the whole
+    /// log shrinks to the checkpoint instead of waiting for the active segment to fill.
+    pub fn start_segment(&self) {
+        self.shared.start_segment();
+    }
+
     /// Replays the records from `from` (a position `append` or replay returned; anything before
     /// the first segment means "from the start") up to the end written when this is called.
     pub fn replay(&self, from: Position) -> Replay {

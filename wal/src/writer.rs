@@ -73,6 +73,8 @@ pub(crate) struct State {
     /// overwrites it, `seal_tail` keeps it. (The leader's `Writer` has the same flag; this copy
     /// is for decisions taken under the state lock.)
     tail_sync_record: bool,
+    /// The next record starts a new segment (`Wal::start_segment`), even if it would fit.
+    start_segment: bool,
 }
 
 /// Encoded records bound for one segment, starting at `offset`.
@@ -204,6 +206,7 @@ impl Shared {
             stats: Stats::default(),
             needs_sync_record,
             tail_sync_record: false,
+            start_segment: false,
         };
         Shared {
             storage,
@@ -240,6 +243,11 @@ impl Shared {
         let sync = self.options.sync == SyncPolicy::Always;
         self.commit(st, seq + 1, sync)?;
         Ok(position)
+    }
+
+    /// The next record appended starts a new segment (unless the current one is still empty).
+    pub fn start_segment(&self) {
+        self.state.lock().start_segment = true;
     }
 
     /// Makes everything appended so far durable; returns the durable end. If that leaves the
@@ -548,7 +556,8 @@ impl State {
         payload_crc: u32,
     ) -> (Position, u64) {
         let record_len = (RECORD_HEADER_LEN + payload.len()) as u64;
-        if self.tail.offset > HEADER && self.tail.offset + record_len > options.segment_size_bytes {
+        let full = self.tail.offset + record_len > options.segment_size_bytes;
+        if self.tail.offset > HEADER && (full || self.start_segment) {
             self.tail = Position::new(self.tail.segment + 1, HEADER);
             self.tail_seed = format::segment_seed(log_id, self.tail.segment);
         }
@@ -581,6 +590,7 @@ impl State {
         };
         chunk.bytes.extend_from_slice(&header);
         chunk.bytes.extend_from_slice(payload);
+        self.start_segment = false;
         self.tail.offset += record_len;
         self.needs_sync_record = true;
         self.stats.records += 1;

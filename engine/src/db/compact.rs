@@ -269,10 +269,12 @@ impl DbCore {
     /// so no acknowledged sample is written before the checkpoint and applied after it.
     fn checkpoint(&self, min_valid: i64) -> Result<()> {
         let _gate = self.append_gate.write();
-        let start = self.wal.end();
+        // The checkpoint starts a segment of its own: once it is durable every older segment
+        // goes, and the WAL is no larger than what the head still needs.
+        self.wal.start_segment();
         let mut payload = Vec::new();
         records::encode_marker(records::Marker::HeadMinValid(min_valid), &mut payload);
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        let start = self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
         let series = self.head.with_series(|all| all.to_vec());
         let mut defs = Vec::new();
         for id in 0..series.len() {
