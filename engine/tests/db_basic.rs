@@ -355,3 +355,36 @@ fn compact_shrinks_the_wal_to_the_checkpoint() {
     let db = Db::open(&dir, opts()).unwrap();
     assert_eq!(db.stats().unwrap().samples, 200_000);
 }
+
+/// Issue 12: one sample with a nanosecond timestamp passed as milliseconds used to move the
+/// retention window and delete every block. It is refused with a typed error, and the blocks
+/// and later real samples are untouched.
+#[test]
+fn a_far_future_sample_is_refused_and_blocks_remain() {
+    let dir = tempdir();
+    let db = Db::open(&dir, opts()).unwrap();
+    let r = db.series_ref(&labels("f", "m")).unwrap();
+    for k in 0..1000 {
+        db.append_ref(r, NOW_MS - 3_600_000 * 5 + k * 15_000, 1.0)
+            .unwrap();
+    }
+    db.compact().unwrap();
+    let blocks = db.stats().unwrap().blocks;
+    assert!(blocks > 0);
+    let ns = NOW_MS * 1_000_000;
+    let err = db.append_ref(r, ns, 2.0).unwrap_err();
+    assert!(matches!(err, Error::TooFarInFuture { .. }), "{err}");
+    assert!(err.is_sample_error());
+    let out = db
+        .append_batch(&[r, r], &[ns, NOW_MS], &[2.0, 3.0])
+        .unwrap();
+    assert_eq!(out.accepted, 1);
+    assert!(matches!(out.rejected[0], (0, Error::TooFarInFuture { .. })));
+    // Ten minutes ahead is still accepted (clock skew between scrapers).
+    db.append_ref(r, NOW_MS + 600_000, 4.0).unwrap();
+    let report = db.compact().unwrap();
+    assert_eq!(report.blocks_expired, 0, "{report:?}");
+    assert!(report.expired.is_empty());
+    assert_eq!(all(&db, "f")[0].timestamps_ms.len(), 1002);
+    db.append_ref(r, NOW_MS + 600_001 + 1, 5.0).unwrap_err();
+}

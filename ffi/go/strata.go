@@ -54,6 +54,8 @@ const (
 	CodeLimit              Code = C.STRATA_ERR_LIMIT
 	CodePanic              Code = C.STRATA_ERR_PANIC
 	CodeInternal           Code = C.STRATA_ERR_INTERNAL
+	CodeTooNew             Code = C.STRATA_ERR_TOO_NEW
+	CodeOutsideRetention   Code = C.STRATA_ERR_OUTSIDE_RETENTION
 )
 
 // String is the C name of the code, e.g. "STRATA_ERR_CLOSED".
@@ -89,6 +91,8 @@ var (
 	ErrQueryParse         = &Error{Code: CodeQueryParse, Message: "query parse error"}
 	ErrQueryUnsupported   = &Error{Code: CodeQueryUnsupported, Message: "unsupported query"}
 	ErrLimit              = &Error{Code: CodeLimit, Message: "limit exceeded"}
+	ErrTooNew             = &Error{Code: CodeTooNew, Message: "too far in the future"}
+	ErrOutsideRetention   = &Error{Code: CodeOutsideRetention, Message: "outside retention"}
 )
 
 // takeError turns a status and error object into a Go error, freeing the object.
@@ -132,6 +136,15 @@ type Options struct {
 	Retention        time.Duration // default 15 months
 	OutOfOrderWindow time.Duration // default 0: out-of-order samples are refused
 	WALSalvage       bool          // open a damaged WAL by skipping damaged records
+	// Now pins the database's clock (retention, the future bound, span sealing) at this
+	// time; the zero value reads the system clock. For tests and replays of old data.
+	Now time.Time
+	// FutureTolerance: samples and spans further ahead of the clock are refused
+	// (ErrTooNew); 0 means the default, 10 minutes.
+	FutureTolerance time.Duration
+	// RejectOutsideRetention refuses data older than its bucket's retention
+	// (ErrOutsideRetention) instead of storing and counting it.
+	RejectOutsideRetention bool
 }
 
 // Label is one name="value" pair.
@@ -199,6 +212,15 @@ func Open(dir string, opts Options) (*DB, error) {
 	co.out_of_order_window_ms = C.int64_t(opts.OutOfOrderWindow.Milliseconds())
 	if opts.WALSalvage {
 		co.wal_salvage = 1
+	}
+	if !opts.Now.IsZero() {
+		co.clock_fixed_ms = C.int64_t(opts.Now.UnixMilli())
+	}
+	if opts.FutureTolerance != 0 {
+		co.future_tolerance_ms = C.int64_t(opts.FutureTolerance.Milliseconds())
+	}
+	if opts.RejectOutsideRetention {
+		co.reject_outside_retention = 1
 	}
 	cdir := C.CString(dir)
 	defer C.free(unsafe.Pointer(cdir))

@@ -256,3 +256,136 @@ fn sigkill_across_segment_rotations_loses_nothing() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const BIG_CHILD_ENV: &str = "STRATA_BIG_BATCH_CHILD_DIR";
+
+/// Samples in the one big batch (`STRATA_BIG_BATCH`, default 2^21 = 4 WAL records; the closing
+/// note's figure uses 2^24 = 16,777,216, the C ABI's maximum).
+fn big_batch_samples() -> usize {
+    std::env::var("STRATA_BIG_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1 << 21)
+}
+
+fn big_options() -> Options {
+    Options {
+        fsync: Fsync::Always,
+        clock: Clock::fixed(T0_MS + 86_400_000),
+        ..Options::default()
+    }
+}
+
+/// The child: one acknowledged small batch, then one huge batch over 1000 series.
+fn big_child(dir: &Path) {
+    let db = Db::open(dir, big_options()).expect("child opens");
+    let refs: Vec<_> = (0..1000)
+        .map(|i| db.series_ref(&[("__name__", "big".to_owned()), ("i", i.to_string())]))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let n = big_batch_samples();
+    let (mut rs, mut ts, mut vs) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for j in 0..n {
+        rs.push(refs[j % refs.len()]);
+        ts.push(T0_MS + (j / refs.len()) as i64 * 1000);
+        vs.push(j as f64);
+    }
+    println!("ack 0");
+    let out = db.append_batch(&rs, &ts, &vs).expect("append");
+    assert!(out.rejected.is_empty());
+    println!("ack {n}");
+    std::thread::sleep(std::time::Duration::from_secs(60));
+}
+
+/// SIGKILL during one batch larger than a WAL record: after reopen the batch is absent or
+/// whole, never partial; a torn one is counted in the replay report.
+#[test]
+fn a_batch_killed_mid_call_is_absent_or_whole() {
+    if let Some(dir) = std::env::var_os(BIG_CHILD_ENV) {
+        big_child(Path::new(&dir));
+        return;
+    }
+    let n = big_batch_samples() as u64;
+    let (mut absent, mut whole, mut torn) = (0, 0, 0);
+    for (round, run_ms) in [300u64, 1200, 2500, 6000].into_iter().enumerate() {
+        let dir = tempdir(&format!("big-batch-{round}"));
+        let acks = run_and_kill(
+            "a_batch_killed_mid_call_is_absent_or_whole",
+            &[(BIG_CHILD_ENV, dir.to_string_lossy().into_owned())],
+            run_ms,
+        );
+        let db = Db::open(&dir, big_options()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let got = float_samples(&db, "big");
+        assert!(
+            got == 0 || got == n,
+            "round {round}: {got} of {n} samples after the kill"
+        );
+        if acks.contains(&(n as i64)) {
+            assert_eq!(got, n, "round {round}: acknowledged, so whole");
+        }
+        if got == 0 {
+            absent += 1;
+        } else {
+            whole += 1;
+        }
+        torn += db.replay_report().torn_batches;
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    eprintln!(
+        "{n}-sample batch: {absent} rounds absent, {whole} whole, {torn} torn batches dropped"
+    );
+}
+
+/// The deterministic half of the above: a multi-record batch whose last part never reached
+/// the disk (the log cut inside the batch, as a crash mid-call leaves it) replays as absent,
+/// counted as a torn batch; the acknowledged batch before it stays whole.
+#[test]
+fn a_batch_cut_before_its_last_part_replays_as_absent() {
+    let dir = tempdir("big-batch-cut");
+    let opts = Options {
+        fsync: Fsync::Never,
+        clock: Clock::fixed(T0_MS + 86_400_000),
+        ..Options::default()
+    };
+    let n = 3 << 19; // three records
+    {
+        let db = Db::open(&dir, opts.clone()).unwrap();
+        let refs: Vec<_> = (0..100)
+            .map(|i| db.series_ref(&[("__name__", "cut".to_owned()), ("i", i.to_string())]))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        db.append_batch(&refs, &vec![T0_MS; 100], &vec![1.0; 100])
+            .unwrap();
+        let rs: Vec<_> = (0..n).map(|j| refs[j % 100]).collect();
+        let ts: Vec<i64> = (0..n).map(|j| T0_MS + 1000 + (j / 100) as i64).collect();
+        db.append_batch(&rs, &ts, &vec![2.0; n]).unwrap();
+        db.close().unwrap();
+    }
+    let wal = dir.join("wal");
+    let mut segments: Vec<_> = std::fs::read_dir(&wal)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segments.sort();
+    let last = segments.last().unwrap();
+    let len = std::fs::metadata(last).unwrap().len();
+    // Into the middle of the last part: the parts before it are intact.
+    let f = std::fs::OpenOptions::new().write(true).open(last).unwrap();
+    f.set_len(len - len / 6).unwrap();
+    drop(f);
+    let db = Db::open(&dir, opts).unwrap();
+    assert_eq!(float_samples(&db, "cut"), 100, "only the first batch");
+    let r = db.replay_report();
+    assert_eq!(
+        (r.torn_batches, r.torn_batch_samples),
+        (1, 2 << 19),
+        "{r:?}"
+    );
+    assert!(db.wal_recovery_report().truncated_tail.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
