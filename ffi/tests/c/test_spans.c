@@ -230,7 +230,6 @@ static uint64_t import_all(strata_db *db, const char *data) {
 
 /* The newest span start in the capture, in ms: imported into a scratch database. */
 static int64_t newest_start_ms(const char *data) {
-  strata_error *err = NULL;
   char *dir = make_temp_dir("spans-probe");
   strata_db *db = open_db(dir);
   REQUIRE(import_all(db, data) > 0);
@@ -240,7 +239,7 @@ static int64_t newest_start_ms(const char *data) {
   const char *h = first(json);
   REQUIRE(h != NULL);
   int64_t start_ns = strtoll(field(h, "start_ns"), NULL, 10);
-  strata_string_free(json);
+  strata_string_free(&json);
   strata_db_free(&db);
   remove_tree(dir);
   return start_ns / 1000000;
