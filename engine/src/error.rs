@@ -115,7 +115,7 @@ impl fmt::Display for Error {
                 "{}: the database is open in another process or handle",
                 path.display()
             ),
-            Error::Wal(e) => write!(f, "wal: {e}"),
+            Error::Wal(e) => write!(f, "{e}"),
             Error::Index(e) => write!(f, "index: {e}"),
             Error::Codec(e) => write!(f, "codec: {e}"),
             Error::OutOfOrder {

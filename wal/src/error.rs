@@ -97,7 +97,7 @@ impl fmt::Display for Error {
                 segment,
                 offset,
                 kind,
-            } => write!(f, "wal: segment {segment} offset {offset}: {kind}"),
+            } => write!(f, "wal: corrupt: segment {segment} offset {offset}: {kind}"),
             Error::MissingSegment { expected, found } => write!(
                 f,
                 "wal: segment {expected} is missing (the next one present is {found})"
