@@ -7,12 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Instant;
-use strata_engine::{Db, Options, SeriesRef};
+use strata_engine::{Clock, Options, SeriesRef};
 
-use crate::common::{AnyError, CliResult, LabelPairs, fsync_policy};
+use crate::common::{Access, AnyError, CliResult, LabelPairs, fsync_policy, open, options, stdout};
 
 const SHARD_SERIES: usize = 1000;
 const ROUND_SCRAPES: usize = 100;
@@ -50,6 +50,7 @@ pub fn write(
     scrapes: usize,
     fsync: &str,
     dir: Option<&Path>,
+    now: Option<i64>,
 ) -> CliResult {
     let labels = read_labels(labels_path, series)?;
     let temp;
@@ -61,12 +62,16 @@ pub fn write(
             temp.clone()
         }
     };
+    // promtool's timestamps start at 0 (1970): by default the clock reads the workload's last
+    // scrape, so the samples are neither in the future nor outside retention (`--now` overrides).
+    let last_scrape_ms = SCRAPE_INTERVAL_MS.saturating_mul(scrapes as i64);
     let options = Options {
         fsync: fsync_policy(fsync)?,
         auto_cut: false,
-        ..Options::default()
+        clock: now.map_or_else(|| Clock::fixed(last_scrape_ms), Clock::fixed),
+        ..options(Access::Create, now)
     };
-    let db = Db::open(&dir, options)?;
+    let db = open(&dir, options)?;
     let shards: Vec<&[Vec<(String, String)>]> = labels.chunks(SHARD_SERIES).collect();
     let mut refs: Vec<Vec<SeriesRef>> = vec![Vec::new(); shards.len()];
     let mut values: Vec<Vec<f64>> = shards
@@ -128,12 +133,17 @@ pub fn write(
     }
     db.sync()?;
     let secs = t0.elapsed().as_secs_f64();
-    println!("series={series} scrapes={scrapes} samples={total} seconds={secs:.3} fsync={fsync}");
+    let mut out = stdout();
+    writeln!(
+        out,
+        "series={series} scrapes={scrapes} samples={total} seconds={secs:.3} fsync={fsync}"
+    )?;
     db.close()?;
     if temp_used(&dir) {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    println!("samples_per_sec={:.0}", total as f64 / secs);
+    writeln!(out, "samples_per_sec={:.0}", total as f64 / secs)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -147,8 +157,8 @@ fn temp_used(dir: &Path) -> bool {
 
 /// `strata bench scan`: `select` of every series over all time (head and blocks), best of
 /// `rounds`; run with `RAYON_NUM_THREADS=1` for the per-core figure.
-pub fn scan(dir: &Path, rounds: usize) -> CliResult {
-    let db = crate::common::open(dir, Options::default().fsync)?;
+pub fn scan(dir: &Path, rounds: usize, now: Option<i64>) -> CliResult {
+    let db = open(dir, options(Access::Existing, now))?;
     let all = [strata_engine::Matcher::regex("__name__", ".+")?];
     let mut best = f64::MAX;
     let mut samples = 0;
@@ -161,8 +171,9 @@ pub fn scan(dir: &Path, rounds: usize) -> CliResult {
         best = best.min(secs);
     }
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
-    println!("samples={samples} seconds={best:.4} threads={threads}");
-    println!("scan_samples_per_sec={:.0}", samples as f64 / best);
-    db.close()?;
-    Ok(())
+    let mut out = stdout();
+    writeln!(out, "samples={samples} seconds={best:.4} threads={threads}")?;
+    writeln!(out, "scan_samples_per_sec={:.0}", samples as f64 / best)?;
+    out.flush()?;
+    crate::common::close_read(db)
 }

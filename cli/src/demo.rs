@@ -6,12 +6,15 @@
 //! come from a seeded generator (lognormal latencies, bursty traffic), so every run prints the
 //! same answers for the same start time.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use strata_engine::query::{Matrix, eval_range};
-use strata_engine::{Db, Options, SeriesRef};
+use strata_engine::{Db, SeriesRef};
 
-use crate::common::{AnyError, CliResult};
+use crate::common::{
+    Access, AnyError, CliResult, any_expired, close, expired_text, open, options, stdout,
+};
 
 /// A model's last value and peak over the hour.
 type ModelRow = (String, f64, f64);
@@ -134,12 +137,12 @@ fn scrape(pairs: &[Pair], gpu_util: f64, gpu_mem: f64) -> Vec<(Vec<(String, Stri
     out
 }
 
-pub fn run(dir: &Path) -> CliResult {
-    let db = Db::open(dir, Options::default())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis() as i64;
-    let end = now - now % SCRAPE_MS;
+pub fn run(dir: &Path, now: Option<i64>) -> CliResult {
+    let db = open(dir, options(Access::Create, now))?;
+    // "The last hour" by the database's clock (`--now` pins it), the one the engine's
+    // retention and future bound read too.
+    let now = db.options().clock.now_ms();
+    let end = now - now.rem_euclid(SCRAPE_MS);
     // Continue after what an earlier demo run stored, so the demo can run again on one directory.
     let newest = db.stats()?.max_time_ms.unwrap_or(i64::MIN);
     let start =
@@ -222,13 +225,16 @@ pub fn run(dir: &Path) -> CliResult {
         t += SCRAPE_MS;
     }
     db.sync()?;
-    println!(
+    let mut out = stdout();
+    writeln!(
+        out,
         "ingested {samples} samples of {} series ({} services × {} models) in {:.0} ms\n",
         refs.len(),
         SERVICES.len(),
         MODELS.len(),
         t0.elapsed().as_secs_f64() * 1e3
-    );
+    )?;
+    out.flush()?;
 
     let q0 = Instant::now();
     let step = 60_000;
@@ -282,48 +288,71 @@ pub fn run(dir: &Path) -> CliResult {
             .and_then(|s| s.points.last())
             .map_or(0.0, |p| p.1)
     };
-    println!(
+    writeln!(
+        out,
         "Latency and time to first token by model (p95 over 5 m windows; last value, peak of the hour)"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<18} {:>12} {:>12} {:>12} {:>12}",
         "model", "p95 s", "p95 peak s", "TTFT p95 s", "TTFT peak s"
-    );
+    )?;
     for (m, ..) in MODELS {
         let (l, lp) = find(&p95, m);
         let (f, fp) = find(&ttft, m);
-        println!("{m:<18} {l:>12.2} {lp:>12.2} {f:>12.2} {fp:>12.2}");
+        writeln!(out, "{m:<18} {l:>12.2} {lp:>12.2} {f:>12.2} {fp:>12.2}")?;
     }
-    println!("\nTokens and estimated cost by model (rates over 5 m windows; totals over the hour)");
-    println!(
+    writeln!(
+        out,
+        "\nTokens and estimated cost by model (rates over 5 m windows; totals over the hour)"
+    )?;
+    writeln!(
+        out,
         "{:<18} {:>10} {:>10} {:>12} {:>12} {:>10}",
         "model", "in tok/s", "out tok/s", "in tokens", "out tokens", "cost $"
-    );
+    )?;
     for (m, _, _, _, _, price_in, price_out) in MODELS {
         let (i, _) = find(&in_rate, m);
         let (o, _) = find(&out_rate, m);
         let (ti, to) = (at_end(&hour_in, m), at_end(&hour_out, m));
         let cost = ti / 1e6 * price_in + to / 1e6 * price_out;
-        println!("{m:<18} {i:>10.1} {o:>10.1} {ti:>12.0} {to:>12.0} {cost:>10.2}");
+        writeln!(
+            out,
+            "{m:<18} {i:>10.1} {o:>10.1} {ti:>12.0} {to:>12.0} {cost:>10.2}"
+        )?;
     }
-    println!("\nError rate by model (errors / requests over 5 m windows)");
-    println!("{:<18} {:>10} {:>10}", "model", "last %", "peak %");
+    writeln!(
+        out,
+        "\nError rate by model (errors / requests over 5 m windows)"
+    )?;
+    writeln!(out, "{:<18} {:>10} {:>10}", "model", "last %", "peak %")?;
     for (m, ..) in MODELS {
         let (e, ep) = find(&errors, m);
-        println!("{m:<18} {:>10.2} {:>10.2}", e * 100.0, ep * 100.0);
+        writeln!(out, "{m:<18} {:>10.2} {:>10.2}", e * 100.0, ep * 100.0)?;
     }
+    out.flush()?;
     let stats = db.stats()?;
     let spans_out = demo_spans(&db, start, end)?;
-    println!(
+    writeln!(
+        out,
         "\n7 queries over {} series in {query_ms:.0} ms. Database {}: {} series, {} samples, WAL {} bytes.",
         refs.len(),
         dir.display(),
         stats.series,
         stats.samples,
         stats.wal_bytes
-    );
-    print!("{spans_out}");
-    db.close()?;
+    )?;
+    write!(out, "{spans_out}")?;
+    let expired = close(db)?;
+    if any_expired(&expired) {
+        writeln!(
+            out,
+            "\nRetention deleted older data of {} meanwhile: {}",
+            dir.display(),
+            expired_text(&expired)
+        )?;
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -354,7 +383,10 @@ fn demo_spans(db: &Db, start: i64, end: i64) -> Result<String, AnyError> {
         tg.trace(t, 0.1, &mut spans);
         t += gap;
     }
-    db.append_spans(&spans)?;
+    let appended = db.append_spans(&spans)?;
+    if let Some(why) = appended.first_rejection {
+        return Err(format!("demo span refused: {why}").into());
+    }
     db.sync()?;
     let mut out = String::new();
     writeln!(

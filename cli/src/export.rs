@@ -1,12 +1,12 @@
 //! `strata export`: the import format back out — labels sorted by name, series sorted by label
 //! set, samples by time, floats that parse back to the same value.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use strata_engine::ingest::prom_text::{format_series, format_value};
-use strata_engine::{MatchOp, Matcher, Options};
+use strata_engine::{MatchOp, Matcher};
 
-use crate::common::{CliResult, open};
+use crate::common::{Access, CliResult, close_read, open, options, stdout};
 
 /// Turns a PromQL series selector into matchers (no selector: every series).
 pub fn selector_matchers(
@@ -37,16 +37,22 @@ pub fn selector_matchers(
     Ok(out)
 }
 
-pub fn run(dir: &Path, selector: Option<&str>, start: Option<i64>, end: Option<i64>) -> CliResult {
+pub fn run(
+    dir: &Path,
+    selector: Option<&str>,
+    start: Option<i64>,
+    end: Option<i64>,
+    now: Option<i64>,
+) -> CliResult {
     let matchers = selector_matchers(selector)?;
-    let db = open(dir, Options::default().fsync)?;
+    let db = open(dir, options(Access::Existing, now))?;
     let series = db.select(
         &matchers,
         start.unwrap_or(i64::MIN),
         end.unwrap_or(i64::MAX),
     )?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    // A broken pipe (`| head`) returns from here as an io::Error; main exits quietly.
+    let mut out = stdout();
     let mut line = String::with_capacity(256);
     let mut key = String::with_capacity(256);
     for s in &series {
@@ -65,8 +71,7 @@ pub fn run(dir: &Path, selector: Option<&str>, start: Option<i64>, end: Option<i
     }
     out.flush()?;
     drop(out);
-    db.close()?;
-    Ok(())
+    close_read(db)
 }
 
 /// Formats an i64 without allocating.

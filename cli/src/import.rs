@@ -4,13 +4,16 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::time::Instant;
 use strata_engine::SeriesRef;
 use strata_engine::ingest::prom_text::{parse_line, parse_series};
 
-use crate::common::{CliResult, fsync_policy, open};
+use crate::common::{
+    Access, CliResult, any_expired, close, expired_text, fsync_policy, metrics_cutoff, open,
+    options, stdout,
+};
 
 /// Samples per commit.
 const BATCH_SAMPLES: usize = 50_000;
@@ -53,8 +56,22 @@ fn input(file: &str, bar: &ProgressBar) -> io::Result<Box<dyn BufRead>> {
     })
 }
 
-pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
-    let db = open(dir, fsync_policy(fsync)?)?;
+pub fn run(
+    dir: &Path,
+    fsync: &str,
+    file: &str,
+    reject_outside_retention: bool,
+    now: Option<i64>,
+) -> CliResult {
+    let db = open(
+        dir,
+        strata_engine::Options {
+            fsync: fsync_policy(fsync)?,
+            reject_outside_retention,
+            ..options(Access::Create, now)
+        },
+    )?;
+    let clock = db.options().clock.clone();
     let bar = if file == "-" {
         ProgressBar::new_spinner()
     } else {
@@ -72,7 +89,7 @@ pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
         Vec::with_capacity(BATCH_SAMPLES),
         Vec::with_capacity(BATCH_SAMPLES),
     );
-    let (mut accepted, mut rejected) = (0usize, 0usize);
+    let (mut accepted, mut rejected, mut outside_retention) = (0usize, 0usize, 0usize);
     let mut first_rejection: Option<String> = None;
     let mut line = String::new();
     let mut line_no = 0u64;
@@ -80,6 +97,7 @@ pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
         |refs: &mut Vec<SeriesRef>, ts: &mut Vec<i64>, vs: &mut Vec<f64>| -> CliResult {
             let out = db.append_batch(refs, ts, vs)?;
             accepted += out.accepted;
+            outside_retention += out.outside_retention;
             rejected += out.rejected.len();
             if first_rejection.is_none() {
                 first_rejection = out.rejected.first().map(|(_, e)| e.to_string());
@@ -109,7 +127,7 @@ pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
                 r
             }
         };
-        let t = sample.timestamp_ms.unwrap_or_else(now_ms);
+        let t = sample.timestamp_ms.unwrap_or_else(|| clock.now_ms());
         refs.push(r);
         ts.push(t);
         vs.push(sample.value);
@@ -120,28 +138,40 @@ pub fn run(dir: &Path, fsync: &str, file: &str) -> CliResult {
     }
     commit(&mut refs, &mut ts, &mut vs)?;
     db.sync()?;
+    let cutoff = metrics_cutoff(&db);
+    let series = refs_by_key.len();
+    let expired = close(db)?;
     let secs = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    println!(
+    let mut out = stdout();
+    writeln!(
+        out,
         "imported {} samples of {} series in {:.2}s: {:.0} samples/s",
         accepted,
-        refs_by_key.len(),
+        series,
         secs,
         accepted as f64 / secs
-    );
+    )?;
+    if outside_retention > 0 {
+        writeln!(
+            out,
+            "outside retention: {outside_retention} of these samples are older than the metrics bucket keeps (from {cutoff}): the next retention pass (strata compact, or the background thread) deletes them; --now MS imports at the data's own time, --reject-outside-retention refuses them"
+        )?;
+    }
     if rejected > 0 {
-        println!(
+        writeln!(
+            out,
             "rejected {rejected} samples; first: {}",
             first_rejection.unwrap_or_default()
-        );
+        )?;
     }
-    db.close()?;
+    if any_expired(&expired) {
+        writeln!(
+            out,
+            "retention expired during the import (a background pass): {}",
+            expired_text(&expired)
+        )?;
+    }
+    out.flush()?;
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

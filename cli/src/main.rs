@@ -20,6 +20,12 @@ use std::process::ExitCode;
     about = "Strata: embedded time-series and trace storage for LLM observability"
 )]
 struct Cli {
+    /// Pin the clock to this Unix time in ms (default: the system clock).
+    ///
+    /// Retention, the future-timestamp bound, span sealing, the demo's hour and samples
+    /// without a timestamp all read it: import old data at its own date, or replay a day.
+    #[arg(long, global = true, value_name = "MS", allow_hyphen_values = true)]
+    now: Option<i64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,6 +39,10 @@ enum Command {
         /// always | interval | never
         #[arg(long, default_value = "interval")]
         fsync: String,
+        /// Refuse samples older than the metrics bucket's retention (by the clock, `--now`)
+        /// instead of storing them for the next retention pass to delete.
+        #[arg(long)]
+        reject_outside_retention: bool,
         /// A file, or `-` for standard input (streamed: committed in batches as it is read).
         file: String,
     },
@@ -48,12 +58,13 @@ enum Command {
         #[arg(long)]
         end: Option<i64>,
     },
-    /// Cut the head into blocks, merge blocks and apply retention now.
+    /// Cut the head into blocks, merge blocks, seal span windows and apply retention now
+    /// (by the clock: `--now`); prints what retention deleted, per bucket.
     Compact {
         #[arg(long)]
         db: PathBuf,
     },
-    /// Series, samples, blocks and bytes on disk.
+    /// Series, samples, blocks and bytes on disk; what retention deleted and what recovery found.
     Stats {
         #[arg(long)]
         db: PathBuf,
@@ -76,6 +87,10 @@ enum Command {
     ImportOtlp {
         #[arg(long)]
         db: PathBuf,
+        /// Refuse spans and metric points older than their bucket's retention (by the clock,
+        /// `--now`) instead of storing them for the next retention pass to delete.
+        #[arg(long)]
+        reject_outside_retention: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -206,25 +221,35 @@ enum BenchCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let now = cli.now;
     let result = match cli.command {
-        Command::Import { db, fsync, file } => import::run(&db, &fsync, &file),
+        Command::Import {
+            db,
+            fsync,
+            reject_outside_retention,
+            file,
+        } => import::run(&db, &fsync, &file, reject_outside_retention, now),
         Command::Export {
             db,
             selector,
             start,
             end,
-        } => export::run(&db, selector.as_deref(), start, end),
-        Command::Compact { db } => common::compact(&db),
-        Command::Stats { db, json } => common::stats(&db, json),
+        } => export::run(&db, selector.as_deref(), start, end, now),
+        Command::Compact { db } => common::compact(&db, now),
+        Command::Stats { db, json } => common::stats(&db, json, now),
         Command::Query {
             db,
             start,
             end,
             step,
             expr,
-        } => query::run(&db, start, end, step, &expr),
-        Command::Demo { db } => demo::run(&db),
-        Command::ImportOtlp { db, files } => otlp::import(&db, &files),
+        } => query::run(&db, start, end, step, &expr, now),
+        Command::Demo { db } => demo::run(&db, now),
+        Command::ImportOtlp {
+            db,
+            reject_outside_retention,
+            files,
+        } => otlp::import(&db, &files, reject_outside_retention, now),
         Command::Spans {
             db,
             service,
@@ -243,6 +268,7 @@ fn main() -> ExitCode {
             json,
         } => otlp::query(
             &db,
+            now,
             otlp::SpanQuery {
                 service,
                 model,
@@ -260,7 +286,7 @@ fn main() -> ExitCode {
                 json,
             },
         ),
-        Command::Trace { db, trace_id, json } => otlp::trace(&db, &trace_id, json),
+        Command::Trace { db, trace_id, json } => otlp::trace(&db, &trace_id, json, now),
         Command::Genai {
             db,
             by,
@@ -274,6 +300,7 @@ fn main() -> ExitCode {
             json,
         } => otlp::genai(
             &db,
+            now,
             otlp::GenAiQuery {
                 by,
                 start,
@@ -295,16 +322,20 @@ fn main() -> ExitCode {
                     fsync,
                     db,
                 },
-        } => bench::write(&labels, series, scrapes, &fsync, db.as_deref()),
+        } => bench::write(&labels, series, scrapes, &fsync, db.as_deref(), now),
         Command::Bench {
             which: BenchCommand::Scan { db, rounds },
-        } => bench::scan(&db, rounds),
+        } => bench::scan(&db, rounds, now),
         Command::Bench {
             which: BenchCommand::Spans { count, keep },
-        } => spans_bench::run(count, keep.as_deref()),
+        } => spans_bench::run(count, keep.as_deref(), now),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our standard output went away (`strata export | head`): what it read
+        // was complete lines, and there is no one left to tell. Exit quietly, as Unix tools do
+        // (see `common::Out` for why this, and not SIGPIPE).
+        Err(e) if common::is_broken_pipe(&*e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("strata: {e}");
             ExitCode::FAILURE

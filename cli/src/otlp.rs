@@ -1,67 +1,136 @@
 //! `strata import-otlp`, `strata spans`, `strata trace` and `strata genai`: OTLP payloads in,
 //! spans, traces and GenAI aggregates out (tables that fit 120 columns, or `--json`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use strata_engine::OtlpMetricsOutcome;
 use strata_engine::spans::json::{hits_json, rows_json};
 use strata_engine::spans::{AggQuery, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
-use strata_engine::{Db, Options};
 use strata_engine::{MatchOp, Matcher};
 
-use crate::common::{AnyError, CliResult};
+use crate::common::{
+    Access, AnyError, CliResult, Out, any_expired, close, close_read, expired_text, open, options,
+    stdout, utc_minute, write_json,
+};
+
+/// What an `import-otlp` run stored, refused and stored already outside retention.
+#[derive(Default)]
+struct Tally {
+    spans: usize,
+    samples: usize,
+    histograms: usize,
+    spans_rejected: usize,
+    first_span_rejection: Option<String>,
+    spans_outside_retention: usize,
+    points_rejected: usize,
+    first_point_rejection: Option<String>,
+    points_outside_retention: usize,
+}
+
+impl Tally {
+    fn metrics(&mut self, o: OtlpMetricsOutcome) {
+        self.samples += o.samples;
+        self.histograms += o.histograms;
+        self.points_rejected += o.rejected;
+        self.points_outside_retention += o.outside_retention;
+        if self.first_point_rejection.is_none() {
+            self.first_point_rejection = o.first_rejection;
+        }
+    }
+}
 
 /// Imports raw OTLP/HTTP protobuf bodies: `ExportTraceServiceRequest` (files named
 /// `v1_traces_*`) or `ExportMetricsServiceRequest` (`v1_metrics_*`); other names are tried as
 /// traces, then as metrics.
-pub fn import(dir: &Path, files: &[PathBuf]) -> CliResult {
-    let db = Db::open(dir, Options::default())?;
+pub fn import(
+    dir: &Path,
+    files: &[PathBuf],
+    reject_outside_retention: bool,
+    now: Option<i64>,
+) -> CliResult {
+    let db = open(
+        dir,
+        strata_engine::Options {
+            reject_outside_retention,
+            ..options(Access::Create, now)
+        },
+    )?;
     let t0 = Instant::now();
-    let (mut spans, mut samples, mut histograms, mut rejected) = (0usize, 0usize, 0usize, 0usize);
+    let mut n = Tally::default();
     for f in files {
         let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let metrics_first = name.starts_with("v1_metrics");
-        let as_traces = |db: &Db| db.import_otlp_traces(&bytes).map(|o| o.spans);
-        let result: Result<(), AnyError> = if metrics_first {
+        let result: Result<(), AnyError> = if name.starts_with("v1_metrics") {
             db.import_otlp_metrics(&bytes)
-                .map(|o| {
-                    samples += o.samples;
-                    histograms += o.histograms;
-                    rejected += o.rejected;
-                })
+                .map(|o| n.metrics(o))
                 .map_err(Into::into)
         } else {
-            match as_traces(&db) {
-                Ok(n) => {
-                    spans += n;
+            match db.import_otlp_traces(&bytes) {
+                Ok(o) => {
+                    n.spans += o.spans;
+                    n.spans_rejected += o.rejected;
+                    n.spans_outside_retention += o.outside_retention;
+                    if n.first_span_rejection.is_none() {
+                        n.first_span_rejection = o.first_rejection;
+                    }
                     Ok(())
                 }
                 Err(trace_err) => db
                     .import_otlp_metrics(&bytes)
-                    .map(|o| {
-                        samples += o.samples;
-                        histograms += o.histograms;
-                        rejected += o.rejected;
-                    })
+                    .map(|o| n.metrics(o))
                     .map_err(|e| format!("neither traces ({trace_err}) nor metrics ({e})").into()),
             }
         };
         result.map_err(|e| format!("{}: {e}", f.display()))?;
     }
     db.sync()?;
+    let expired = close(db)?;
     let secs = t0.elapsed().as_secs_f64();
-    println!(
-        "imported {spans} spans, {samples} samples and {histograms} histogram points from {} files in {secs:.2}s ({:.0} spans/s)",
+    let mut out = stdout();
+    writeln!(
+        out,
+        "imported {} spans, {} samples and {} histogram points from {} files in {secs:.2}s ({:.0} spans/s)",
+        n.spans,
+        n.samples,
+        n.histograms,
         files.len(),
-        spans as f64 / secs
-    );
-    if rejected > 0 {
-        println!("rejected {rejected} metric points (out of order or duplicate)");
+        n.spans as f64 / secs
+    )?;
+    if n.spans_outside_retention + n.points_outside_retention > 0 {
+        writeln!(
+            out,
+            "outside retention: {} of these spans and {} of these samples/histogram points are older than their bucket keeps: the next retention pass (strata compact, or the background thread) deletes them; --now MS imports at the data's own time, --reject-outside-retention refuses them",
+            n.spans_outside_retention, n.points_outside_retention
+        )?;
     }
-    db.close()?;
+    if n.spans_rejected > 0 {
+        writeln!(
+            out,
+            "rejected {} spans; first: {}",
+            n.spans_rejected,
+            n.first_span_rejection.unwrap_or_default()
+        )?;
+    }
+    if n.points_rejected > 0 {
+        writeln!(
+            out,
+            "rejected {} metric points; first: {}",
+            n.points_rejected,
+            n.first_point_rejection.unwrap_or_default()
+        )?;
+    }
+    if any_expired(&expired) {
+        writeln!(
+            out,
+            "retention expired during the import (a background pass): {}",
+            expired_text(&expired)
+        )?;
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -146,18 +215,20 @@ fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
-fn print_hits(hits: &[SpanHit]) {
-    println!(
+fn print_hits(out: &mut Out, hits: &[SpanHit]) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<32} {:>8} {:<14} {:<16} {:<9} {:>6} {:>6} {:>7} name",
         "trace", "ms", "service", "model", "provider", "in", "out", "cost $"
-    );
+    )?;
     for h in hits {
         let g = &h.genai;
         let mut name = h.span.name.clone();
         if !g.error_type.is_empty() {
             name = format!("[{}] {name}", g.error_type);
         }
-        println!(
+        writeln!(
+            out,
             "{:<32} {:>8.1} {:<14} {:<16} {:<9} {:>6} {:>6} {:>7} {}",
             hex(&h.span.trace_id),
             ms(h.span.duration_ns()),
@@ -168,13 +239,13 @@ fn print_hits(hits: &[SpanHit]) {
             opt_u64(g.output_tokens),
             cost_text(g.cost_usd),
             fit(&name, 120 - 106),
-        );
+        )?;
     }
-    println!("({} spans)", hits.len());
+    writeln!(out, "({} spans)", hits.len())
 }
 
-pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
-    let db = Db::open(dir, Options::default())?;
+pub fn query(dir: &Path, now: Option<i64>, q: SpanQuery) -> CliResult {
+    let db = open(dir, options(Access::Existing, now))?;
     let t0 = Instant::now();
     let hits = match &q.trace {
         Some(id) => db.spans().trace(&parse_trace_id(id)?)?,
@@ -207,30 +278,32 @@ pub fn query(dir: &Path, q: SpanQuery) -> CliResult {
         }
     };
     let took = t0.elapsed().as_secs_f64() * 1e3;
+    let mut out = stdout();
     if q.json {
-        let v = hits_json(&hits, q.trace.is_some());
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        write_json(&mut out, &hits_json(&hits, q.trace.is_some()))?;
     } else {
-        print_hits(&hits);
-        println!("query took {took:.1} ms");
+        print_hits(&mut out, &hits)?;
+        writeln!(out, "query took {took:.1} ms")?;
     }
-    db.close()?;
-    Ok(())
+    out.flush()?;
+    close_read(db)
 }
 
 /// `strata trace`: every span of a trace, as a tree of parent links.
-pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
+pub fn trace(dir: &Path, id: &str, json: bool, now: Option<i64>) -> CliResult {
     let id = parse_trace_id(id)?;
-    let db = Db::open(dir, Options::default())?;
+    let db = open(dir, options(Access::Existing, now))?;
     let t0 = Instant::now();
     let hits = db.spans().trace(&id)?;
     let took = t0.elapsed().as_secs_f64() * 1e3;
-    db.close()?;
+    close_read(db)?;
     if hits.is_empty() {
         return Err(format!("trace {} not found", hex(&id)).into());
     }
+    let mut out = stdout();
     if json {
-        println!("{}", serde_json::to_string_pretty(&hits_json(&hits, true))?);
+        write_json(&mut out, &hits_json(&hits, true))?;
+        out.flush()?;
         return Ok(());
     }
     // Roots: spans without a parent, or whose parent is not in the trace. Children in start order.
@@ -252,17 +325,19 @@ pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
     }
     let t_first = hits.iter().map(|h| h.span.start_ns).min().unwrap_or(0);
     let t_last = hits.iter().map(|h| h.span.end_ns).max().unwrap_or(0);
-    println!(
+    writeln!(
+        out,
         "trace {}: {} spans, {:.1} ms, {}",
         hex(&id),
         hits.len(),
         ms(t_last.saturating_sub(t_first)),
         hits[0].genai.service
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<32} {:>8} {:>8} {:<18} {:>6} {:>6} {:>7} {:<12} span id",
         "span", "+ms", "ms", "model / tool", "in", "out", "cost $", "status"
-    );
+    )?;
     let mut seen = vec![false; hits.len()];
     let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (i, 0)).collect();
     while let Some((i, depth)) = stack.pop() {
@@ -281,7 +356,8 @@ pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
             g.error_type.clone()
         };
         let indent = "  ".repeat(depth.min(12));
-        println!(
+        writeln!(
+            out,
             "{:<32} {:>8.1} {:>8.1} {:<18} {:>6} {:>6} {:>7} {:<12} {}",
             fit(&format!("{indent}{}", s.name), 32),
             ms(s.start_ns.saturating_sub(t_first)),
@@ -292,12 +368,13 @@ pub fn trace(dir: &Path, id: &str, json: bool) -> CliResult {
             cost_text(g.cost_usd),
             fit(&status, 12),
             hex(&s.span_id),
-        );
+        )?;
         if let Some(c) = children.get(&s.span_id) {
             stack.extend(c.iter().rev().map(|&c| (c, depth + 1)));
         }
     }
-    println!("query took {took:.2} ms");
+    writeln!(out, "query took {took:.2} ms")?;
+    out.flush()?;
     Ok(())
 }
 
@@ -317,29 +394,8 @@ pub struct GenAiQuery {
     pub json: bool,
 }
 
-/// UTC `YYYY-MM-DD HH:MM` of a Unix ms time.
-fn utc_minute(t_ms: i64) -> String {
-    let secs = t_ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
 /// `strata genai`: count, error rate, tokens, cost, latency and TTFT percentiles per group.
-pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
+pub fn genai(dir: &Path, now: Option<i64>, q: GenAiQuery) -> CliResult {
     let mut by = Vec::new();
     for name in q.by.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let g = GroupBy::parse(name).ok_or_else(|| {
@@ -355,7 +411,7 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
     if q.step.is_some_and(|s| s <= 0) {
         return Err("--step must be positive (milliseconds)".into());
     }
-    let db = Db::open(dir, Options::default())?;
+    let db = open(dir, options(Access::Existing, now))?;
     let agg = AggQuery {
         filter: SpanFilter {
             start_ns: q.start.map_or(i64::MIN, |t| t.saturating_mul(1_000_000)),
@@ -372,13 +428,12 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
     let t0 = Instant::now();
     let rows = db.spans().aggregate(&agg)?;
     let took = t0.elapsed().as_secs_f64() * 1e3;
-    db.close()?;
+    close_read(db)?;
+    let mut out = stdout();
     if q.json {
         let groups: Vec<GroupBy> = by.iter().map(|b| b.0).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows_json(&groups, &rows))?
-        );
+        write_json(&mut out, &rows_json(&groups, &rows))?;
+        out.flush()?;
         return Ok(());
     }
     let stepped = q.step.is_some();
@@ -386,9 +441,10 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
     let title: Vec<&str> = by.iter().map(|b| b.1).collect();
     let head = title.join("/");
     if stepped {
-        print!("{:<11} ", "step UTC");
+        write!(out, "{:<11} ", "step UTC")?;
     }
-    println!(
+    writeln!(
+        out,
         "{:<gw$} {:>6} {:>5} {:>9} {:>8} {:>7} {:>8} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}",
         fit(&head, gw),
         "count",
@@ -405,7 +461,7 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
         "ttf90",
         "ttf95",
         "ttf99",
-    );
+    )?;
     let secs = |p: &Option<Percentiles>| -> [String; 4] {
         match p {
             None => ["-".into(), "-".into(), "-".into(), "-".into()],
@@ -414,7 +470,7 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
     };
     for r in &rows {
         if let Some(t) = r.step_start_ns {
-            print!("{:<11} ", &utc_minute(t.div_euclid(1_000_000))[5..]);
+            write!(out, "{:<11} ", &utc_minute(t.div_euclid(1_000_000))[5..])?;
         }
         let group = r
             .group
@@ -430,7 +486,8 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
         };
         let [l50, l90, l95, l99] = secs(&r.latency_ns);
         let [f50, f90, f95, f99] = secs(&r.ttft_ns);
-        println!(
+        writeln!(
+            out,
             "{:<gw$} {:>6} {:>5.1} {:>9} {:>8} {:>7} {:>8} {l50:>5} {l90:>5} {l95:>5} {l99:>5} {f50:>5} {f90:>5} {f95:>5} {f99:>5}",
             fit(&group, gw),
             r.count,
@@ -439,11 +496,13 @@ pub fn genai(dir: &Path, q: GenAiQuery) -> CliResult {
             r.output_tokens,
             r.cache_read_tokens,
             cost,
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "({} groups; lat/ttf = latency/time-to-first-token percentiles in s; cost ? = no price; {took:.1} ms)",
         rows.len()
-    );
+    )?;
+    out.flush()?;
     Ok(())
 }

@@ -8,16 +8,15 @@
 //! the older ones (`gen_ai.system`, `gen_ai.usage.prompt_tokens`, …). About 2 % of LLM calls
 //! fail (rate limits, server errors); a few spans carry prompt and completion content.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::{Access, CliResult, open, options, stdout};
 use strata_engine::spans::{
     AggQuery, AttrValue, GroupBy, KeyValue, ModelPrice, Order, PriceTable, Span, SpanFilter,
     StatusCode,
 };
-use strata_engine::{Db, Options};
-
-use crate::common::CliResult;
 
 /// One model: name, provider, median latency s, median TTFT s, median output tokens,
 /// $/M input, $/M output.
@@ -414,34 +413,28 @@ fn dir_bytes(dir: &Path) -> std::io::Result<(u64, u64)> {
     Ok((main, content))
 }
 
-pub fn run(count: usize, keep: Option<&Path>) -> CliResult {
+pub fn run(count: usize, keep: Option<&Path>, now: Option<i64>) -> CliResult {
     if let Some(dir) = keep {
         if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
             return Err(format!("--keep {}: directory is not empty", dir.display()).into());
         }
-        return bench(dir, count);
+        return bench(dir, count, now);
     }
-    let tmp = std::env::temp_dir().join(format!(
-        "strata-bench-spans-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    ));
+    // The process id names the directory (a leftover of an earlier process is removed first).
+    let tmp = std::env::temp_dir().join(format!("strata-bench-spans-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    let result = bench(&tmp, count);
+    let result = bench(&tmp, count, now);
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
 
-fn bench(dir: &Path, count: usize) -> CliResult {
+fn bench(dir: &Path, count: usize, now: Option<i64>) -> CliResult {
     const DAY_NS: i64 = 86_400_000_000_000;
     const HOUR_NS: i64 = 3_600_000_000_000;
-    let db = Db::open(dir, Options::default())?;
+    let db = open(dir, options(Access::Create, now))?;
     db.spans().set_prices(prices(&BENCH_MODELS))?;
-    let now_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos() as i64;
+    // Data time from the database's clock (`--now` pins it); `Instant` times the work.
+    let now_ns = db.options().clock.now_ms().saturating_mul(1_000_000);
     // A day of traffic ending an hour ago, in time order.
     let end_ns = now_ns - now_ns % HOUR_NS - HOUR_NS;
     let start_ns = end_ns - DAY_NS;
@@ -472,8 +465,11 @@ fn bench(dir: &Path, count: usize) -> CliResult {
         let n = batch.len();
         let owned = std::mem::replace(&mut batch, Vec::with_capacity(4096 + 16));
         let a0 = Instant::now();
-        db.append_spans_owned(owned)?;
+        let appended = db.append_spans_owned(owned)?;
         append_time += a0.elapsed();
+        if let Some(why) = appended.first_rejection {
+            return Err(format!("bench: a generated span was refused: {why}").into());
+        }
         spans += n;
         // Seal windows as the generated clock leaves them, as the background thread would
         // with live traffic (timed apart from the appends).
@@ -492,23 +488,27 @@ fn bench(dir: &Path, count: usize) -> CliResult {
     db.compact()?;
     let compact_s = (c0.elapsed() + seal_time).as_secs_f64();
     let stats = db.spans().stats();
+    let mut out = stdout();
     let (main_bytes, content_bytes) = dir_bytes(&dir.join("spans"))?;
     let per_sec = spans as f64 / append_time.as_secs_f64();
-    println!(
+    writeln!(
+        out,
         "ingested {spans} spans in {} traces ({} services x {} models, WAL on, batches of 4096) in {:.2}s: {per_sec:.0} spans/s",
         tg.traces(),
         BENCH_SERVICES.len(),
         BENCH_MODELS.len(),
         append_time.as_secs_f64()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "sealed {} spans into {} partitions in {compact_s:.2}s",
         stats.sealed_spans, stats.sealed_partitions
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "on disk: {main_bytes} bytes without content = {:.1} bytes/span; content {content_bytes} bytes",
         main_bytes as f64 / spans.max(1) as f64
-    );
+    )?;
 
     // Find: service x model x provider in a 1 h window (several windows and combinations).
     let (mut times, mut hit_times) = (Vec::new(), Vec::new());
@@ -538,10 +538,11 @@ fn bench(dir: &Path, count: usize) -> CliResult {
     }
     let find_ms = median(times).as_secs_f64() * 1e3;
     let hits_ms = median(hit_times).as_secs_f64() * 1e3;
-    println!(
+    writeln!(
+        out,
         "find service x model x provider, 1 h window: median {find_ms:.3} ms as columns (find_columns), {hits_ms:.3} ms as span structs (find), over 20 queries ({:.0} spans each on average)",
         found as f64 / 20.0
-    );
+    )?;
 
     // Trace by id: 100 random sampled ids.
     let mut times = Vec::new();
@@ -559,10 +560,11 @@ fn bench(dir: &Path, count: usize) -> CliResult {
         trace_spans += hits.len();
     }
     let trace_ms = median(times).as_secs_f64() * 1e3;
-    println!(
+    writeln!(
+        out,
         "trace by id: median {trace_ms:.3} ms over 100 random ids ({:.1} spans per trace)",
         trace_spans as f64 / 100.0
-    );
+    )?;
 
     // Per-model aggregate over the whole day.
     let mut times = Vec::new();
@@ -584,11 +586,13 @@ fn bench(dir: &Path, count: usize) -> CliResult {
     }
     let agg_ms = median(times).as_secs_f64() * 1e3;
     let llm_calls: u64 = rows.iter().map(|r| r.count).sum();
-    println!(
+    writeln!(
+        out,
         "per-model aggregate over 24 h (count, errors, tokens, cost, latency and TTFT percentiles): median {agg_ms:.2} ms, {} models, {llm_calls} LLM calls",
         rows.len()
-    );
+    )?;
     db.close()?;
-    println!("spans_per_sec={per_sec:.0}");
+    writeln!(out, "spans_per_sec={per_sec:.0}")?;
+    out.flush()?;
     Ok(())
 }

@@ -73,6 +73,7 @@ fn import_then_spans_trace_and_genai_agree_with_the_protobuf() {
 
     // The independent computation.
     let mut total = 0usize;
+    let mut newest_ns = i64::MIN;
     let mut traces: BTreeMap<[u8; 16], usize> = BTreeMap::new();
     let mut by_model: BTreeMap<String, ModelFigures> = BTreeMap::new();
     for f in &files {
@@ -82,6 +83,7 @@ fn import_then_spans_trace_and_genai_agree_with_the_protobuf() {
         }
         let spans = decode_traces(&std::fs::read(f).unwrap()).expect("payload decodes");
         total += spans.len();
+        newest_ns = spans.iter().map(|s| s.start_ns).fold(newest_ns, i64::max);
         for s in &spans {
             *traces.entry(s.trace_id).or_default() += 1;
             let model = attr(s, &["gen_ai.request.model"])
@@ -119,7 +121,9 @@ fn import_then_spans_trace_and_genai_agree_with_the_protobuf() {
     let tmp = std::env::temp_dir().join(format!("strata-spans-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let db = tmp.to_str().unwrap().to_owned();
-    let mut args = vec!["import-otlp", "--db", &db];
+    // Imported at its own date (an hour after its newest span): nothing outside retention.
+    let now = (newest_ns / 1_000_000 + 3_600_000).to_string();
+    let mut args = vec!["import-otlp", "--db", &db, "--now", &now];
     let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     args.extend(paths.iter().map(String::as_str));
     let out = strata(&args);
@@ -127,6 +131,8 @@ fn import_then_spans_trace_and_genai_agree_with_the_protobuf() {
         out.contains(&format!("imported {total} spans")),
         "import output: {out}"
     );
+    assert!(!out.contains("outside retention"), "import output: {out}");
+    assert!(!out.contains("rejected"), "import output: {out}");
 
     // Every span back, with its GenAI columns.
     let limit = (total + 10).to_string();
@@ -208,5 +214,81 @@ fn import_then_spans_trace_and_genai_agree_with_the_protobuf() {
     assert_eq!(from_agg, by_model, "genai --by model --json");
     let text = strata(&["genai", "--db", &db, "--by", "model"]);
     assert!(text.lines().all(|l| l.chars().count() <= 120), "{text}");
+
+    // In 2030 every span is past its bucket's retention: compact deletes them all and says so.
+    let report = strata(&["compact", "--db", &db, "--now", Y2030_MS]);
+    assert_eq!(expired_spans(&report), total as u64, "{report}");
+    let left = json(&["spans", "--db", &db, "--json", "--limit", &limit]);
+    assert!(left.is_empty(), "{} spans left", left.len());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// 2030-01-01T00:00:00Z: years after the capture, past every span bucket's retention.
+const Y2030_MS: &str = "1893456000000";
+
+/// Spans `strata compact` reports expired, summed over its per-bucket lines.
+fn expired_spans(report: &str) -> u64 {
+    report
+        .lines()
+        .filter(|l| l.starts_with("retention expired from bucket "))
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(" span partitions (")?;
+            rest.split_once(" spans")?.0.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+/// Spans imported long after their date are counted as outside retention (stored for the next
+/// retention pass), or refused with the reason under `--reject-outside-retention`.
+#[test]
+fn import_otlp_reports_spans_outside_retention() {
+    let dir = data_dir().join("genai-otlp-openllmetry");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (set STRATA_DATA_DIR)", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("v1_traces"))
+        })
+        .collect();
+    files.sort();
+    files.truncate(5);
+    let total: usize = files
+        .iter()
+        .map(|f| decode_traces(&std::fs::read(f).unwrap()).unwrap().len())
+        .sum();
+    assert!(total > 0);
+    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let tmp = std::env::temp_dir().join(format!("strata-spans-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    let db = tmp.join("kept").display().to_string();
+    let mut args = vec!["import-otlp", "--db", &db, "--now", Y2030_MS];
+    args.extend(paths.iter().map(String::as_str));
+    let out = strata(&args);
+    assert!(out.contains(&format!("imported {total} spans")), "{out}");
+    assert!(
+        out.contains(&format!("outside retention: {total} of these spans")),
+        "{out}"
+    );
+    let report = strata(&["compact", "--db", &db, "--now", Y2030_MS]);
+    assert_eq!(expired_spans(&report), total as u64, "{report}");
+
+    let db = tmp.join("refused").display().to_string();
+    let mut args = vec![
+        "import-otlp",
+        "--db",
+        &db,
+        "--now",
+        Y2030_MS,
+        "--reject-outside-retention",
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    let out = strata(&args);
+    assert!(out.contains("imported 0 spans"), "{out}");
+    assert!(
+        out.contains(&format!("rejected {total} spans; first: ")) && out.contains("retention"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
