@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_stable_value_and_name() {
-        for code in 0..16 {
+        for code in 0..18 {
             let s = strata_status::from_code(code).unwrap();
             assert_eq!(s as i32, code);
             // SAFETY: strata_status_name returns a static NUL-terminated string.
@@ -299,7 +299,8 @@ mod tests {
             assert!(name.to_str().unwrap().starts_with("STRATA_"));
         }
         assert_eq!(STRATA_ERR_INTERNAL as i32, 15);
-        assert!(strata_status::from_code(16).is_none());
+        assert_eq!(STRATA_ERR_OUTSIDE_RETENTION as i32, 17);
+        assert!(strata_status::from_code(18).is_none());
         assert!(strata_status::from_code(-1).is_none());
     }
 

@@ -7,13 +7,14 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter, StatusCode};
-use strata_engine::{Clock, Db, Fsync, Options};
+use strata_engine::{Clock, Db, Fsync, ManualClock, Options};
 use strata_tests::run_and_kill;
 
 const CHILD_ENV: &str = "STRATA_SPAN_CRASH_CHILD_DIR";
 const BATCH: u64 = 50;
-/// Span `k` starts at `t0 + k` seconds; the database's clock is pinned two days after `t0`,
-/// so every hour window is sealable and nothing depends on the date the test runs.
+/// Span `k` starts at `t0 + k` seconds. The child's clock runs an hour ahead of the spans it
+/// writes, the parent's is pinned nine days after `t0` (inside the spans bucket's 10 days):
+/// nothing depends on the date the test runs.
 const HOUR_NS: i64 = 3_600_000_000_000;
 /// An hour boundary (2026-11-18T…Z).
 const T0_NS: i64 = 1_795_000_000_000_000_000 - 1_795_000_000_000_000_000 % HOUR_NS;
@@ -21,7 +22,7 @@ const T0_NS: i64 = 1_795_000_000_000_000_000 - 1_795_000_000_000_000_000 % HOUR_
 fn options() -> Options {
     Options {
         fsync: Fsync::Always,
-        clock: Clock::fixed((T0_NS + 48 * HOUR_NS) / 1_000_000),
+        clock: Clock::fixed((T0_NS + 9 * 24 * HOUR_NS) / 1_000_000),
         ..Options::default()
     }
 }
@@ -70,11 +71,18 @@ fn all_span_ids(db: &Db) -> Vec<u64> {
 
 /// The child: continue after the newest span on disk, print `ack K` after each batch.
 fn child(dir: &Path, t0: i64) {
-    let db = Db::open(dir, options()).expect("child opens");
+    let clock = ManualClock::new((t0 + HOUR_NS) / 1_000_000);
+    let opts = Options {
+        clock: clock.clock(),
+        ..options()
+    };
+    let db = Db::open(dir, opts).expect("child opens");
     let mut k = all_span_ids(&db).into_iter().max().map_or(0, |m| m + 1);
     loop {
+        clock.set((t0 + (k + BATCH) as i64 * 1_000_000_000 + HOUR_NS) / 1_000_000);
         let batch: Vec<Span> = (k..k + BATCH).map(|i| span(i, t0)).collect();
-        db.append_spans_owned(batch).expect("append");
+        let out = db.append_spans_owned(batch).expect("append");
+        assert_eq!(out.rejected, 0, "{:?}", out.first_rejection);
         println!("ack {}", k + BATCH - 1);
         k += BATCH;
         // Seal the windows the clock has left (as the background thread would, hourly), so
