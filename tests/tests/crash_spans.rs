@@ -31,6 +31,13 @@ fn t0() -> i64 {
     T0_NS
 }
 
+/// Span `k` starts `k` seconds after `t0` — except every 7th, which is late: two hours
+/// earlier, in a window already sealed or being sealed (a seal must not lose such spans).
+fn start_ns(k: u64, t0: i64) -> i64 {
+    let late = if k % 7 == 3 { 2 * HOUR_NS } else { 0 };
+    t0 + k as i64 * 1_000_000_000 - late
+}
+
 fn span(k: u64, t0: i64) -> Span {
     let mut trace_id = [0u8; 16];
     trace_id[..8].copy_from_slice(&(k / 4 + 1).to_be_bytes());
@@ -41,8 +48,8 @@ fn span(k: u64, t0: i64) -> Span {
         parent_span_id: (!k.is_multiple_of(4)).then(|| (k - k % 4 + 1).to_be_bytes()),
         name: format!("chat {model}"),
         kind: 3,
-        start_ns: t0 + k as i64 * 1_000_000_000,
-        end_ns: t0 + k as i64 * 1_000_000_000 + 250_000_000,
+        start_ns: start_ns(k, t0),
+        end_ns: start_ns(k, t0) + 250_000_000,
         status_code: StatusCode::Ok,
         resource: vec![KeyValue::new(
             "service.name",
@@ -69,7 +76,11 @@ fn all_span_ids(db: &Db) -> Vec<u64> {
         .collect()
 }
 
-/// The child: continue after the newest span on disk, print `ack K` after each batch.
+/// The child: continue after the newest span on disk, print `ack K` after each batch. A
+/// second thread seals the windows the clock has left while the first appends (seals run in
+/// phases: appends go on during them), and now and then compacts (seal everything, current
+/// window included, then checkpoint the WAL) — so kills land in seals, in appends during
+/// seals, and in the checkpoints after them.
 fn child(dir: &Path, t0: i64) {
     let clock = ManualClock::new((t0 + HOUR_NS) / 1_000_000);
     let opts = Options {
@@ -78,6 +89,21 @@ fn child(dir: &Path, t0: i64) {
     };
     let db = Db::open(dir, opts).expect("child opens");
     let mut k = all_span_ids(&db).into_iter().max().map_or(0, |m| m + 1);
+    let sealer = {
+        let db = db.clone();
+        let clock = clock.clone();
+        std::thread::spawn(move || {
+            for round in 0u64.. {
+                std::thread::sleep(std::time::Duration::from_millis(15));
+                let now_ns = clock.now_ms() * 1_000_000 - HOUR_NS;
+                db.seal_spans_through((now_ns - now_ns.rem_euclid(HOUR_NS)) / 1_000_000)
+                    .expect("seal");
+                if round % 9 == 8 {
+                    db.compact().expect("compact");
+                }
+            }
+        })
+    };
     loop {
         clock.set((t0 + (k + BATCH) as i64 * 1_000_000_000 + HOUR_NS) / 1_000_000);
         let batch: Vec<Span> = (k..k + BATCH).map(|i| span(i, t0)).collect();
@@ -85,17 +111,7 @@ fn child(dir: &Path, t0: i64) {
         assert_eq!(out.rejected, 0, "{:?}", out.first_rejection);
         println!("ack {}", k + BATCH - 1);
         k += BATCH;
-        // Seal the windows the clock has left (as the background thread would, hourly), so
-        // kills also land in seals and the checkpoints after them.
-        if k.is_multiple_of(BATCH * 10) {
-            let now_ns = t0 + k as i64 * 1_000_000_000;
-            db.seal_spans_through((now_ns - now_ns.rem_euclid(HOUR_NS)) / 1_000_000)
-                .expect("seal");
-        }
-        // Now and then everything, current window included, with a WAL checkpoint after.
-        if k.is_multiple_of(BATCH * 37) {
-            db.compact().expect("compact");
-        }
+        assert!(!sealer.is_finished(), "the sealing thread stopped");
     }
 }
 

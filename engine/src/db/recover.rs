@@ -266,6 +266,7 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
             _ => {} // exemplars: not stored yet
         }
     }
+    db.spans.replay_finish();
     rp.finish(&wal_path)?;
     let (lo, hi) = (rp.lo, rp.hi);
     if lo <= hi {

@@ -107,23 +107,41 @@ impl DbCore {
         Ok(out)
     }
 
-    /// Seals span windows ending at or before `upto_ms` and logs that they are sealed, with
-    /// appends paused so no span falls between the seal and its marker.
+    /// Seals span windows ending at or before `upto_ms` and logs that they are sealed. Appends
+    /// pause only while the windows are taken and the "sealing" marker is logged; encoding and
+    /// fsyncing the partitions run with appends and queries going on (queries see the rows
+    /// being sealed until the partitions replace them). Callers hold the maintenance lock.
     pub(super) fn seal_spans(&self, upto_ms: i64) -> Result<usize> {
-        let _gate = self.append_gate.write();
-        // Logged (and synced) before any partition appears: if the process dies before the
-        // "sealed" marker below, replay still knows which windows the partitions on disk hold.
-        let mut payload = Vec::new();
-        records::encode_marker(
-            Marker::SpansSealing {
-                through_ms: upto_ms,
-                first_seq: self.spans.next_seq(),
-            },
-            &mut payload,
-        );
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
-        self.wal.sync()?;
-        let report = self.spans.seal(upto_ms)?;
+        let job = {
+            let _gate = self.append_gate.write();
+            let job = self.spans.begin_seal(upto_ms);
+            if job.is_empty() {
+                return Ok(0);
+            }
+            // Everything logged before this marker in those windows is in the job; spans
+            // appended from now on are not (replay keeps them at the "sealed" marker).
+            let mut payload = Vec::new();
+            records::encode_marker(
+                Marker::SpansSealing {
+                    through_ms: upto_ms,
+                    first_seq: job.first_seq,
+                },
+                &mut payload,
+            );
+            if let Err(e) = self.wal.append(strata_wal::RecordType::MARKERS, &payload) {
+                // Nothing was written: hand the rows back.
+                self.spans.finish_seal_aborted(job);
+                return Err(e.into());
+            }
+            job
+        };
+        // Durable before any partition appears: if the process dies before the "sealed" marker
+        // below, replay still knows which windows the partitions on disk hold.
+        if let Err(e) = self.wal.sync() {
+            self.spans.finish_seal_aborted(job);
+            return Err(e.into());
+        }
+        let report = self.spans.finish_seal(job)?;
         let mut payload = Vec::new();
         records::encode_marker(Marker::SpansSealedThrough(upto_ms), &mut payload);
         self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;

@@ -132,11 +132,47 @@ struct State {
     router: Router,
     /// In-memory spans by (bucket, window start ms).
     open: BTreeMap<(String, i64), Vec<Row>>,
+    /// Windows a seal is encoding right now (no lock held while it does): still in memory,
+    /// and queries see them, until their partitions are swapped in.
+    sealing: BTreeMap<(String, i64), Arc<Vec<Row>>>,
     sealed: Vec<Arc<Partition>>,
     next_seq: u64,
+    /// During replay, between a "sealing" marker and its "sealed" marker: the spans that seal
+    /// took (logged before its marker). Dropped at the "sealed" marker; back in `open` if the
+    /// log ends first (the seal never finished and its partitions are not on disk).
+    replay_sealing: Option<BTreeMap<(String, i64), Vec<Row>>>,
     /// During replay, inside a checkpoint's copies: the spans replayed before its begin
     /// marker, kept until its end marker proves the copies complete.
     stash: Option<BTreeMap<(String, i64), Vec<Row>>>,
+}
+
+/// A bucket and a window start (ms): what an in-memory set of spans is keyed by.
+type WindowKey = (String, i64);
+
+impl State {
+    /// Every span still only in memory: open windows, then windows being sealed.
+    fn memory_rows(&self) -> impl Iterator<Item = (&(String, i64), &[Row])> {
+        let open = self.open.iter().map(|(k, v)| (k, v.as_slice()));
+        open.chain(self.sealing.iter().map(|(k, v)| (k, v.as_slice())))
+    }
+}
+
+/// A seal between its phases: the windows it took out of `open` (see [`SpanStore::begin_seal`]).
+#[derive(Debug, Default)]
+pub struct SealJob {
+    keys: Vec<(String, i64)>,
+    /// Sequence number of the job's first partition; the job owns `first_seq..first_seq + n`.
+    pub first_seq: u64,
+    reserved: u64,
+    content: ContentPolicy,
+    prices: PriceTable,
+}
+
+impl SealJob {
+    /// True when there was nothing to seal.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
 }
 
 /// Span tables rooted at `DIR/spans`.
@@ -198,9 +234,11 @@ impl SpanStore {
                 config,
                 router,
                 open: BTreeMap::new(),
+                sealing: BTreeMap::new(),
                 sealed,
                 next_seq,
                 stash: None,
+                replay_sealing: None,
             }),
         })
     }
@@ -397,33 +435,61 @@ impl SpanStore {
         Ok(())
     }
 
-    /// During replay, at a "sealed through `floor_ms`" marker: the spans replayed so far in
-    /// windows ending at or before `floor_ms` are in sealed partitions; forget them.
+    /// During replay, at a "sealed through `floor_ms`" marker: the seal whose "sealing"
+    /// marker came before is complete, so the spans it took are in partitions; forget them.
+    /// Spans logged after that "sealing" marker (appended while the seal ran) stay. A log
+    /// without a "sealing" marker before it (written when seals paused appends, or an old
+    /// checkpoint's `i64::MAX`): every span replayed so far in windows ending at or before
+    /// `floor_ms` is sealed.
     pub fn forget_unsealed_through(&self, floor_ms: i64) {
         let width = self.options.partition_ms;
-        self.state
-            .write()
-            .open
-            .retain(|(_, window), _| window.saturating_add(width) > floor_ms);
+        let mut st = self.state.write();
+        if st.replay_sealing.take().is_none() {
+            st.open
+                .retain(|(_, window), _| window.saturating_add(width) > floor_ms);
+        }
     }
 
     /// During replay, at a "sealing" marker: forget the spans replayed so far whose bucket
     /// and window (ending at or before `through_ms`) have a partition numbered `first_seq` or
     /// later on disk — that seal (or a later one) wrote them, whether or not its "sealed"
-    /// marker made it into the log.
+    /// marker made it into the log. The rest of those windows' spans are what the seal took:
+    /// set aside until its "sealed" marker (then dropped) or the end of the log (then back).
     pub fn forget_sealed_since(&self, through_ms: i64, first_seq: u64) {
         let width = self.options.partition_ms;
         let mut st = self.state.write();
+        let st = &mut *st;
+        // A seal before this one never finished: what it took is unsealed.
+        Self::restore_replay_sealing(st);
         let written: std::collections::HashSet<(String, i64)> = st
             .sealed
             .iter()
             .filter(|p| p.seq().is_some_and(|s| s >= first_seq))
             .map(|p| (p.meta.bucket.clone(), p.meta.window_start_ms))
             .collect();
-        st.open.retain(|(bucket, window), _| {
-            window.saturating_add(width) > through_ms
-                || !written.contains(&(bucket.clone(), *window))
-        });
+        let mut taken = BTreeMap::new();
+        for (key, rows) in std::mem::take(&mut st.open) {
+            if key.1.saturating_add(width) > through_ms {
+                st.open.insert(key, rows);
+            } else if !written.contains(&key) {
+                taken.insert(key, rows);
+            }
+        }
+        st.replay_sealing = Some(taken);
+    }
+
+    /// At the end of replay: a seal whose "sealed" marker never came left its spans unsealed.
+    pub fn replay_finish(&self) {
+        Self::restore_replay_sealing(&mut self.state.write());
+    }
+
+    fn restore_replay_sealing(st: &mut State) {
+        for (key, rows) in st.replay_sealing.take().unwrap_or_default() {
+            let open = st.open.entry(key).or_default();
+            // Taken rows were logged before anything replayed into `open` since.
+            let newer = std::mem::replace(open, rows);
+            open.extend(newer);
+        }
     }
 
     /// During replay, at a checkpoint's begin marker: set the spans replayed so far aside; the
@@ -488,7 +554,7 @@ impl SpanStore {
         let st = self.state.read();
         let mut out = Vec::new();
         let mut batch: Vec<Span> = Vec::new();
-        for rows in st.open.values() {
+        for (_, rows) in st.memory_rows() {
             for r in rows {
                 let mut s = r.span.clone();
                 s.attributes.extend(r.content.iter().cloned());
@@ -508,26 +574,109 @@ impl SpanStore {
     /// Seals every in-memory window ending at or before `upto_ms` into partitions. On an error
     /// the spans stay in memory (and in the WAL) and the seal can be retried.
     pub fn seal(&self, upto_ms: i64) -> Result<SealReport> {
+        let job = self.begin_seal(upto_ms);
+        self.finish_seal(job)
+    }
+
+    /// A seal's first phase, under a brief write lock: the windows ending at or before
+    /// `upto_ms` move from `open` to `sealing` (queries still see them; new spans of those
+    /// windows go to `open` again), and the job reserves its partitions' sequence numbers, so
+    /// a failed seal's retry never collides with a directory it left.
+    pub fn begin_seal(&self, upto_ms: i64) -> SealJob {
         let mut st = self.state.write();
+        let st = &mut *st;
         let keys: Vec<(String, i64)> = st
             .open
             .keys()
             .filter(|(_, w)| w.saturating_add(self.options.partition_ms) <= upto_ms)
+            // A window another seal is still encoding stays open until that seal ends.
+            .filter(|k| !st.sealing.contains_key(*k))
             .cloned()
             .collect();
-        if keys.is_empty() {
+        let mut groups = std::collections::BTreeSet::new();
+        for key in &keys {
+            let rows = st.open.remove(key).unwrap_or_default();
+            groups.insert(key.clone());
+            if let ContentPolicy::Bucket(b) = &st.config.content
+                && rows.iter().any(|r| !r.content.is_empty())
+            {
+                groups.insert((b.clone(), key.1));
+            }
+            st.sealing.insert(key.clone(), Arc::new(rows));
+        }
+        let job = SealJob {
+            keys,
+            first_seq: st.next_seq,
+            reserved: groups.len() as u64,
+            content: st.config.content.clone(),
+            prices: st.config.prices.clone(),
+        };
+        st.next_seq += job.reserved;
+        job
+    }
+
+    /// A seal's second and third phases: encode and fsync the partitions with no lock held,
+    /// then swap them in for the windows' rows under a brief write lock. On an error the rows
+    /// go back to `open` (still in the WAL) and a retry starts over.
+    pub fn finish_seal(&self, job: SealJob) -> Result<SealReport> {
+        if job.is_empty() {
             return Ok(SealReport::default());
         }
+        let taken: Vec<(WindowKey, Arc<Vec<Row>>)> = {
+            let st = self.state.read();
+            job.keys
+                .iter()
+                .filter_map(|k| st.sealing.get(k).map(|rows| (k.clone(), Arc::clone(rows))))
+                .collect()
+        };
+        match self.write_partitions(&job, &taken) {
+            Ok((report, parts)) => {
+                let mut st = self.state.write();
+                for key in &job.keys {
+                    st.sealing.remove(key);
+                }
+                st.sealed.extend(parts);
+                Ok(report)
+            }
+            Err(e) => {
+                drop(taken);
+                self.finish_seal_aborted(job);
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends a seal that will not write its partitions: its rows go back to `open`, before
+    /// any spans of the same windows appended since.
+    pub fn finish_seal_aborted(&self, job: SealJob) {
+        let mut st = self.state.write();
+        for key in &job.keys {
+            if let Some(rows) = st.sealing.remove(key) {
+                let rows = Arc::try_unwrap(rows).unwrap_or_else(|a| (*a).clone());
+                let open = st.open.entry(key.clone()).or_default();
+                let newer = std::mem::replace(open, rows);
+                open.extend(newer);
+            }
+        }
+    }
+
+    /// Encodes and writes one partition per (bucket, window) of `taken` (content may go to a
+    /// bucket of its own), numbered from the job's reserved sequence numbers.
+    fn write_partitions(
+        &self,
+        job: &SealJob,
+        taken: &[(WindowKey, Arc<Vec<Row>>)],
+    ) -> Result<(SealReport, Vec<Arc<Partition>>)> {
         // Group per (bucket, window): hot rows and content rows (content may go elsewhere).
         type Group<'r> = (Vec<&'r Row>, Vec<ContentRow>);
         let mut groups: BTreeMap<(String, i64), Group<'_>> = BTreeMap::new();
-        for key in &keys {
-            for r in &st.open[key] {
+        for (key, rows) in taken {
+            for r in rows.iter() {
                 groups.entry(key.clone()).or_default().0.push(r);
                 if r.content.is_empty() {
                     continue;
                 }
-                let target = match &st.config.content {
+                let target = match &job.content {
                     ContentPolicy::Drop => continue,
                     ContentPolicy::Keep => key.0.clone(),
                     ContentPolicy::Bucket(b) => b.clone(),
@@ -543,19 +692,34 @@ impl SpanStore {
                     });
             }
         }
+        debug_assert!(groups.len() as u64 <= job.reserved);
         let mut report = SealReport::default();
-        let mut new_parts = Vec::new();
-        let mut seq = st.next_seq;
-        for ((bucket, window), (mut rows, mut content)) in groups {
+        let mut new_parts: Vec<Arc<Partition>> = Vec::new();
+        // A failure after some partitions were renamed into place removes them again: their
+        // rows go back to memory, and a retry must not write them twice.
+        let undo = |parts: &[Arc<Partition>]| {
+            for p in parts {
+                let _ = fs::remove_dir_all(&p.dir);
+            }
+        };
+        for (seq, ((bucket, window), (mut rows, mut content))) in (job.first_seq..).zip(groups) {
             let bucket_dir = self.root.join(&bucket);
-            fs::create_dir_all(&bucket_dir).map_err(|e| Error::io(&bucket_dir, e))?;
+            if let Err(e) = fs::create_dir_all(&bucket_dir) {
+                undo(&new_parts);
+                return Err(Error::io(&bucket_dir, e));
+            }
+            let Ok(row_count) = u32::try_from(rows.len()) else {
+                undo(&new_parts);
+                return Err(Error::InvalidArgument(
+                    "over 2^32 spans in one window".into(),
+                ));
+            };
             let meta = PartitionMeta {
                 version: partition::PARTITION_VERSION,
                 bucket: bucket.clone(),
                 window_start_ms: window,
                 window_ms: self.options.partition_ms,
-                rows: u32::try_from(rows.len())
-                    .map_err(|_| Error::InvalidArgument("over 2^32 spans in one window".into()))?,
+                rows: row_count,
                 content_rows: content.len() as u32,
                 min_start_ns: rows.iter().map(|r| r.span.start_ns).min().unwrap_or(0),
                 max_start_ns: rows.iter().map(|r| r.span.start_ns).max().unwrap_or(0),
@@ -563,27 +727,32 @@ impl SpanStore {
                 group_rows: partition::GROUP_ROWS,
             };
             let name = format!("{window}_{seq:08}");
-            seq += 1;
-            let dir = partition::write(
+            let written = partition::write(
                 &bucket_dir,
                 &name,
                 &meta,
                 &mut rows,
                 &mut content,
-                &st.config.prices,
-            )?;
-            let p = Partition::open(&dir)?;
+                &job.prices,
+            )
+            .and_then(|dir| {
+                Partition::open(&dir).inspect_err(|_| {
+                    let _ = fs::remove_dir_all(&dir);
+                })
+            });
+            let p = match written {
+                Ok(p) => p,
+                Err(e) => {
+                    undo(&new_parts);
+                    return Err(e);
+                }
+            };
             report.partitions += 1;
             report.spans += rows.len();
             report.bytes += p.bytes_on_disk;
             new_parts.push(Arc::new(p));
         }
-        st.next_seq = seq;
-        for key in &keys {
-            st.open.remove(key);
-        }
-        st.sealed.extend(new_parts);
-        Ok(report)
+        Ok((report, new_parts))
     }
 
     /// Deletes every sealed partition whose window ended more than its bucket's retention
@@ -647,7 +816,7 @@ impl SpanStore {
     pub fn stats(&self) -> SpanStats {
         let st = self.state.read();
         SpanStats {
-            open_spans: st.open.values().map(|v| v.len() as u64).sum(),
+            open_spans: st.memory_rows().map(|(_, v)| v.len() as u64).sum(),
             sealed_spans: st.sealed.iter().map(|p| u64::from(p.meta.rows)).sum(),
             sealed_partitions: st.sealed.len() as u64,
             sealed_traces: st.sealed.iter().map(|p| p.trace_count() as u64).sum(),

@@ -267,7 +267,7 @@ fn visit(
     skip: &dyn Fn(&Partition) -> bool,
     f: &mut dyn FnMut(&str, Span, GenAi),
 ) -> Result<()> {
-    for ((bucket, _), rows) in &st.open {
+    for ((bucket, _), rows) in st.memory_rows() {
         for r in rows {
             if filter.matches(&r.span, &r.genai) {
                 let mut s = r.span.clone();
@@ -431,8 +431,7 @@ impl SpanStore {
         let mut ids: Vec<([u8; 16], [u8; 8])> = Vec::new();
         let mut keys: Vec<(i64, i64, u32)> = Vec::new();
         let open: Vec<(&str, &Row)> = st
-            .open
-            .iter()
+            .memory_rows()
             .flat_map(|((b, _), rows)| rows.iter().map(move |r| (b.as_str(), r)))
             .collect();
         for (i, (_, r)) in open.iter().enumerate() {
@@ -510,7 +509,7 @@ impl SpanStore {
     pub fn trace(&self, id: &[u8; 16]) -> Result<Vec<SpanHit>> {
         let st = self.state.read();
         let mut hits = Vec::new();
-        for ((bucket, _), rows) in &st.open {
+        for ((bucket, _), rows) in st.memory_rows() {
             for r in rows.iter().filter(|r| &r.span.trace_id == id) {
                 let content = match &st.config.content {
                     super::ContentPolicy::Drop => Vec::new(),
