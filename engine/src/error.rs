@@ -18,6 +18,12 @@ pub enum Error {
         path: PathBuf,
     },
     Wal(strata_wal::Error),
+    /// An OTLP payload was refused: malformed, a field out of range, or over a limit.
+    Otlp {
+        /// The signal: "traces" or "metrics".
+        signal: &'static str,
+        source: crate::otlp::OtlpError,
+    },
     Index(strata_index::Error),
     Codec(strata_codec::Error),
     /// A sample older than the newest sample of its series, beyond the out-of-order window.
@@ -116,6 +122,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Wal(e) => write!(f, "{e}"),
+            Error::Otlp { signal, source } => write!(f, "OTLP {signal}: {source}"),
             Error::Index(e) => write!(f, "index: {e}"),
             Error::Codec(e) => write!(f, "codec: {e}"),
             Error::OutOfOrder {
@@ -172,10 +179,13 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Wal(e) => Some(e),
-            Error::Index(e) => Some(e),
-            Error::Codec(e) => Some(e),
+            // Wrappers display their inner error, so they return its source, not it (an error
+            // chain printer would otherwise show the same message twice).
+            Error::Io { source, .. } => source.source(),
+            Error::Wal(e) => e.source(),
+            Error::Index(e) => e.source(),
+            Error::Codec(e) => e.source(),
+            Error::Otlp { source, .. } => source.source(),
             _ => None,
         }
     }

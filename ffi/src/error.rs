@@ -166,6 +166,10 @@ pub fn engine_code(e: &EngineError) -> strata_status {
         EngineError::KindMismatch { .. } => STRATA_ERR_KIND_MISMATCH,
         EngineError::UnknownSeriesRef(_) => STRATA_ERR_UNKNOWN_SERIES,
         EngineError::InvalidArgument(_) => STRATA_ERR_INVALID_ARGUMENT,
+        EngineError::Otlp { source, .. } => match source {
+            strata_engine::otlp::OtlpError::LimitExceeded { .. } => STRATA_ERR_LIMIT,
+            _ => STRATA_ERR_INVALID_ARGUMENT,
+        },
         EngineError::Wal(w) => wal_code(w),
         EngineError::Index(i) => index_code(i),
         EngineError::Codec(c) => codec_code(c),
@@ -288,6 +292,32 @@ pub extern "C" fn strata_status_name(code: i32) -> *const c_char {
 mod tests {
     use super::*;
     use std::ffi::CStr;
+
+    #[test]
+    fn otlp_limits_are_limits_and_malformed_payloads_invalid() {
+        use strata_engine::otlp::OtlpError;
+        let limit = EngineError::Otlp {
+            signal: "traces",
+            source: OtlpError::LimitExceeded {
+                what: "attribute nesting",
+                value: 33,
+                max: 32,
+            },
+        };
+        assert_eq!(engine_code(&limit), STRATA_ERR_LIMIT);
+        let bad = EngineError::Otlp {
+            signal: "metrics",
+            source: OtlpError::Malformed {
+                offset: 3,
+                detail: "truncated varint".into(),
+            },
+        };
+        assert_eq!(engine_code(&bad), STRATA_ERR_INVALID_ARGUMENT);
+        assert!(
+            bad.to_string().starts_with("OTLP metrics: malformed"),
+            "{bad}"
+        );
+    }
 
     #[test]
     fn every_status_has_a_stable_value_and_name() {

@@ -59,8 +59,10 @@ impl DbCore {
 
     /// Decodes an OTLP `ExportTraceServiceRequest` and appends its spans.
     pub fn import_otlp_traces(&self, payload: &[u8]) -> Result<AppendOutcome> {
-        let spans = otlp::decode_traces(payload)
-            .map_err(|e| Error::InvalidArgument(format!("OTLP traces: {e}")))?;
+        let spans = otlp::decode_traces(payload).map_err(|source| Error::Otlp {
+            signal: "traces",
+            source,
+        })?;
         self.append_spans_owned(spans)
     }
 
@@ -70,8 +72,10 @@ impl DbCore {
         self.check_open()?;
         let batch = {
             let mut delta = self.otlp_delta.lock();
-            otlp::decode_metrics(payload, &mut delta)
-                .map_err(|e| Error::InvalidArgument(format!("OTLP metrics: {e}")))?
+            otlp::decode_metrics(payload, &mut delta).map_err(|source| Error::Otlp {
+                signal: "metrics",
+                source,
+            })?
         };
         let mut out = OtlpMetricsOutcome::default();
         let mut refs = Vec::with_capacity(batch.samples.len());
