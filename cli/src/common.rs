@@ -193,6 +193,13 @@ pub fn write_expired(out: &mut Out, r: &CompactReport, cutoff: &str) -> io::Resu
     Ok(())
 }
 
+pub fn wal_dump(dir: &Path) -> CliResult {
+    let mut out = std::io::BufWriter::new(stdout());
+    strata_engine::dump_wal(dir, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 pub fn compact(dir: &Path, now: Option<i64>) -> CliResult {
     let db = open(dir, options(Access::Existing, now))?;
     let mut out = stdout();

@@ -64,6 +64,12 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// List the WAL's records, one per line (position, type, series ids, sample counts and
+    /// times, markers): for looking into a database that will not open.
+    WalDump {
+        #[arg(long)]
+        db: PathBuf,
+    },
     /// Series, samples, blocks and bytes on disk; what retention deleted and what recovery found.
     Stats {
         #[arg(long)]
@@ -237,6 +243,7 @@ fn main() -> ExitCode {
         } => export::run(&db, selector.as_deref(), start, end, now),
         Command::Compact { db } => common::compact(&db, now),
         Command::Stats { db, json } => common::stats(&db, json, now),
+        Command::WalDump { db } => common::wal_dump(&db),
         Command::Query {
             db,
             start,

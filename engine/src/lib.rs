@@ -22,6 +22,7 @@ pub mod query;
 mod records;
 mod samples;
 pub mod spans;
+mod wal_dump;
 
 pub use block::{BlockMeta, BlockStats};
 pub use clock::{Clock, ManualClock};
@@ -34,3 +35,4 @@ pub use error::{Error, Result};
 pub use options::{Fsync, Options};
 pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
+pub use wal_dump::dump_wal;

@@ -38,6 +38,13 @@ impl DbCore {
         labels: &[(N, V)],
     ) -> Result<SeriesRef> {
         self.check_open()?;
+        if let Some(id) = self.head.lookup(labels)? {
+            return Ok(SeriesRef(id as u64));
+        }
+        // A new series' definition must not fall inside a checkpoint (between its first record
+        // and the definitions it re-logs): the checkpoint would truncate the segments before it
+        // without defining the series again.
+        let _gate = self.append_gate.read();
         let (id, _) = self.head.get_or_create(labels, |id, index| {
             let labels = index
                 .labels(id)

@@ -166,6 +166,25 @@ impl Drop for Db {
     }
 }
 
+/// Takes the database's `LOCK` file (an exclusive advisory lock held while the returned
+/// file is open): one process, one `Db`, at a time.
+pub(crate) fn lock_dir(dir: &Path) -> Result<File> {
+    let lock_path = dir.join("LOCK");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: dir.to_owned(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
+    }
+}
+
 fn maintenance_loop(core: Weak<DbCore>, wake: Arc<Wake>) {
     loop {
         wake.wait(MAINTENANCE_PERIOD);
@@ -187,18 +206,7 @@ impl DbCore {
             return Err(Error::NoDatabase { path: dir });
         }
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let lock_path = dir.join("LOCK");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked { path: dir }),
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
-        }
+        let lock = lock_dir(&dir)?;
         let blocks = recover::open_blocks(&dir.join("blocks").join(&options.metrics_bucket))?;
         let wal_options = strata_wal::Options {
             segment_size_bytes: options.wal_segment_bytes,

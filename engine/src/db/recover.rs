@@ -109,6 +109,8 @@ struct Replayer<'a> {
     /// so such records always precede a checkpoint that supersedes them.
     unresolved: Unresolved,
     report: ReplayReport,
+    /// Definitions ahead of the ids known so far, by id (see `apply_series`).
+    pending_defs: BTreeMap<u64, (strata_wal::Position, Vec<(String, String)>)>,
     /// Parts of multi-record batches, by the position of their first part.
     open_batches: BTreeMap<strata_wal::Position, Vec<FloatSample>>,
 }
@@ -134,18 +136,34 @@ impl Replayer<'_> {
         for s in defs {
             let known = self.db.head.len() as u64;
             if s.series_ref > known {
-                // Defined after segments a checkpoint truncated: the checkpoint defines it
-                // again in sequence. Its samples before then are superseded the same way.
-                self.unresolved.note_definition(pos, s.series_ref);
+                // Ahead of sequence: either defined before segments a checkpoint truncated
+                // (the checkpoint defines it again, and the marker clears it), or — in logs
+                // written before series creation waited for checkpoints — created while a
+                // checkpoint was being written, after its marker but before the definitions
+                // it re-logged. It is applied once the ids before it are known.
+                self.pending_defs
+                    .insert(s.series_ref, (pos, s.labels.clone()));
                 continue;
             }
             self.db.head.restore(s.series_ref, &s.labels)?;
         }
-        Ok(())
+        self.apply_pending_defs()
+    }
+
+    /// Restores the pending definitions that are now in sequence.
+    fn apply_pending_defs(&mut self) -> Result<()> {
+        loop {
+            let next = self.db.head.len() as u64;
+            let Some((_, labels)) = self.pending_defs.remove(&next) else {
+                return Ok(());
+            };
+            self.db.head.restore(next, &labels)?;
+        }
     }
 
     /// A checkpoint begins: everything unresolved so far is in it.
     fn checkpoint_begins(&mut self) {
+        self.pending_defs.clear();
         self.report.superseded_samples += self.unresolved.samples;
         self.unresolved = Unresolved::default();
     }
@@ -156,7 +174,10 @@ impl Replayer<'_> {
             self.report.torn_batches += 1;
             self.report.torn_batch_samples += samples.len() as u64;
         }
-        let u = std::mem::take(&mut self.unresolved);
+        let mut u = std::mem::take(&mut self.unresolved);
+        for (series_ref, (pos, _)) in std::mem::take(&mut self.pending_defs) {
+            u.note_definition(pos, series_ref);
+        }
         if u.samples == 0 && u.records.is_empty() {
             return Ok(());
         }
@@ -193,6 +214,7 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         hi: i64::MIN,
         unresolved: Unresolved::default(),
         report: ReplayReport::default(),
+        pending_defs: BTreeMap::new(),
         open_batches: BTreeMap::new(),
     };
     let mut replay = db.wal.replay(strata_wal::Position::ZERO);
@@ -281,4 +303,82 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         db.wal.sync()?;
     }
     Ok(rp.report)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::records::{self, FloatSample, Marker, SeriesRecord};
+    use crate::{Db, Fsync, Matcher, Options};
+    use strata_wal::RecordType;
+
+    fn def(id: u64) -> SeriesRecord {
+        SeriesRecord {
+            series_ref: id,
+            labels: vec![
+                ("__name__".to_owned(), "m".to_owned()),
+                ("i".to_owned(), id.to_string()),
+            ],
+        }
+    }
+
+    /// The layout an engine before the fix could write when a series was created while a
+    /// checkpoint was being written: after the checkpoint's marker, the new series'
+    /// definitions come before the checkpoint's own (which stop short of them).
+    #[test]
+    fn definitions_logged_inside_a_checkpoint_are_applied_in_sequence() {
+        let dir = std::env::temp_dir().join(format!("strata-recover-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let wal =
+                strata_wal::Wal::open_dir(dir.join("wal"), strata_wal::Options::default()).unwrap();
+            let mut p = Vec::new();
+            let put = |t: RecordType, p: &Vec<u8>| {
+                wal.append(t, p).unwrap();
+            };
+            records::encode_marker(Marker::HeadMinValid(0), &mut p);
+            put(RecordType::MARKERS, &p);
+            for id in [2, 3] {
+                p.clear();
+                records::encode_series(&[def(id)], &mut p);
+                put(RecordType::SERIES, &p);
+            }
+            p.clear();
+            records::encode_series(&[def(0), def(1)], &mut p);
+            put(RecordType::SERIES, &p);
+            p.clear();
+            let samples: Vec<FloatSample> = (0..4)
+                .map(|id| FloatSample {
+                    series_ref: id,
+                    timestamp_ms: 1000,
+                    value: id as f64,
+                })
+                .collect();
+            records::encode_float_samples(&samples, &mut p);
+            put(RecordType::METRICS, &p);
+            wal.sync().unwrap();
+        }
+        let opts = Options {
+            fsync: Fsync::Never,
+            ..Options::default()
+        };
+        let db = Db::open(&dir, opts).unwrap();
+        assert!(db.replay_report().is_clean(), "{:?}", db.replay_report());
+        let got = db
+            .select(&[Matcher::equal("__name__", "m")], 0, 2000)
+            .unwrap();
+        assert_eq!(got.len(), 4);
+        for s in &got {
+            let i: f64 = s
+                .labels
+                .iter()
+                .find(|l| l.0 == "i")
+                .unwrap()
+                .1
+                .parse()
+                .unwrap();
+            assert_eq!(s.values, vec![i]);
+        }
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -63,6 +63,14 @@ impl Head {
         Ok((id, true))
     }
 
+    /// The id of an existing series with these labels.
+    pub fn lookup<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        labels: &[(N, V)],
+    ) -> Result<Option<SeriesId>> {
+        Ok(self.index.read().get(labels)?)
+    }
+
     /// Re-creates a series with a known id during replay.
     pub fn restore(&self, id: u64, labels: &[(String, String)]) -> Result<()> {
         let mut index = self.index.write();
