@@ -18,7 +18,6 @@ pub mod ingest;
 mod mmap;
 mod options;
 pub mod otlp;
-pub mod query;
 mod records;
 mod samples;
 pub mod spans;
@@ -35,4 +34,7 @@ pub use error::{Error, Result};
 pub use options::{Fsync, Options};
 pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
+/// The PromQL engine (the `strata-promql` crate), evaluated over a `Db` through its
+/// [`query::Querier`] implementation.
+pub use strata_promql as query;
 pub use wal_dump::dump_wal;

@@ -3,7 +3,7 @@
 mod query_common;
 
 use query_common::{MIN_MS, assert_instant, load, range};
-use strata_engine::query::MemQuerier;
+use strata_promql::MemQuerier;
 
 fn http_requests() -> MemQuerier {
     let mut lines = Vec::new();

@@ -5,7 +5,7 @@
 mod query_common;
 
 use query_common::load;
-use strata_engine::query::{
+use strata_promql::{
     EvalOptions, MAX_COMMENT_LINES_IN_A_ROW, MAX_DEPTH, MAX_ESCAPES_PER_STRING, MAX_NESTING,
     MAX_QUERY_BYTES, MemQuerier, QueryError, Vector, eval_instant, eval_range, parse,
 };

@@ -2,7 +2,7 @@
 //! (`load 5m` / `metric{a="b"} 0+10x10`), and result formatting.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 
-use strata_engine::query::{
+use strata_promql::{
     EvalOptions, Labels, Matrix, MemQuerier, STALE_NAN_BITS, Series, Vector, eval_instant,
     eval_range, parse,
 };
@@ -131,6 +131,6 @@ pub fn default_opts() -> EvalOptions {
 }
 
 /// Parses, panicking with the error.
-pub fn plan(expr: &str) -> strata_engine::query::Plan {
+pub fn plan(expr: &str) -> strata_promql::Plan {
     parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"))
 }

@@ -4,7 +4,7 @@
 mod query_common;
 
 use query_common::{MIN_MS, assert_instant, load, range};
-use strata_engine::query::{QueryError, eval_instant};
+use strata_promql::{QueryError, eval_instant};
 
 #[test]
 fn resets_and_changes() {

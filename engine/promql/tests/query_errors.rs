@@ -4,7 +4,7 @@
 mod query_common;
 
 use query_common::load;
-use strata_engine::query::{
+use strata_promql::{
     EvalOptions, LabelMatcher, Querier, QueryError, Series, eval_instant, eval_range, parse,
 };
 

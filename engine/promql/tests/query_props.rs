@@ -4,7 +4,7 @@
 mod query_common;
 
 use proptest::prelude::*;
-use strata_engine::query::{Labels, MemQuerier, Series, eval_range};
+use strata_promql::{Labels, MemQuerier, Series, eval_range};
 
 const LOOKBACK_MS: i64 = 300_000;
 

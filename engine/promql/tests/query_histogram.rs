@@ -3,7 +3,7 @@
 mod query_common;
 
 use query_common::{MIN_MS, assert_instant, load};
-use strata_engine::query::{MemQuerier, QueryError, eval_instant};
+use strata_promql::{MemQuerier, QueryError, eval_instant};
 
 fn testhistogram() -> MemQuerier {
     load(

@@ -1,4 +1,8 @@
-//! Query layer: a PromQL subset evaluated over any [`Querier`].
+//! Strata's PromQL engine: parsing, limits and evaluation over any [`Querier`].
+//!
+//! It depends on no storage: the engine's `Db` implements [`Querier`] (merging head and
+//! blocks), [`MemQuerier`] is the in-memory reference the tests use. It must not depend on
+//! the engine or its TSDB; it has no `unsafe`.
 //!
 //! ```text
 //!  "sum by (model) (rate(x[5m]))" ──parse──▶ Plan ──eval_range / eval_instant──▶ Matrix / Vector
@@ -35,7 +39,7 @@
 //! them a query parses and evaluates on a thread with a 256 KiB stack.
 //!
 //! ```
-//! use strata_engine::query::{Labels, MemQuerier, Series, eval_range};
+//! use strata_promql::{Labels, MemQuerier, Series, eval_range};
 //!
 //! // A counter growing by 2 every 15 s for ten minutes.
 //! let q = MemQuerier::new(vec![Series {
@@ -46,8 +50,10 @@
 //! let m = eval_range(&q, "sum by (model) (rate(tokens_total[1m]))", 60_000, 300_000, 60_000)?;
 //! assert_eq!(m[0].labels.get("model"), Some("gpt-4o"));
 //! assert!(m[0].points.iter().all(|&(_, v)| (v - 2.0 / 15.0).abs() < 1e-12));
-//! # Ok::<(), strata_engine::query::QueryError>(())
+//! # Ok::<(), strata_promql::QueryError>(())
 //! ```
+
+#![forbid(unsafe_code)]
 
 mod aggregate;
 mod binary;
