@@ -15,7 +15,6 @@ mod db;
 mod error;
 mod head;
 pub mod ingest;
-mod mmap;
 mod options;
 pub mod otlp;
 mod records;

@@ -26,7 +26,8 @@ mod recovery;
 mod repair;
 mod replay;
 mod report;
-pub mod storage;
+/// The I/O seam the WAL writes through (the `strata-storage` crate).
+pub use strata_storage as storage;
 mod wal;
 mod writer;
 

@@ -6,12 +6,12 @@ pub(crate) mod format;
 pub(crate) mod meta;
 pub(crate) mod writer;
 
-use memmap2::Mmap;
 use std::path::{Path, PathBuf};
 use strata_codec::bytes::ByteReader;
 use strata_codec::column;
 use strata_codec::histogram::{self, HistogramColumns};
 use strata_index::{IndexFile, LabelIndex, Matcher, RoaringBitmap};
+use strata_storage::mmap::Mmap;
 
 use crate::error::{Error, Result};
 use format::{ChunkKind, ChunkRef, FOOTER_LEN, FOOTER_MAGIC, HEADER};
@@ -32,7 +32,8 @@ impl Block {
         let index_path = dir.join("index");
         let index = IndexFile::open(&index_path)?;
         let chunks_path = dir.join("chunks");
-        let chunks = crate::mmap::map(&chunks_path)?;
+        let chunks = strata_storage::mmap::map_readonly(&chunks_path)
+            .map_err(|e| Error::io(&chunks_path, e))?;
         let bad = |d: String| Error::corrupt(&chunks_path, d);
         let len = chunks.len();
         if len < HEADER.len() + FOOTER_LEN || &chunks[..HEADER.len()] != HEADER {

@@ -3,8 +3,7 @@
 //! no block or a whole one (temporary directories are deleted on open).
 
 use rayon::prelude::*;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use strata_codec::column::{self, ColumnOptions};
 use strata_index::MemIndex;
@@ -72,15 +71,11 @@ fn encode_series(s: &SeriesData) -> Result<Vec<EncodedChunk>> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+    strata_storage::files::write_synced(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 pub(crate) fn sync_dir(path: &Path) -> Result<()> {
-    File::open(path)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(path, e))
+    strata_storage::files::sync_dir(path).map_err(|e| Error::io(path, e))
 }
 
 /// A block id that sorts by time: min time, then a unique suffix.

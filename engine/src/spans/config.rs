@@ -2,7 +2,6 @@
 //! `DIR/spans/config.json` (written to a temporary file, fsynced, renamed).
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use regex::Regex;
@@ -190,14 +189,8 @@ pub(crate) fn load(root: &Path) -> Result<Option<SpanConfig>> {
 }
 
 pub(crate) fn save(root: &Path, config: &SpanConfig) -> Result<()> {
-    let path = root.join(CONFIG_FILE);
-    let tmp = root.join(format!("{CONFIG_FILE}.tmp"));
     let bytes = serde_json::to_vec_pretty(config)
         .map_err(|e| Error::InvalidArgument(format!("span config: {e}")))?;
-    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    drop(f);
-    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    super::partition::sync_dir(root)
+    strata_storage::files::replace_synced(root, CONFIG_FILE, &bytes)
+        .map_err(|e| Error::io(root.join(CONFIG_FILE), e))
 }

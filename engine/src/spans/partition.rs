@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -76,14 +75,11 @@ impl PartitionMeta {
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    let f = fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
-    f.sync_all().map_err(|e| Error::io(dir, e))
+    strata_storage::files::sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+    strata_storage::files::write_synced(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 /// Frames named columns: magic, version, count, a directory (per column: name, length,
@@ -122,7 +118,7 @@ pub(super) fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> 
 #[derive(Debug)]
 pub(crate) struct ColFile {
     path: PathBuf,
-    map: memmap2::Mmap,
+    map: strata_storage::mmap::Mmap,
     /// Column name → index into `cols`.
     names: HashMap<String, usize>,
     /// Per column: byte range in the file and stored CRC32.
@@ -138,7 +134,7 @@ impl ColFile {
         if len < 11 {
             return Err(bad("not a span column file (too short)".into()));
         }
-        let map = crate::mmap::map(path)?;
+        let map = strata_storage::mmap::map_readonly(path).map_err(|e| Error::io(path, e))?;
         let head: &[u8] = &map;
         if &head[..4] != COLFILE_MAGIC {
             return Err(bad("not a span column file (bad magic)".into()));

@@ -6,7 +6,6 @@ use crate::postings::Postings;
 use crate::series::SeriesStore;
 use crate::symbols::Symbols;
 use roaring::RoaringBitmap;
-use std::io::Write;
 use strata_codec::bytes::put_uvarint;
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -150,8 +149,6 @@ pub(crate) fn encode(
 }
 
 pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<u64> {
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    strata_storage::files::write_synced(path, bytes)?;
     Ok(bytes.len() as u64)
 }

@@ -1,11 +1,7 @@
-//! The I/O seam: every byte the WAL reads or writes goes through [`Storage`] (one directory) and
+//! The directory seam: every byte the WAL reads or writes goes through [`Storage`] (one directory) and
 //! [`StorageFile`] (one file in it). [`FsStorage`] is the real filesystem; [`MemStorage`] keeps
 //! files in memory and can fail writes, cut them short, run out of space, fail syncs, and
 //! "crash" (forget everything that was not synced).
-
-mod mem;
-
-pub use mem::{Fault, MemStorage};
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};

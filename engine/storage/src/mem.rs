@@ -6,7 +6,7 @@
 //! [`MemStorage::crash_image_torn`], a random mix of synced and unsynced sectors, which is what
 //! a power cut can leave on a real disk.
 
-use super::{Storage, StorageFile};
+use crate::dir::{Storage, StorageFile};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
