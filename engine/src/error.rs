@@ -203,6 +203,42 @@ impl From<strata_index::Error> for Error {
     }
 }
 
+/// The span store's errors become the engine's variants of the same name.
+impl From<strata_spans::Error> for Error {
+    fn from(e: strata_spans::Error) -> Self {
+        use strata_spans::Error as S;
+        match e {
+            S::Io { path, source } => Error::Io { path, source },
+            S::Wal(e) => Error::Wal(e),
+            S::Index(e) => Error::Index(e),
+            S::Codec(e) => Error::Codec(e),
+            S::TooFarInFuture {
+                what,
+                timestamp_ms,
+                max_ms,
+            } => Error::TooFarInFuture {
+                what,
+                timestamp_ms,
+                max_ms,
+            },
+            S::OutsideRetention {
+                what,
+                timestamp_ms,
+                cutoff_ms,
+                bucket,
+            } => Error::OutsideRetention {
+                what,
+                timestamp_ms,
+                cutoff_ms,
+                bucket,
+            },
+            S::InvalidArgument(s) => Error::InvalidArgument(s),
+            S::Corrupt { path, detail } => Error::Corrupt { path, detail },
+            other => Error::InvalidArgument(other.to_string()),
+        }
+    }
+}
+
 impl From<strata_codec::Error> for Error {
     fn from(e: strata_codec::Error) -> Self {
         Error::Codec(e)

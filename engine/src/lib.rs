@@ -19,7 +19,6 @@ mod options;
 pub mod otlp;
 mod records;
 mod samples;
-pub mod spans;
 mod wal_dump;
 
 pub use block::{BlockMeta, BlockStats};
@@ -36,4 +35,6 @@ pub use strata_index::{MatchOp, Matcher};
 /// The PromQL engine (the `strata-promql` crate), evaluated over a `Db` through its
 /// [`query::Querier`] implementation.
 pub use strata_promql as query;
+/// The span tables (the `strata-spans` crate) the `Db` drives through the shared WAL.
+pub use strata_spans as spans;
 pub use wal_dump::dump_wal;

@@ -223,6 +223,13 @@ impl From<EngineError> for Failure {
     }
 }
 
+/// Span store errors get the codes of the engine errors they become.
+impl From<strata_engine::spans::Error> for Failure {
+    fn from(e: strata_engine::spans::Error) -> Self {
+        Failure::from(EngineError::from(e))
+    }
+}
+
 impl From<QueryError> for Failure {
     fn from(e: QueryError) -> Self {
         let code = match &e {

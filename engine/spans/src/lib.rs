@@ -10,9 +10,15 @@
 //!   partition directories.
 //!
 //! Layout and formats: `docs/format/spans.md`.
+//!
+//! It depends on the WAL, index, codec and storage crates, never on the metrics TSDB or the
+//! engine that owns it; its one `unsafe` need (mapping partition files) is `strata-storage`'s.
+
+#![forbid(unsafe_code)]
 
 mod codec;
 mod config;
+mod error;
 mod found;
 mod genai;
 pub mod json;
@@ -43,8 +49,8 @@ pub use model::{
 pub use partition::PartitionMeta;
 pub use query::{AggQuery, AggRow, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
 
-use crate::error::{Error, Result};
 use config::Router;
+pub use error::{Error, Result};
 use partition::{ContentRow, Partition, Row};
 
 /// Options of a [`SpanStore`] that are not persisted.

@@ -202,7 +202,7 @@ pub fn rows_json(by: &[GroupBy], rows: &[AggRow]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spans::{Event, GenAi, Link, Span, StatusCode};
+    use crate::{Event, GenAi, Link, Span, StatusCode};
 
     fn hit() -> SpanHit {
         SpanHit {
