@@ -14,9 +14,7 @@ mod clock;
 mod db;
 mod error;
 mod head;
-pub mod ingest;
 mod options;
-pub mod otlp;
 mod records;
 mod samples;
 mod wal_dump;
@@ -32,9 +30,15 @@ pub use error::{Error, Result};
 pub use options::{Fsync, Options};
 pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
+/// The ingest decoders (the `strata-ingest` crate): OTLP and Prometheus text.
+pub use strata_ingest::{otlp, prom_text};
 /// The PromQL engine (the `strata-promql` crate), evaluated over a `Db` through its
 /// [`query::Querier`] implementation.
 pub use strata_promql as query;
 /// The span tables (the `strata-spans` crate) the `Db` drives through the shared WAL.
 pub use strata_spans as spans;
+/// Ingest formats, as before the decoders had a crate of their own.
+pub mod ingest {
+    pub use strata_ingest::prom_text;
+}
 pub use wal_dump::dump_wal;

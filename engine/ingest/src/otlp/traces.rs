@@ -5,7 +5,7 @@
 
 use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint};
 use super::{Limits, MAX_VALUE_DEPTH, OtlpError};
-use crate::spans::{AttrValue, Event, KeyValue, Link, Span, StatusCode};
+use strata_spans::{AttrValue, Event, KeyValue, Link, Span, StatusCode};
 
 /// Decodes an `ExportTraceServiceRequest` with the default [`Limits`].
 pub fn decode_traces(bytes: &[u8]) -> Result<Vec<Span>, OtlpError> {

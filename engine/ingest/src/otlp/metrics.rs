@@ -29,7 +29,7 @@ use strata_codec::histogram::Histogram;
 use super::traces::{push_attr, resource_attrs};
 use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint, push_packed_fixed64};
 use super::{Limits, OtlpError};
-use crate::spans::{AttrValue, KeyValue};
+use strata_spans::{AttrValue, KeyValue};
 
 /// A label set: `(name, value)` pairs, `__name__` included, not sorted.
 pub type LabelPairs = Vec<(String, String)>;
@@ -571,7 +571,7 @@ fn summary_point(
 
 fn format_float(v: f64) -> String {
     let mut s = String::new();
-    crate::ingest::prom_text::format_value(v, &mut s);
+    crate::prom_text::format_value(v, &mut s);
     s
 }
 

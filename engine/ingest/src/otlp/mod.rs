@@ -1,5 +1,5 @@
 //! OTLP protobuf decoding, without generated code: `ExportTraceServiceRequest` into
-//! [`Span`](crate::spans::Span)s and `ExportMetricsServiceRequest` into metric samples and
+//! [`Span`](strata_spans::Span)s and `ExportMetricsServiceRequest` into metric samples and
 //! histograms named the way Prometheus' OTLP receiver names them.
 //!
 //! The decoder is hand-written over the wire format (`wire.rs`): it borrows from the payload,
@@ -104,9 +104,3 @@ impl fmt::Display for OtlpError {
 }
 
 impl std::error::Error for OtlpError {}
-
-impl From<OtlpError> for crate::Error {
-    fn from(e: OtlpError) -> Self {
-        crate::Error::InvalidArgument(e.to_string())
-    }
-}
