@@ -203,6 +203,22 @@ impl From<strata_index::Error> for Error {
     }
 }
 
+/// The metrics storage's errors become the engine's variants of the same name.
+impl From<strata_tsdb::Error> for Error {
+    fn from(e: strata_tsdb::Error) -> Self {
+        use strata_tsdb::Error as T;
+        match e {
+            T::Io { path, source } => Error::Io { path, source },
+            T::Index(e) => Error::Index(e),
+            T::Codec(e) => Error::Codec(e),
+            T::KindMismatch { series, detail } => Error::KindMismatch { series, detail },
+            T::InvalidArgument(s) => Error::InvalidArgument(s),
+            T::Corrupt { path, detail } => Error::Corrupt { path, detail },
+            other => Error::InvalidArgument(other.to_string()),
+        }
+    }
+}
+
 /// The span store's errors become the engine's variants of the same name.
 impl From<strata_spans::Error> for Error {
     fn from(e: strata_spans::Error) -> Self {

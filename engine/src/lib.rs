@@ -6,17 +6,20 @@
 //!   [`query`].
 //! - maintenance: [`Db::compact`] (head → blocks, block merges, retention), [`Db::stats`].
 //!
-//! Layout on disk: `docs/format/block.md`. The one `unsafe` block maps immutable block files
-//! (`mmap.rs`).
+//! The engine is the facade over the crates under `engine/` (see `ARCHITECTURE.md`): it owns
+//! the shared WAL, the append gate, checkpoints, compaction and retention, and ties together
+//! `strata-tsdb` (head, blocks), `strata-spans`, `strata-ingest` and `strata-promql`. It has
+//! no `unsafe` code. Layout on disk: `docs/format/`.
 
-mod block;
+#![forbid(unsafe_code)]
+
+// The metrics storage, under the names the engine has always used for it.
+use strata_tsdb::{block, head, records, samples};
+
 mod clock;
 mod db;
 mod error;
-mod head;
 mod options;
-mod records;
-mod samples;
 mod wal_dump;
 
 pub use block::{BlockMeta, BlockStats};

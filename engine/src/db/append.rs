@@ -59,7 +59,7 @@ impl DbCore {
                 &mut payload,
             );
             self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
-            Ok(())
+            Ok::<(), Error>(())
         })?;
         Ok(SeriesRef(id as u64))
     }

@@ -359,7 +359,7 @@ impl DbCore {
             .par_iter()
             .map(|b| {
                 (0..b.series_count())
-                    .map(|id| b.series_data(id))
+                    .map(|id| b.series_data(id).map_err(Error::from))
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<_>>()?;

@@ -7,7 +7,7 @@ use strata_codec::histogram::HistogramColumns;
 use strata_index::Matcher;
 
 use super::DbCore;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One series' samples from a select, in time order.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +94,7 @@ impl DbCore {
                     &mut s.timestamps_ms,
                     &mut s.values,
                 );
-                Some(read.map(|_| s))
+                Some(read.map(|_| s).map_err(Error::from))
             })
             .collect::<Result<_>>()?;
         head_parts.into_iter().for_each(&mut add);

@@ -10,18 +10,18 @@ use strata_codec::histogram::{
     self, Histogram, HistogramAppender, HistogramColumns, HistogramLimits,
 };
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// An immutable chunk of the head.
 #[derive(Debug, Clone)]
-pub(crate) struct SealedChunk {
+pub struct SealedChunk {
     pub min_t: i64,
     pub max_t: i64,
     pub bytes: Box<[u8]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Empty,
     Float,
     Histogram,
@@ -29,7 +29,7 @@ pub(crate) enum Kind {
 
 /// Where a validated float sample goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Placement {
+pub enum Placement {
     InOrder,
     /// Same timestamp and same value as an existing sample: accepted, nothing to store.
     Duplicate,
@@ -37,7 +37,7 @@ pub(crate) enum Placement {
 }
 
 #[derive(Debug)]
-pub(crate) struct MemSeries {
+pub struct MemSeries {
     pub kind: Kind,
     pub sealed: Vec<SealedChunk>,
     open: Option<ChunkAppender>,
@@ -49,6 +49,12 @@ pub(crate) struct MemSeries {
     ooo: Vec<(i64, f64)>,
     /// Oldest timestamp held (i64::MAX when empty).
     pub oldest_t: i64,
+}
+
+impl Default for MemSeries {
+    fn default() -> Self {
+        MemSeries::new()
+    }
 }
 
 impl MemSeries {

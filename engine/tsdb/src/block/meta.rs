@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 pub const META_VERSION: u32 = 1;
 

@@ -4,19 +4,19 @@
 //! series sits behind its own mutex, so writers to different series never contend; the
 //! registry's locks are taken briefly (read to find a series, write only to create one).
 
-pub(crate) mod series;
+pub mod series;
 
 use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use strata_index::{LabelIndex, Matcher, MemIndex, RoaringBitmap, SeriesId};
 
-pub(crate) use series::{MemSeries, Placement};
+pub use series::{MemSeries, Placement};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 #[derive(Debug)]
-pub(crate) struct Head {
+pub struct Head {
     index: RwLock<MemIndex>,
     series: RwLock<Vec<Arc<Mutex<MemSeries>>>>,
     /// No sample older than this is accepted (older time ranges are in blocks).
@@ -24,6 +24,12 @@ pub(crate) struct Head {
     /// Oldest and newest sample timestamps ever applied to the head since the last cut.
     min_time_ms: AtomicI64,
     max_time_ms: AtomicI64,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Head::new()
+    }
 }
 
 impl Head {
@@ -39,11 +45,11 @@ impl Head {
 
     /// Finds or creates a series. `on_create` runs under the registry's write lock before the new
     /// id is visible to others, so the engine can log the definition ahead of any sample.
-    pub fn get_or_create<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+    pub fn get_or_create<N: AsRef<[u8]>, V: AsRef<[u8]>, E: From<strata_index::Error>>(
         &self,
         labels: &[(N, V)],
-        on_create: impl FnOnce(SeriesId, &MemIndex) -> Result<()>,
-    ) -> Result<(SeriesId, bool)> {
+        on_create: impl FnOnce(SeriesId, &MemIndex) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(SeriesId, bool), E> {
         if let Some(id) = self.index.read().get(labels)? {
             return Ok((id, false));
         }
@@ -96,6 +102,11 @@ impl Head {
         f(&self.series.read())
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.series.read().is_empty()
+    }
+
+    /// Series in the registry (ids are `0..len`).
     pub fn len(&self) -> usize {
         self.series.read().len()
     }

@@ -2,7 +2,7 @@
 
 /// Sorts samples by time when they are not already strictly increasing, keeping the first
 /// sample of each timestamp (sources are passed oldest first, so the earliest-written wins).
-pub(crate) fn sort_dedup(ts: &mut Vec<i64>, vs: &mut Vec<f64>) {
+pub fn sort_dedup(ts: &mut Vec<i64>, vs: &mut Vec<f64>) {
     if ts.windows(2).all(|w| w[0] < w[1]) {
         return;
     }

@@ -10,7 +10,7 @@ use strata_index::MemIndex;
 
 use super::format::{ChunkKind, ChunkRef, FOOTER_MAGIC, HEADER, encode_table};
 use super::meta::{BlockMeta, BlockStats, META_VERSION};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Samples per float-column chunk in a block: large enough to compress well, small enough that
 /// a narrow query does not decode a whole series.
@@ -18,7 +18,7 @@ pub const FLOAT_CHUNK_SAMPLES: usize = 1 << 14;
 
 /// One series' data for a new block.
 #[derive(Debug, Default)]
-pub(crate) struct SeriesData {
+pub struct SeriesData {
     pub labels: Vec<(String, String)>,
     pub timestamps: Vec<i64>,
     pub values: Vec<f64>,
@@ -74,7 +74,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     strata_storage::files::write_synced(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-pub(crate) fn sync_dir(path: &Path) -> Result<()> {
+pub fn sync_dir(path: &Path) -> Result<()> {
     strata_storage::files::sync_dir(path).map_err(|e| Error::io(path, e))
 }
 
@@ -94,7 +94,7 @@ fn new_block_id(min_time_ms: i64) -> String {
 
 /// Writes a block of `series` (any order; sorted here) under `parent`. Returns its directory
 /// and meta. Errors if there is nothing to write.
-pub(crate) fn write_block(
+pub fn write_block(
     parent: &Path,
     bucket: &str,
     mut series: Vec<SeriesData>,

@@ -2,9 +2,9 @@
 //! `meta.json` (layout in `docs/format/block.md`). Read through memory maps; every chunk's CRC
 //! is checked when it is read.
 
-pub(crate) mod format;
-pub(crate) mod meta;
-pub(crate) mod writer;
+pub mod format;
+pub mod meta;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use strata_codec::bytes::ByteReader;
@@ -13,12 +13,12 @@ use strata_codec::histogram::{self, HistogramColumns};
 use strata_index::{IndexFile, LabelIndex, Matcher, RoaringBitmap};
 use strata_storage::mmap::Mmap;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 use format::{ChunkKind, ChunkRef, FOOTER_LEN, FOOTER_MAGIC, HEADER};
 pub use meta::{BlockMeta, BlockStats};
 
 #[derive(Debug)]
-pub(crate) struct Block {
+pub struct Block {
     pub dir: PathBuf,
     pub meta: BlockMeta,
     index: IndexFile,

@@ -1,0 +1,21 @@
+//! Strata's metrics storage, below the engine's `Db`.
+//!
+//! - [`head`]: the in-memory head — the series registry (labels → ids, postings) and each
+//!   series' open Gorilla and histogram chunks.
+//! - [`block`]: immutable, memory-mapped blocks (`docs/format/block.md`): reading, writing.
+//! - [`records`]: the metric WAL records (`SERIES`, samples, markers) and their encoding.
+//! - [`samples`]: small helpers over (timestamp, value) columns.
+//!
+//! It knows nothing of spans, queries or the engine that owns it: the engine orders the WAL,
+//! the append gate, checkpoints and compaction over these parts. No `unsafe` here (block
+//! files are mapped through `strata-storage`).
+
+#![forbid(unsafe_code)]
+
+pub mod block;
+mod error;
+pub mod head;
+pub mod records;
+pub mod samples;
+
+pub use error::{Error, Result};
