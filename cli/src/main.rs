@@ -5,6 +5,7 @@ mod common;
 mod demo;
 mod export;
 mod import;
+mod mixed_bench;
 mod otlp;
 mod query;
 mod spans_bench;
@@ -213,6 +214,25 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Metric appends from 2 threads at a fixed rate while spans are appended and sealed and
+    /// blocks are cut and merged (data time runs SPEEDUP× wall time). Last line:
+    /// append_p99_ms=X seal_spans_per_sec=Y.
+    Mixed {
+        /// Metric series, split between the two writer threads.
+        #[arg(long, default_value_t = 4_000)]
+        series: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Data time between two scrapes of a series.
+        #[arg(long, default_value_t = 15_000)]
+        scrape_ms: i64,
+        #[arg(long, default_value_t = 1_000)]
+        speedup: i64,
+        #[arg(long, default_value_t = 30_000)]
+        spans_per_sec: usize,
+        #[arg(long, default_value_t = 60)]
+        block_minutes: i64,
+    },
     /// Generated GenAI agent traces through `append_spans` (WAL on), sealed, then queried:
     /// find, trace by id, per-model aggregate. Last line: spans_per_sec=N.
     Spans {
@@ -336,6 +356,24 @@ fn main() -> ExitCode {
         Command::Bench {
             which: BenchCommand::Spans { count, keep },
         } => spans_bench::run(count, keep.as_deref(), now),
+        Command::Bench {
+            which:
+                BenchCommand::Mixed {
+                    series,
+                    seconds,
+                    scrape_ms,
+                    speedup,
+                    spans_per_sec,
+                    block_minutes,
+                },
+        } => mixed_bench::run(&mixed_bench::MixedArgs {
+            series,
+            seconds,
+            scrape_ms,
+            speedup,
+            spans_per_sec,
+            block_minutes,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -220,6 +220,22 @@ fn get_span(r: &mut ByteReader<'_>) -> CResult<Span> {
 const MIN_SPAN_BYTES: usize = 36;
 
 /// A SPANS WAL payload: version byte, span count, spans.
+/// Set in a payload's version byte when its spans are a checkpoint's copies of spans logged
+/// before (`docs/format/spans.md`, "Span records"), not spans appended.
+pub const COPY_FLAG: u8 = 0x80;
+
+/// Encodes a checkpoint's copies: a payload whose version byte carries [`COPY_FLAG`].
+pub fn encode_copy_payload(spans: &[Span]) -> Vec<u8> {
+    let mut out = encode_payload(spans);
+    out[0] |= COPY_FLAG;
+    out
+}
+
+/// Whether a SPANS payload holds checkpoint copies ([`encode_copy_payload`]).
+pub fn is_copy_payload(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|v| v & COPY_FLAG != 0)
+}
+
 pub fn encode_payload(spans: &[Span]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + spans.len() * 256);
     out.push(WAL_PAYLOAD_VERSION);
@@ -233,7 +249,7 @@ pub fn encode_payload(spans: &[Span]) -> Vec<u8> {
 /// Decodes a SPANS WAL payload.
 pub fn decode_payload(bytes: &[u8]) -> CResult<Vec<Span>> {
     let mut r = ByteReader::new(bytes, "spans WAL payload");
-    let v = r.u8()?;
+    let v = r.u8()? & !COPY_FLAG;
     if v != WAL_PAYLOAD_VERSION {
         return Err(strata_codec::Error::UnsupportedVersion {
             what: "spans WAL payload",

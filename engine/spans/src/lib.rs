@@ -35,7 +35,10 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use strata_wal::{Position, RecordType, Wal};
 
-pub use codec::{WAL_PAYLOAD_VERSION, decode_payload, encode_payload};
+pub use codec::{
+    COPY_FLAG, WAL_PAYLOAD_VERSION, decode_payload, encode_copy_payload, encode_payload,
+    is_copy_payload,
+};
 pub use config::{
     AUDIT_BUCKET, Bucket, CONFIG_FILE, ContentPolicy, DEFAULT_BUCKET, Rule, RuleOp, SpanConfig,
 };
@@ -150,10 +153,31 @@ struct State {
     /// During replay, inside a checkpoint's copies: the spans replayed before its begin
     /// marker, kept until its end marker proves the copies complete.
     stash: Option<BTreeMap<(String, i64), Vec<Row>>>,
+    /// During replay, inside a checkpoint whose copies are flagged: the copies so far.
+    replay_copies: Option<BTreeMap<(String, i64), Vec<Row>>>,
 }
 
 /// A bucket and a window start (ms): what an in-memory set of spans is keyed by.
 type WindowKey = (String, i64);
+
+/// Each in-memory window and its row count when a checkpoint began
+/// ([`SpanStore::checkpoint_marks`]).
+#[derive(Debug, Clone, Default)]
+pub struct CheckpointMarks(Vec<(WindowKey, usize)>);
+
+impl CheckpointMarks {
+    /// Spans the checkpoint copies.
+    pub fn spans(&self) -> usize {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Appends `more`'s rows to `into`, window by window.
+fn merge_rows(into: &mut BTreeMap<WindowKey, Vec<Row>>, more: BTreeMap<WindowKey, Vec<Row>>) {
+    for (key, rows) in more {
+        into.entry(key).or_default().extend(rows);
+    }
+}
 
 impl State {
     /// Every span still only in memory: open windows, then windows being sealed.
@@ -244,6 +268,7 @@ impl SpanStore {
                 sealed,
                 next_seq,
                 stash: None,
+                replay_copies: None,
                 replay_sealing: None,
             }),
         })
@@ -437,8 +462,87 @@ impl SpanStore {
             path: self.root.clone(),
             detail: format!("SPANS WAL record: {e}"),
         })?;
-        self.apply(spans);
+        let mut st = self.state.write();
+        let st = &mut *st;
+        let mut rows = BTreeMap::new();
+        for span in spans {
+            let (key, row) = self.row_of(span, &st.config, &st.router);
+            rows.entry(key).or_insert_with(Vec::new).push(row);
+        }
+        match st.replay_copies.as_mut() {
+            Some(copies) if codec::is_copy_payload(payload) => merge_rows(copies, rows),
+            _ => merge_rows(&mut st.open, rows),
+        }
         Ok(())
+    }
+
+    /// The window a span belongs in and its row.
+    fn row_of(&self, mut span: Span, config: &SpanConfig, router: &Router) -> (WindowKey, Row) {
+        let content = genai::split_content(&mut span.attributes);
+        let g = genai::extract(&span, &config.prices);
+        let bucket = router.route(&span).to_owned();
+        let window = window_of(span.start_ns, self.options.partition_ms);
+        let row = Row {
+            span,
+            genai: g,
+            content,
+        };
+        ((bucket, window), row)
+    }
+
+    /// For a checkpoint, with appends paused: how many rows each in-memory window holds now.
+    /// Rows are only appended to a window between seals, so [`Self::copy_payloads`] later
+    /// copies exactly the spans that were in memory at this moment.
+    pub fn checkpoint_marks(&self) -> CheckpointMarks {
+        let st = self.state.read();
+        CheckpointMarks(st.memory_rows().map(|(k, v)| (k.clone(), v.len())).collect())
+    }
+
+    /// The checkpoint's copies of the spans `marks` counted, as flagged WAL payloads of at
+    /// most `max_spans_per_record` spans, handed to `emit` one at a time. The state lock is
+    /// held only while a payload's spans are cloned: appends go on meanwhile. Callers hold
+    /// off seals and retention (the engine's maintenance lock) until it returns.
+    pub fn copy_payloads<E>(
+        &self,
+        marks: &CheckpointMarks,
+        mut emit: impl FnMut(Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let per_record = self.options.max_spans_per_record.max(1);
+        for (key, count) in &marks.0 {
+            let mut from = 0;
+            while from < *count {
+                let to = (from + per_record).min(*count);
+                let batch = self.clone_rows(key, from, to);
+                if batch.is_empty() {
+                    break;
+                }
+                from = to;
+                emit(codec::encode_copy_payload(&batch))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows `from..to` of an in-memory window as spans with their content (fewer if the
+    /// window holds fewer).
+    fn clone_rows(&self, key: &WindowKey, from: usize, to: usize) -> Vec<Span> {
+        let st = self.state.read();
+        let rows = st
+            .open
+            .get(key)
+            .map(Vec::as_slice)
+            .or_else(|| st.sealing.get(key).map(|v| v.as_slice()))
+            .unwrap_or(&[]);
+        let to = to.min(rows.len());
+        rows.get(from..to)
+            .unwrap_or(&[])
+            .iter()
+            .map(|r| {
+                let mut s = r.span.clone();
+                s.attributes.extend(r.content.iter().cloned());
+                s
+            })
+            .collect()
     }
 
     /// During replay, at a "sealed through `floor_ms`" marker: the seal whose "sealing"
@@ -498,34 +602,43 @@ impl SpanStore {
         }
     }
 
-    /// During replay, at a checkpoint's begin marker: set the spans replayed so far aside; the
-    /// copies that follow are replayed into an empty state.
-    pub fn replay_checkpoint_begin(&self) {
+    /// During replay, at a checkpoint's begin marker: set the spans replayed so far aside.
+    /// With `typed_copies` (checkpoints that copy with appends going on) the copies are the
+    /// payloads flagged as copies and collect apart, while spans appended meanwhile replay
+    /// as usual; without (older logs: appends paused) every span record up to the end marker
+    /// is a copy. A begin while a checkpoint is open aborts that one first.
+    pub fn replay_checkpoint_begin(&self, typed_copies: bool) {
+        self.replay_checkpoint_abort();
         let mut st = self.state.write();
         let open = std::mem::take(&mut st.open);
-        // A begin after a begin without an end: the earlier copies are void.
-        if st.stash.is_none() {
-            st.stash = Some(open);
-        }
+        st.stash = Some(open);
+        st.replay_copies = typed_copies.then(BTreeMap::new);
     }
 
     /// During replay, at a checkpoint's end marker: the copies replace what was set aside.
     pub fn replay_checkpoint_end(&self) {
-        self.state.write().stash = None;
+        let mut st = self.state.write();
+        st.stash = None;
+        if let Some(copies) = st.replay_copies.take() {
+            let appended = std::mem::replace(&mut st.open, copies);
+            merge_rows(&mut st.open, appended);
+        }
     }
 
     /// During replay, at an abort marker (or at the end of the log inside a checkpoint): the
-    /// partial copies are dropped and the spans set aside come back. Returns whether there
-    /// was a checkpoint to abort.
+    /// partial copies are dropped and the spans set aside come back (with typed copies, the
+    /// spans appended during the checkpoint stay). Returns whether there was a checkpoint to
+    /// abort.
     pub fn replay_checkpoint_abort(&self) -> bool {
         let mut st = self.state.write();
-        match st.stash.take() {
-            Some(open) => {
-                st.open = open;
-                true
-            }
-            None => false,
+        let Some(stash) = st.stash.take() else {
+            return false;
+        };
+        let after_begin = std::mem::replace(&mut st.open, stash);
+        if st.replay_copies.take().is_some() {
+            merge_rows(&mut st.open, after_begin);
         }
+        true
     }
 
     /// The sequence number the next sealed partition gets.

@@ -9,6 +9,7 @@ use super::DbCore;
 use crate::block::Block;
 use crate::block::writer::{SeriesData, write_block};
 use crate::error::{Error, Result};
+use crate::head::MemSeries;
 use crate::records::{self, FloatSample, SeriesRecord};
 
 /// Block lengths compaction builds, as multiples of the block duration: 2 h → 6 h → 24 h.
@@ -91,6 +92,13 @@ impl CompactReport {
         }
     }
 }
+
+/// Where a checkpoint's first record is, the series it covers and the span windows it copies.
+type CheckpointStart = (
+    strata_wal::Position,
+    Vec<Arc<parking_lot::Mutex<MemSeries>>>,
+    crate::spans::CheckpointMarks,
+);
 
 fn floor_to(t: i64, step: i64) -> i64 {
     t.div_euclid(step) * step
@@ -264,11 +272,32 @@ impl DbCore {
         Ok(written)
     }
 
-    /// Rewrites what replay needs (series definitions, the min-valid marker, samples still in
-    /// the head) at the end of the WAL, then drops the segments before it. With appends paused,
-    /// so no acknowledged sample is written before the checkpoint and applied after it.
+    /// Rewrites what replay needs (the min-valid marker, series definitions, samples still in
+    /// the head, unsealed spans) at the end of the WAL, then drops the segments before it.
+    ///
+    /// Appends pause only while the marker, the definitions, the histogram samples and the
+    /// span copies are logged: so every sample acknowledged before the marker is in the head
+    /// when the float samples are read, and everything acknowledged after it is logged after
+    /// it. The float samples — the bulk — are re-logged with appends going on: replay applies
+    /// them permissively (out of order into the series' out-of-order buffer; a sample also
+    /// logged after the marker is a duplicate, and the first value stays). Histogram samples
+    /// must replay in order, so they are logged before any append that follows the marker.
     fn checkpoint(&self, min_valid: i64) -> Result<()> {
-        let _gate = self.append_gate.write();
+        let (start, series, marks) = {
+            let _gate = self.append_gate.write();
+            self.log_checkpoint_start(min_valid)?
+        };
+        self.relog_floats(&series)?;
+        self.finish_span_checkpoint(&marks)?;
+        self.wal.sync()?;
+        self.wal.truncate_before(start)?;
+        *self.checkpoint_segment.lock() = self.wal.end().segment;
+        Ok(())
+    }
+
+    /// The part of a checkpoint that runs with appends paused (see [`Self::checkpoint`]).
+    /// Returns the position of its first record and the series it covers.
+    fn log_checkpoint_start(&self, min_valid: i64) -> Result<CheckpointStart> {
         // The checkpoint starts a segment of its own: once it is durable every older segment
         // goes, and the WAL is no larger than what the head still needs.
         self.wal.start_segment();
@@ -282,49 +311,57 @@ impl DbCore {
                 series_ref: id as u64,
                 labels: self.head.labels(id as u32).unwrap_or_default(),
             });
-            if defs.len() == 4096 {
+            if defs.len() == 4096 || id + 1 == series.len() {
                 payload.clear();
                 records::encode_series(&defs, &mut payload);
                 self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
                 defs.clear();
             }
         }
-        if !defs.is_empty() {
-            payload.clear();
-            records::encode_series(&defs, &mut payload);
-            self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
-        }
-        let mut samples = Vec::new();
-        let mut hist_payloads = Vec::new();
         for (id, s) in series.iter().enumerate() {
-            let g = s.lock();
-            let (mut ts, mut vs) = (Vec::new(), Vec::new());
-            g.read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)?;
-            samples.extend(ts.iter().zip(&vs).map(|(&t, &v)| FloatSample {
-                series_ref: id as u64,
-                timestamp_ms: t,
-                value: v,
-            }));
-            for cols in g.read_histograms(i64::MIN, i64::MAX)? {
+            let chunks = s.lock().read_histograms(i64::MIN, i64::MAX)?;
+            for cols in chunks {
                 for (t, h) in cols.iter() {
-                    let mut p = Vec::new();
-                    records::encode_histogram_samples(&[(id as u64, t, &h.to_histogram())], &mut p);
-                    hist_payloads.push(p);
+                    payload.clear();
+                    let sample = [(id as u64, t, &h.to_histogram())];
+                    records::encode_histogram_samples(&sample, &mut payload);
+                    self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
                 }
             }
         }
-        for part in samples.chunks(1 << 16) {
+        let marks = self.begin_span_checkpoint()?;
+        Ok((start, series, marks))
+    }
+
+    /// Re-logs every float sample in the head, a record per 65,536 samples, with appends
+    /// going on (see [`Self::checkpoint`]).
+    fn relog_floats(&self, series: &[Arc<parking_lot::Mutex<MemSeries>>]) -> Result<()> {
+        let mut samples = Vec::with_capacity(1 << 16);
+        let mut payload = Vec::new();
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        for (id, s) in series.iter().enumerate() {
+            ts.clear();
+            vs.clear();
+            s.lock().read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)?;
+            for (&t, &v) in ts.iter().zip(&vs) {
+                samples.push(FloatSample {
+                    series_ref: id as u64,
+                    timestamp_ms: t,
+                    value: v,
+                });
+                if samples.len() == 1 << 16 {
+                    payload.clear();
+                    records::encode_float_samples(&samples, &mut payload);
+                    self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+                    samples.clear();
+                }
+            }
+        }
+        if !samples.is_empty() {
             payload.clear();
-            records::encode_float_samples(part, &mut payload);
+            records::encode_float_samples(&samples, &mut payload);
             self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
         }
-        for p in hist_payloads {
-            self.wal.append(strata_wal::RecordType::METRICS, &p)?;
-        }
-        self.checkpoint_spans()?;
-        self.wal.sync()?;
-        self.wal.truncate_before(start)?;
-        *self.checkpoint_segment.lock() = self.wal.end().segment;
         Ok(())
     }
 

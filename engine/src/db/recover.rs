@@ -276,7 +276,9 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
                         through_ms,
                         first_seq,
                     }) => db.spans.forget_sealed_since(through_ms, first_seq),
-                    Some(Marker::SpansCheckpointBegin) => db.spans.replay_checkpoint_begin(),
+                    Some(Marker::SpansCheckpointBegin { typed_copies }) => {
+                        db.spans.replay_checkpoint_begin(typed_copies)
+                    }
                     Some(Marker::SpansCheckpointEnd) => db.spans.replay_checkpoint_end(),
                     Some(Marker::SpansCheckpointAbort) => {
                         db.spans.replay_checkpoint_abort();
@@ -380,5 +382,109 @@ mod tests {
         }
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod span_checkpoint_tests {
+    use crate::records::{self, Marker};
+    use crate::spans::{Span, StatusCode, encode_payload};
+    use crate::{Clock, Db, Fsync, Options};
+    use strata_wal::RecordType;
+
+    const NOW_MS: i64 = 1_795_000_000_000;
+
+    fn span(id: u8) -> Span {
+        Span {
+            trace_id: [id; 16],
+            span_id: [id; 8],
+            parent_span_id: None,
+            name: format!("op{id}"),
+            kind: 1,
+            start_ns: (NOW_MS - 60_000) * 1_000_000,
+            end_ns: (NOW_MS - 59_000) * 1_000_000,
+            status_code: StatusCode::Unset,
+            status_message: String::new(),
+            resource: Vec::new(),
+            scope: String::new(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Writes `records` as a WAL and opens a database on it; returns its open span count.
+    fn open_spans_after(name: &str, records: &[(RecordType, Vec<u8>)]) -> u64 {
+        let dir = std::env::temp_dir().join(format!("strata-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let wal =
+                strata_wal::Wal::open_dir(dir.join("wal"), strata_wal::Options::default()).unwrap();
+            for (t, p) in records {
+                wal.append(*t, p).unwrap();
+            }
+            wal.sync().unwrap();
+        }
+        let opts = Options {
+            fsync: Fsync::Never,
+            clock: Clock::fixed(NOW_MS),
+            ..Options::default()
+        };
+        let db = Db::open(&dir, opts).unwrap();
+        let n = db.spans().stats().open_spans;
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+        n
+    }
+
+    fn marker(m: Marker) -> (RecordType, Vec<u8>) {
+        let mut p = Vec::new();
+        records::encode_marker(m, &mut p);
+        (RecordType::MARKERS, p)
+    }
+
+    fn spans(ids: &[u8]) -> (RecordType, Vec<u8>) {
+        let v: Vec<Span> = ids.iter().map(|&i| span(i)).collect();
+        (RecordType::SPANS, encode_payload(&v))
+    }
+
+    fn copies(ids: &[u8]) -> (RecordType, Vec<u8>) {
+        let v: Vec<Span> = ids.iter().map(|&i| span(i)).collect();
+        (RecordType::SPANS, crate::spans::encode_copy_payload(&v))
+    }
+
+    /// Spans 1 and 2 logged; a checkpoint copies them while span 3 is appended.
+    #[test]
+    fn spans_appended_during_a_checkpoint_survive_with_or_without_its_end() {
+        let begin = marker(Marker::SpansCheckpointBegin { typed_copies: true });
+        let done = [
+            spans(&[1, 2]),
+            begin.clone(),
+            copies(&[1]),
+            spans(&[3]),
+            copies(&[2]),
+            marker(Marker::SpansCheckpointEnd),
+        ];
+        assert_eq!(open_spans_after("ckpt-done", &done), 3);
+        // Died before the end marker: the copies are dropped, span 3 stays.
+        let torn = [spans(&[1, 2]), begin, copies(&[1]), spans(&[3])];
+        assert_eq!(open_spans_after("ckpt-torn", &torn), 3);
+    }
+
+    /// Logs from before typed copies: every span record inside the checkpoint is a copy.
+    #[test]
+    fn untyped_checkpoints_replay_as_before() {
+        let begin = marker(Marker::SpansCheckpointBegin {
+            typed_copies: false,
+        });
+        let done = [
+            spans(&[1, 2]),
+            begin.clone(),
+            spans(&[1, 2]),
+            marker(Marker::SpansCheckpointEnd),
+        ];
+        assert_eq!(open_spans_after("ckpt-old-done", &done), 2);
+        let torn = [spans(&[1, 2]), begin, spans(&[1])];
+        assert_eq!(open_spans_after("ckpt-old-torn", &torn), 2);
     }
 }

@@ -5,7 +5,7 @@ use super::DbCore;
 use crate::error::{Error, Result};
 use crate::otlp;
 use crate::records::{self, Marker};
-use crate::spans::{AppendOutcome, Span, SpanStore, TimeRules};
+use crate::spans::{AppendOutcome, CheckpointMarks, Span, SpanStore, TimeRules};
 use strata_codec::histogram::Histogram;
 
 /// What an OTLP metrics import did.
@@ -152,21 +152,31 @@ impl DbCore {
         Ok(report.partitions)
     }
 
-    /// The span part of a WAL checkpoint (appends already paused by the caller): forget every
-    /// span logged before, then re-log those not yet sealed.
-    pub(super) fn checkpoint_spans(&self) -> Result<()> {
-        // Begin, copies, end: a replay that meets a begin without its end (the process died
-        // mid-checkpoint, before the older records were dropped) keeps the older records.
-        let marker = |m: Marker| {
-            let mut payload = Vec::new();
-            records::encode_marker(m, &mut payload);
-            self.wal.append(strata_wal::RecordType::MARKERS, &payload)
-        };
-        marker(Marker::SpansCheckpointBegin)?;
-        for p in self.spans.unsealed_payloads() {
-            self.wal.append(strata_wal::RecordType::SPANS, &p)?;
-        }
-        marker(Marker::SpansCheckpointEnd)?;
+    /// The start of the span part of a WAL checkpoint, with appends paused by the caller:
+    /// the begin marker, and how many spans each in-memory window holds at it.
+    pub(super) fn begin_span_checkpoint(&self) -> Result<CheckpointMarks> {
+        let mut payload = Vec::new();
+        records::encode_marker(
+            Marker::SpansCheckpointBegin { typed_copies: true },
+            &mut payload,
+        );
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        Ok(self.spans.checkpoint_marks())
+    }
+
+    /// The rest of it, with appends going on: the copies of those spans (flagged, so replay
+    /// tells them from spans appended meanwhile), then the end marker. A replay that meets a
+    /// begin without its end (the process died mid-checkpoint, before the older records were
+    /// dropped) keeps the older records and drops the partial copies.
+    pub(super) fn finish_span_checkpoint(&self, marks: &CheckpointMarks) -> Result<()> {
+        self.spans.copy_payloads(marks, |p| {
+            self.wal
+                .append(strata_wal::RecordType::SPANS, &p)
+                .map(|_| ())
+        })?;
+        let mut payload = Vec::new();
+        records::encode_marker(Marker::SpansCheckpointEnd, &mut payload);
+        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
         Ok(())
     }
 }

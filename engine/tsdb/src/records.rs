@@ -273,7 +273,11 @@ pub enum Marker {
     /// a partition numbered `first_seq` or later on disk are in it.
     SpansSealing { through_ms: i64, first_seq: u64 },
     /// A checkpoint's copies of the unsealed spans follow, up to the matching end marker.
-    SpansCheckpointBegin,
+    /// With `typed_copies` (the marker's value 1) the copies are the SPANS payloads flagged
+    /// as copies, and spans appended meanwhile are logged between them; without (value 0,
+    /// logs written while checkpoints paused appends) every SPANS record up to the end
+    /// marker is a copy.
+    SpansCheckpointBegin { typed_copies: bool },
     /// The checkpoint's copies are complete: they replace every span replayed before its begin.
     SpansCheckpointEnd,
     /// The checkpoint begun last never ended (a crash); its partial copies are void.
@@ -287,7 +291,9 @@ pub fn encode_marker(marker: Marker, out: &mut Vec<u8>) {
         Marker::HeadMinValid(t) => (MARKER_HEAD_MIN_VALID, t),
         Marker::SpansSealedThrough(t) => (MARKER_SPANS_SEALED_THROUGH, t),
         Marker::SpansSealing { through_ms, .. } => (MARKER_SPANS_SEALING, through_ms),
-        Marker::SpansCheckpointBegin => (MARKER_SPANS_CHECKPOINT_BEGIN, 0),
+        Marker::SpansCheckpointBegin { typed_copies } => {
+            (MARKER_SPANS_CHECKPOINT_BEGIN, i64::from(typed_copies))
+        }
         Marker::SpansCheckpointEnd => (MARKER_SPANS_CHECKPOINT_END, 0),
         Marker::SpansCheckpointAbort => (MARKER_SPANS_CHECKPOINT_ABORT, 0),
     };
@@ -312,7 +318,9 @@ pub fn decode_marker(payload: &[u8]) -> strata_codec::Result<Option<Marker>> {
             through_ms: t,
             first_seq: r.uvarint()?,
         }),
-        MARKER_SPANS_CHECKPOINT_BEGIN => Some(Marker::SpansCheckpointBegin),
+        MARKER_SPANS_CHECKPOINT_BEGIN => Some(Marker::SpansCheckpointBegin {
+            typed_copies: t != 0,
+        }),
         MARKER_SPANS_CHECKPOINT_END => Some(Marker::SpansCheckpointEnd),
         MARKER_SPANS_CHECKPOINT_ABORT => Some(Marker::SpansCheckpointAbort),
         _ => None,
@@ -411,7 +419,10 @@ mod tests {
                 through_ms: 1_700_000_000_000,
                 first_seq: 12_345,
             },
-            Marker::SpansCheckpointBegin,
+            Marker::SpansCheckpointBegin {
+                typed_copies: false,
+            },
+            Marker::SpansCheckpointBegin { typed_copies: true },
             Marker::SpansCheckpointEnd,
             Marker::SpansCheckpointAbort,
         ] {
