@@ -1,7 +1,7 @@
 //! Opening: blocks on disk (dropping leftovers of interrupted writes and compactions) and WAL
 //! replay into the head.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +9,9 @@ use std::sync::Arc;
 use super::DbCore;
 use crate::block::Block;
 use crate::error::{Error, Result};
-use crate::records::{self, FloatSample, Marker, SamplesRecord, SeriesRecord};
+use crate::records::{self, Marker};
+use strata_tsdb::replay::MetricReplay;
+pub use strata_tsdb::replay::ReplayReport;
 
 /// Opens every block under `dir`, sorted by min time. Temporary directories (a block write that
 /// never finished) are deleted, and so are blocks that a finished compaction replaced (their id
@@ -45,177 +47,19 @@ pub(super) fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
     Ok(kept)
 }
 
-/// What replay found beyond the WAL's own report: samples it could not attribute and batches
-/// that never committed. Returned by [`crate::Db::recovery_report`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ReplayReport {
-    /// Samples skipped because no series definition for them survives — only in salvage
-    /// mode (a strict open fails instead). Each is listed by where its record was.
-    pub unattributable_samples: u64,
-    /// The WAL positions (`segment:offset`) of the first records holding such samples (at
-    /// most 16), and the series refs they named (at most 16).
-    pub unattributable_records: Vec<String>,
-    pub unattributable_series: Vec<u64>,
-    /// Samples that preceded a checkpoint and named series defined only in segments the
-    /// checkpoint truncated: the checkpoint holds them again, so nothing is lost.
-    pub superseded_samples: u64,
-    /// Batches written as several records whose last part never reached the log (the
-    /// process died mid-call: the batch was not acknowledged) and their samples, dropped.
-    pub torn_batches: u64,
-    pub torn_batch_samples: u64,
-}
-
-impl ReplayReport {
-    /// True when replay applied every record it met.
-    pub fn is_clean(&self) -> bool {
-        self.unattributable_samples == 0 && self.torn_batches == 0
-    }
-}
-
-/// Samples met before any series definition covers them, waiting for a checkpoint.
-#[derive(Default)]
-struct Unresolved {
-    samples: u64,
-    records: Vec<strata_wal::Position>,
-    series: Vec<u64>,
-}
-
-impl Unresolved {
-    fn note(&mut self, pos: strata_wal::Position, series_ref: u64) {
-        self.samples += 1;
-        self.note_definition(pos, series_ref);
-    }
-
-    fn note_definition(&mut self, pos: strata_wal::Position, series_ref: u64) {
-        if self.records.last() != Some(&pos) && self.records.len() < 16 {
-            self.records.push(pos);
-        }
-        if self.series.len() < 16 && !self.series.contains(&series_ref) {
-            self.series.push(series_ref);
-        }
-    }
-}
-
-/// Replay's running state.
-struct Replayer<'a> {
-    db: &'a DbCore,
-    limits: strata_codec::gorilla::ChunkLimits,
-    hist_limits: strata_codec::histogram::HistogramLimits,
-    lo: i64,
-    hi: i64,
-    /// Samples and definitions naming series no surviving definition covers. The WAL
-    /// invariant (`docs/format/wal.md`, "Checkpoints"): segments are truncated only after a
-    /// complete checkpoint, which re-logs every live series definition and every head sample;
-    /// so such records always precede a checkpoint that supersedes them.
-    unresolved: Unresolved,
-    report: ReplayReport,
-    /// Definitions ahead of the ids known so far, by id (see `apply_series`).
-    pending_defs: BTreeMap<u64, (strata_wal::Position, Vec<(String, String)>)>,
-    /// Parts of multi-record batches, by the position of their first part.
-    open_batches: BTreeMap<strata_wal::Position, Vec<FloatSample>>,
-}
-
-impl Replayer<'_> {
-    fn apply_floats(&mut self, pos: strata_wal::Position, samples: &[FloatSample]) -> Result<()> {
-        let min_valid = self.db.head.min_valid_ms();
-        for s in samples.iter().filter(|s| s.timestamp_ms >= min_valid) {
-            let Some(series) = self.db.head.series(s.series_ref as u32) else {
-                self.unresolved.note(pos, s.series_ref);
-                continue;
-            };
-            series
-                .lock()
-                .apply_float(s.timestamp_ms, s.value, self.limits)?;
-            self.lo = self.lo.min(s.timestamp_ms);
-            self.hi = self.hi.max(s.timestamp_ms);
-        }
-        Ok(())
-    }
-
-    fn apply_series(&mut self, pos: strata_wal::Position, defs: &[SeriesRecord]) -> Result<()> {
-        for s in defs {
-            let known = self.db.head.len() as u64;
-            if s.series_ref > known {
-                // Ahead of sequence: either defined before segments a checkpoint truncated
-                // (the checkpoint defines it again, and the marker clears it), or — in logs
-                // written before series creation waited for checkpoints — created while a
-                // checkpoint was being written, after its marker but before the definitions
-                // it re-logged. It is applied once the ids before it are known.
-                self.pending_defs
-                    .insert(s.series_ref, (pos, s.labels.clone()));
-                continue;
-            }
-            self.db.head.restore(s.series_ref, &s.labels)?;
-        }
-        self.apply_pending_defs()
-    }
-
-    /// Restores the pending definitions that are now in sequence.
-    fn apply_pending_defs(&mut self) -> Result<()> {
-        loop {
-            let next = self.db.head.len() as u64;
-            let Some((_, labels)) = self.pending_defs.remove(&next) else {
-                return Ok(());
-            };
-            self.db.head.restore(next, &labels)?;
-        }
-    }
-
-    /// A checkpoint begins: everything unresolved so far is in it.
-    fn checkpoint_begins(&mut self) {
-        self.pending_defs.clear();
-        self.report.superseded_samples += self.unresolved.samples;
-        self.unresolved = Unresolved::default();
-    }
-
-    /// The end of the log: unresolved samples are damage (strict) or skipped and reported.
-    fn finish(&mut self, wal_path: &Path) -> Result<()> {
-        for samples in std::mem::take(&mut self.open_batches).into_values() {
-            self.report.torn_batches += 1;
-            self.report.torn_batch_samples += samples.len() as u64;
-        }
-        let mut u = std::mem::take(&mut self.unresolved);
-        for (series_ref, (pos, _)) in std::mem::take(&mut self.pending_defs) {
-            u.note_definition(pos, series_ref);
-        }
-        if u.samples == 0 && u.records.is_empty() {
-            return Ok(());
-        }
-        let first = u.records.first().map_or(String::new(), |p| p.to_string());
-        if !self.db.options.wal_salvage {
-            return Err(Error::corrupt(
-                wal_path,
-                format!(
-                    "record at {first}: {} samples for series {:?}… that no surviving record defines (open with wal_salvage to skip them)",
-                    u.samples, u.series
-                ),
-            ));
-        }
-        self.report.unattributable_samples += u.samples;
-        self.report.unattributable_records = u.records.iter().map(|p| p.to_string()).collect();
-        self.report.unattributable_series = u.series;
-        Ok(())
-    }
-}
-
 /// Replays the WAL into the head. Samples older than the head's minimum valid time are in
 /// blocks already and are skipped; everything else is applied permissively (nothing that was
 /// acknowledged is refused for its order).
 pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
     let wal_path = db.dir.join("wal");
+    let mut rp = MetricReplay::new(
+        &db.head,
+        &wal_path,
+        db.chunk_limits(),
+        db.histogram_limits(),
+    );
     let corrupt = |pos: strata_wal::Position, e: strata_codec::Error| {
         Error::corrupt(&wal_path, format!("record at {pos}: {e}"))
-    };
-    let mut rp = Replayer {
-        db,
-        limits: db.chunk_limits(),
-        hist_limits: db.histogram_limits(),
-        lo: i64::MAX,
-        hi: i64::MIN,
-        unresolved: Unresolved::default(),
-        report: ReplayReport::default(),
-        pending_defs: BTreeMap::new(),
-        open_batches: BTreeMap::new(),
     };
     let mut replay = db.wal.replay(strata_wal::Position::ZERO);
     while let Some(record) = replay.next_record() {
@@ -223,46 +67,10 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         let pos = record.position;
         match record.record_type {
             t if t == strata_wal::RecordType::SERIES => {
-                let defs = records::decode_series(record.payload).map_err(|e| corrupt(pos, e))?;
-                rp.apply_series(pos, &defs)?;
+                rp.apply_series_record(pos, record.payload)?
             }
             t if t == strata_wal::RecordType::METRICS => {
-                match records::decode_samples(record.payload).map_err(|e| corrupt(pos, e))? {
-                    SamplesRecord::Float(samples) => rp.apply_floats(pos, &samples)?,
-                    SamplesRecord::FloatPart {
-                        first,
-                        last,
-                        samples,
-                    } => {
-                        let key = first.unwrap_or(pos);
-                        let mut batch = rp.open_batches.remove(&key).unwrap_or_default();
-                        if first.is_some() && batch.is_empty() {
-                            // Its first part is gone (salvage skipped it): the batch cannot be
-                            // whole, so none of it is applied.
-                            rp.report.torn_batches += 1;
-                            rp.report.torn_batch_samples += samples.len() as u64;
-                            continue;
-                        }
-                        batch.extend_from_slice(&samples);
-                        if last {
-                            rp.apply_floats(key, &batch)?;
-                        } else {
-                            rp.open_batches.insert(key, batch);
-                        }
-                    }
-                    SamplesRecord::Histogram(samples) => {
-                        let min_valid = db.head.min_valid_ms();
-                        for (r, t, h) in samples.iter().filter(|s| s.1 >= min_valid) {
-                            let Some(series) = db.head.series(*r as u32) else {
-                                rp.unresolved.note(pos, *r);
-                                continue;
-                            };
-                            series.lock().apply_histogram(*t, h, rp.hist_limits)?;
-                            rp.lo = rp.lo.min(*t);
-                            rp.hi = rp.hi.max(*t);
-                        }
-                    }
-                }
+                rp.apply_samples_record(pos, record.payload)?
             }
             t if t == strata_wal::RecordType::MARKERS => {
                 match records::decode_marker(record.payload).map_err(|e| corrupt(pos, e))? {
@@ -291,9 +99,8 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         }
     }
     db.spans.replay_finish();
-    rp.finish(&wal_path)?;
-    let (lo, hi) = (rp.lo, rp.hi);
-    if lo <= hi {
+    let (report, range) = rp.finish(db.options.wal_salvage)?;
+    if let Some((lo, hi)) = range {
         db.head.note_times(lo, hi);
     }
     // A checkpoint that never ended: its partial copies are dropped, and an abort marker
@@ -304,7 +111,7 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         db.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
         db.wal.sync()?;
     }
-    Ok(rp.report)
+    Ok(report)
 }
 
 #[cfg(test)]

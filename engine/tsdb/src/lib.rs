@@ -4,6 +4,7 @@
 //!   series' open Gorilla and histogram chunks.
 //! - [`block`]: immutable, memory-mapped blocks (`docs/format/block.md`): reading, writing.
 //! - [`records`]: the metric WAL records (`SERIES`, samples, markers) and their encoding.
+//! - [`replay`]: WAL replay of those records into a head, with its report.
 //! - [`samples`]: small helpers over (timestamp, value) columns.
 //!
 //! It knows nothing of spans, queries or the engine that owns it: the engine orders the WAL,
@@ -16,6 +17,7 @@ pub mod block;
 mod error;
 pub mod head;
 pub mod records;
+pub mod replay;
 pub mod samples;
 
 pub use error::{Error, Result};
