@@ -113,6 +113,31 @@ pub fn write_block(
         .map(encode_series)
         .collect::<Result<_>>()?;
 
+    let index_bytes = encode_index(&series)?;
+    let chunks = encode_chunks_file(&encoded);
+    let id = new_block_id(chunks.min_t);
+    let meta = BlockMeta {
+        version: META_VERSION,
+        id: id.clone(),
+        bucket: bucket.to_owned(),
+        min_time_ms: chunks.min_t,
+        max_time_ms: chunks.max_t,
+        level,
+        sources,
+        stats: BlockStats {
+            series: series.len() as u64,
+            samples: chunks.samples,
+            chunks: chunks.chunks,
+            chunk_bytes: chunks.data.len() as u64,
+            index_bytes: index_bytes.len() as u64,
+        },
+    };
+    let dir = publish_block(parent, &id, &chunks.data, &index_bytes, &meta)?;
+    Ok((dir, meta))
+}
+
+/// The block's label index: series ids are their positions in `series` (sorted, distinct).
+fn encode_index(series: &[SeriesData]) -> Result<Vec<u8>> {
     let mut index = MemIndex::new();
     for (i, s) in series.iter().enumerate() {
         let id = index.get_or_insert(&s.labels)?;
@@ -123,26 +148,44 @@ pub fn write_block(
             )));
         }
     }
+    Ok(index.encode()?)
+}
 
-    let mut data = Vec::with_capacity(
-        encoded
-            .iter()
-            .flatten()
-            .map(|c| c.payload.len() + 5)
-            .sum::<usize>()
-            + 64,
-    );
-    data.extend_from_slice(HEADER);
+/// The `chunks` file's bytes and what they hold.
+struct ChunksFile {
+    data: Vec<u8>,
+    min_t: i64,
+    max_t: i64,
+    samples: u64,
+    chunks: u64,
+}
+
+/// Lays out the `chunks` file (`docs/format/block.md`): header, every chunk with its kind
+/// byte and CRC, the chunk table, the footer.
+fn encode_chunks_file(encoded: &[Vec<EncodedChunk>]) -> ChunksFile {
+    let size = encoded
+        .iter()
+        .flatten()
+        .map(|c| c.payload.len() + 5)
+        .sum::<usize>()
+        + 64;
+    let mut f = ChunksFile {
+        data: Vec::with_capacity(size),
+        min_t: i64::MAX,
+        max_t: i64::MIN,
+        samples: 0,
+        chunks: 0,
+    };
+    f.data.extend_from_slice(HEADER);
     let mut table = Vec::with_capacity(encoded.len());
-    let (mut min_t, mut max_t, mut samples, mut chunks) = (i64::MAX, i64::MIN, 0u64, 0u64);
-    for chunks_of_series in &encoded {
+    for chunks_of_series in encoded {
         let mut refs = Vec::with_capacity(chunks_of_series.len());
         for c in chunks_of_series {
-            let start = data.len();
-            data.push(c.kind as u8);
-            data.extend_from_slice(&c.payload);
-            let crc = crc32fast::hash(&data[start..]);
-            data.extend_from_slice(&crc.to_le_bytes());
+            let start = f.data.len();
+            f.data.push(c.kind as u8);
+            f.data.extend_from_slice(&c.payload);
+            let crc = crc32fast::hash(&f.data[start..]);
+            f.data.extend_from_slice(&crc.to_le_bytes());
             refs.push(ChunkRef {
                 kind: c.kind,
                 min_t: c.min_t,
@@ -151,48 +194,42 @@ pub fn write_block(
                 offset: start as u64 + 1,
                 len: c.payload.len() as u64,
             });
-            min_t = min_t.min(c.min_t);
-            max_t = max_t.max(c.max_t);
-            samples += c.samples;
-            chunks += 1;
+            f.min_t = f.min_t.min(c.min_t);
+            f.max_t = f.max_t.max(c.max_t);
+            f.samples += c.samples;
+            f.chunks += 1;
         }
         table.push(refs);
     }
-    let table_offset = data.len() as u64;
-    encode_table(&table, &mut data);
-    let table_len = data.len() as u64 - table_offset;
-    let table_crc = crc32fast::hash(&data[table_offset as usize..]);
-    data.extend_from_slice(&table_offset.to_le_bytes());
-    data.extend_from_slice(&(table_len as u32).to_le_bytes());
-    data.extend_from_slice(&table_crc.to_le_bytes());
-    data.extend_from_slice(FOOTER_MAGIC);
-    let index_bytes = index.encode()?;
+    let table_offset = f.data.len() as u64;
+    encode_table(&table, &mut f.data);
+    let table_len = f.data.len() as u64 - table_offset;
+    let table_crc = crc32fast::hash(&f.data[table_offset as usize..]);
+    f.data.extend_from_slice(&table_offset.to_le_bytes());
+    f.data.extend_from_slice(&(table_len as u32).to_le_bytes());
+    f.data.extend_from_slice(&table_crc.to_le_bytes());
+    f.data.extend_from_slice(FOOTER_MAGIC);
+    f
+}
 
-    let id = new_block_id(min_t);
+/// Writes the block's files into `parent/<id>.tmp`, fsyncs them and the directory, renames it
+/// to `parent/<id>` and fsyncs `parent`: a crash leaves a whole block or a `.tmp` that open
+/// removes.
+fn publish_block(
+    parent: &Path,
+    id: &str,
+    chunks: &[u8],
+    index: &[u8],
+    meta: &BlockMeta,
+) -> Result<PathBuf> {
     let tmp = parent.join(format!("{id}.tmp"));
-    let dir = parent.join(&id);
+    let dir = parent.join(id);
     fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    write_file(&tmp.join("chunks"), &data)?;
-    write_file(&tmp.join("index"), &index_bytes)?;
-    let meta = BlockMeta {
-        version: META_VERSION,
-        id: id.clone(),
-        bucket: bucket.to_owned(),
-        min_time_ms: min_t,
-        max_time_ms: max_t,
-        level,
-        sources,
-        stats: BlockStats {
-            series: series.len() as u64,
-            samples,
-            chunks,
-            chunk_bytes: data.len() as u64,
-            index_bytes: index_bytes.len() as u64,
-        },
-    };
+    write_file(&tmp.join("chunks"), chunks)?;
+    write_file(&tmp.join("index"), index)?;
     write_file(&tmp.join("meta.json"), &meta.to_json())?;
     sync_dir(&tmp)?;
     fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
     sync_dir(parent)?;
-    Ok((dir, meta))
+    Ok(dir)
 }
