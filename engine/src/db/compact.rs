@@ -1,19 +1,14 @@
 //! Head → blocks, block compaction, retention, and the WAL checkpoint that follows a cut.
 
-use rayon::prelude::*;
-use std::collections::BTreeMap;
-use std::fs;
 use std::sync::Arc;
 
 use super::DbCore;
 use crate::block::Block;
-use crate::block::writer::{SeriesData, write_block};
-use crate::error::{Error, Result};
+use crate::block::writer::write_block;
+use crate::error::Result;
 use crate::head::MemSeries;
 use crate::records::{self, FloatSample, SeriesRecord};
-
-/// Block lengths compaction builds, as multiples of the block duration: 2 h → 6 h → 24 h.
-const COMPACTION_FACTORS: [i64; 2] = [3, 12];
+use strata_tsdb::compaction;
 
 /// WAL segments after which a span seal also checkpoints the WAL.
 const SEAL_CHECKPOINT_SEGMENTS: u64 = 4;
@@ -100,10 +95,6 @@ type CheckpointStart = (
     crate::spans::CheckpointMarks,
 );
 
-fn floor_to(t: i64, step: i64) -> i64 {
-    t.div_euclid(step) * step
-}
-
 impl DbCore {
     /// Called after appends: wakes the background thread once the head spans more than 1.5
     /// block durations (when `auto_cut` is on). Cheap: two atomic loads.
@@ -121,7 +112,8 @@ impl DbCore {
         }
         let (lo, hi) = self.head.time_range()?;
         let dur = self.options.block_duration_ms;
-        (hi.saturating_sub(lo) > dur + dur / 2).then(|| floor_to(hi.saturating_sub(dur / 2), dur))
+        (hi.saturating_sub(lo) > dur + dur / 2)
+            .then(|| compaction::floor_to(hi.saturating_sub(dur / 2), dur))
     }
 
     /// One pass of background maintenance: cut the head if it is due, merge blocks, apply
@@ -206,48 +198,12 @@ impl DbCore {
         let series = self.head.with_series(|all| all.to_vec());
         // Copy first and write the blocks; then, with readers held off, publish them and drop
         // their samples from the head: a reader sees every sample exactly once.
-        let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
-        for (id, s) in series.iter().enumerate() {
-            let (ts, vs, hist) = {
-                let g = s.lock();
-                if g.is_empty() || g.oldest_t >= upto {
-                    continue;
-                }
-                let (mut ts, mut vs) = (Vec::new(), Vec::new());
-                g.read_floats(i64::MIN, upto - 1, &mut ts, &mut vs)?;
-                (ts, vs, g.histogram_chunks_before(upto)?)
-            };
-            let labels = self.head.labels(id as u32).unwrap_or_default();
-            // Split the floats at partition boundaries.
-            let mut i = 0;
-            while i < ts.len() {
-                let p = floor_to(ts[i], dur);
-                let j = i + ts[i..].partition_point(|&t| t < p.saturating_add(dur));
-                partitions.entry(p).or_default().push(SeriesData {
-                    labels: labels.clone(),
-                    timestamps: ts[i..j].to_vec(),
-                    values: vs[i..j].to_vec(),
-                    histogram_chunks: Vec::new(),
-                });
-                i = j;
-            }
-            for chunk in hist {
-                let h = strata_codec::histogram::read_header(&chunk)?;
-                partitions
-                    .entry(floor_to(h.first_timestamp, dur))
-                    .or_default()
-                    .push(SeriesData {
-                        labels: labels.clone(),
-                        histogram_chunks: vec![chunk],
-                        ..Default::default()
-                    });
-            }
-        }
+        let partitions = compaction::head_partitions(&self.head, &series, upto, dur)?;
         let parent = self.blocks_dir();
         let written = partitions.len();
         let mut new_blocks = Vec::with_capacity(written);
         for (_, parts) in partitions {
-            let parts = merge_parts(parts);
+            let parts = compaction::merge_parts(parts);
             let (dir, _) =
                 write_block(&parent, &self.options.metrics_bucket, parts, 0, Vec::new())?;
             new_blocks.push(Arc::new(Block::open(&dir)?));
@@ -368,7 +324,7 @@ impl DbCore {
     /// Merges blocks that fall in the same aligned window of each compaction level.
     fn compact_blocks_locked(&self) -> Result<usize> {
         let mut merged = 0;
-        for (level, factor) in COMPACTION_FACTORS.iter().enumerate() {
+        for (level, factor) in compaction::COMPACTION_FACTORS.iter().enumerate() {
             let window = self.options.block_duration_ms.saturating_mul(*factor);
             // As Prometheus does: no block longer than a tenth of the retention, so expiry can
             // still drop data close to its age.
@@ -376,14 +332,7 @@ impl DbCore {
                 break;
             }
             let blocks = self.blocks.read().clone();
-            let mut groups: BTreeMap<i64, Vec<Arc<Block>>> = BTreeMap::new();
-            for b in blocks {
-                let w = floor_to(b.meta.min_time_ms, window);
-                if floor_to(b.meta.max_time_ms, window) == w && b.meta.level <= level as u32 {
-                    groups.entry(w).or_default().push(b);
-                }
-            }
-            for (_, group) in groups.into_iter().filter(|(_, g)| g.len() > 1) {
+            for group in compaction::merge_groups(&blocks, window, level as u32) {
                 self.merge_blocks(&group, level as u32 + 1)?;
                 merged += group.len();
             }
@@ -392,15 +341,7 @@ impl DbCore {
     }
 
     fn merge_blocks(&self, group: &[Arc<Block>], level: u32) -> Result<()> {
-        let per_block: Vec<Vec<SeriesData>> = group
-            .par_iter()
-            .map(|b| {
-                (0..b.series_count())
-                    .map(|id| b.series_data(id).map_err(Error::from))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .collect::<Result<_>>()?;
-        let parts = merge_parts(per_block.into_iter().flatten().collect());
+        let parts = compaction::read_merged(group)?;
         let sources = group.iter().map(|b| b.meta.id.clone()).collect();
         let (dir, _) = write_block(
             &self.blocks_dir(),
@@ -417,7 +358,7 @@ impl DbCore {
             blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
         }
         for b in group {
-            remove_block_dir(b)?;
+            compaction::remove_block_dir(b)?;
         }
         Ok(())
     }
@@ -444,7 +385,7 @@ impl DbCore {
         for b in &expired {
             samples += b.meta.stats.samples;
             bytes += b.meta.stats.chunk_bytes + b.meta.stats.index_bytes;
-            remove_block_dir(b)?;
+            compaction::remove_block_dir(b)?;
         }
         report.note_blocks(&self.options.metrics_bucket, expired.len(), samples, bytes);
         let mut t = self.expired.lock();
@@ -481,35 +422,4 @@ impl DbCore {
     pub fn expired_totals(&self) -> ExpiredTotals {
         self.expired.lock().clone()
     }
-}
-
-/// Renames a block out of the way, then deletes it: a crash mid-delete leaves a `.deleting`
-/// directory that open removes, never a half-deleted block that looks whole.
-fn remove_block_dir(b: &Block) -> Result<()> {
-    let doomed = b.dir.with_extension("deleting");
-    fs::rename(&b.dir, &doomed).map_err(|e| Error::io(&b.dir, e))?;
-    fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))
-}
-
-/// Combines parts of the same label set (from several blocks or partitions) into one series,
-/// samples sorted by time, first value kept on equal timestamps.
-fn merge_parts(parts: Vec<SeriesData>) -> Vec<SeriesData> {
-    let mut by_labels: BTreeMap<Vec<(String, String)>, SeriesData> = BTreeMap::new();
-    for p in parts {
-        match by_labels.get_mut(&p.labels) {
-            None => {
-                by_labels.insert(p.labels.clone(), p);
-            }
-            Some(m) => {
-                m.timestamps.extend_from_slice(&p.timestamps);
-                m.values.extend_from_slice(&p.values);
-                m.histogram_chunks.extend(p.histogram_chunks);
-            }
-        }
-    }
-    let mut out: Vec<SeriesData> = by_labels.into_values().collect();
-    for s in &mut out {
-        crate::samples::sort_dedup(&mut s.timestamps, &mut s.values);
-    }
-    out
 }

@@ -3,6 +3,7 @@
 //! - [`head`]: the in-memory head — the series registry (labels → ids, postings) and each
 //!   series' open Gorilla and histogram chunks.
 //! - [`block`]: immutable, memory-mapped blocks (`docs/format/block.md`): reading, writing.
+//! - [`compaction`]: what a head cut writes, which blocks merge, how parts combine.
 //! - [`records`]: the metric WAL records (`SERIES`, samples, markers) and their encoding.
 //! - [`replay`]: WAL replay of those records into a head, with its report.
 //! - [`samples`]: small helpers over (timestamp, value) columns.
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod block;
+pub mod compaction;
 mod error;
 pub mod head;
 pub mod records;
