@@ -327,6 +327,67 @@ pub fn decode_marker(payload: &[u8]) -> strata_codec::Result<Option<Marker>> {
     })
 }
 
+// ---- describing records, for `strata wal-dump` ----
+
+/// One line describing a WAL record of the engine's: its type and a summary (series ids,
+/// sample counts and time ranges, markers). For `strata wal-dump`.
+pub fn describe(kind: strata_wal::RecordType, payload: &[u8]) -> String {
+    use strata_wal::RecordType as T;
+    match kind {
+        t if t == T::SERIES => match decode_series(payload) {
+            Ok(defs) => format!("SERIES {}", id_range(defs.iter().map(|d| d.series_ref))),
+            Err(e) => format!("SERIES undecodable: {e}"),
+        },
+        t if t == T::METRICS => match decode_samples(payload) {
+            Ok(SamplesRecord::Float(s)) => format!("FLOATS {}", samples(&s)),
+            Ok(SamplesRecord::FloatPart {
+                first,
+                last,
+                samples: s,
+            }) => format!(
+                "FLOAT-PART first={} last={last} {}",
+                first.map_or("self".to_owned(), |p| p.to_string()),
+                samples(&s)
+            ),
+            Ok(SamplesRecord::Histogram(h)) => format!(
+                "HISTOGRAMS n={} series {}",
+                h.len(),
+                id_range(h.iter().map(|x| x.0))
+            ),
+            Err(e) => format!("METRICS undecodable: {e}"),
+        },
+        t if t == T::MARKERS => match decode_marker(payload) {
+            Ok(Some(Marker::HeadMinValid(t))) => format!("MARKER head-min-valid {t}"),
+            Ok(Some(m)) => format!("MARKER {m:?}"),
+            Ok(None) => "MARKER unknown kind".to_owned(),
+            Err(e) => format!("MARKER undecodable: {e}"),
+        },
+        t if t == T::SPANS => format!("SPANS {} bytes", payload.len()),
+        t => format!("type {t:?} {} bytes", payload.len()),
+    }
+}
+
+fn samples(s: &[FloatSample]) -> String {
+    let lo = s.iter().map(|x| x.timestamp_ms).min().unwrap_or(0);
+    let hi = s.iter().map(|x| x.timestamp_ms).max().unwrap_or(0);
+    format!(
+        "n={} series {} t={lo}..{hi}",
+        s.len(),
+        id_range(s.iter().map(|x| x.series_ref))
+    )
+}
+
+/// "[a..b] (n distinct)" for a set of series ids.
+fn id_range(ids: impl Iterator<Item = u64>) -> String {
+    let mut v: Vec<u64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    match (v.first(), v.last()) {
+        (Some(a), Some(b)) => format!("[{a}..{b}] ({} distinct)", v.len()),
+        _ => "[]".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
