@@ -9,6 +9,7 @@ use crate::reader::{ReadError, SegmentReader};
 use crate::repair::{Repair, apply_repairs};
 use crate::report::{RecoveryReport, SkippedRange, TailTruncation};
 use crate::storage::{Storage, StorageFile, read_full_at};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 const HEADER: u64 = SEGMENT_HEADER_LEN as u64;
@@ -41,6 +42,9 @@ struct Ctx<'a> {
     report: RecoveryReport,
 }
 
+/// A segment file found on open: its number, the file, and its length.
+type SegmentFile = (u64, Arc<dyn StorageFile>, u64);
+
 pub(crate) fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
     let mut ctx = Ctx {
         storage,
@@ -48,70 +52,10 @@ pub(crate) fn recover(storage: &dyn Storage, options: &Options) -> Result<Recove
         repairs: Vec::new(),
         report: RecoveryReport::default(),
     };
-    let names = storage
-        .list()
-        .map_err(|e| Error::io("list", storage.path(""), e))?;
-    let mut numbers = Vec::new();
-    for name in names {
-        if let Some(n) = format::parse_segment_file_name(&name) {
-            numbers.push(n);
-        } else if name
-            .strip_suffix(".tmp")
-            .and_then(format::parse_segment_file_name)
-            .is_some()
-        {
-            // A segment whose creation was interrupted: it was never renamed into place, so it
-            // never held a record.
-            ctx.report.removed_files.push(name.clone());
-            ctx.repairs.push(Repair::RemoveFile(name));
-        }
-    }
-    numbers.sort_unstable();
-    if let Some(w) = numbers.windows(2).find(|w| w[1] != w[0] + 1) {
-        return Err(Error::MissingSegment {
-            expected: w[0] + 1,
-            found: w[1],
-        });
-    }
-
-    let mut files = Vec::with_capacity(numbers.len());
-    for &n in &numbers {
-        let name = format::segment_file_name(n);
-        let file = storage
-            .open(&name)
-            .map_err(|e| Error::io("open", storage.path(&name), e))?;
-        let len = file
-            .len_bytes()
-            .map_err(|e| Error::io("stat", storage.path(&name), e))?;
-        files.push((n, file, len));
-    }
-    // A last segment shorter than its header never got a record: our creation protocol makes
-    // this impossible, but a filesystem that loses a file's tail can still leave one.
-    let mut fresh_number = numbers.last().map_or(1, |n| n + 1);
-    if let Some(&(n, _, _)) = files.last().filter(|(_, _, len)| *len < HEADER) {
-        let name = format::segment_file_name(n);
-        ctx.report.removed_files.push(name.clone());
-        ctx.repairs.push(Repair::RemoveFile(name));
-        files.pop();
-        fresh_number = n;
-    }
-
-    let mut log_id = options.log_id;
-    let mut segments = Vec::with_capacity(files.len());
-    // An empty log proves nothing, and needs no proof.
-    let mut tail_proven = true;
-    for (i, (n, file, len)) in files.iter().enumerate() {
-        let is_last = i + 1 == files.len();
-        let id = check_header(&mut ctx, file, *n, *len, log_id)?;
-        log_id = Some(id);
-        let seed = format::segment_seed(id, *n);
-        let scanned = scan_segment(&mut ctx, file, seed, *n, *len, is_last)?;
-        tail_proven = scanned.ends_with_sync_record;
-        segments.push(SegmentMeta {
-            number: *n,
-            len: scanned.end,
-        });
-    }
+    let numbers = segment_numbers(&mut ctx)?;
+    let mut files = open_segments(storage, &numbers)?;
+    let fresh_number = drop_headerless_last(&mut ctx, &mut files, &numbers);
+    let (log_id, mut segments, mut tail_proven) = scan_segments(&mut ctx, &files, options.log_id)?;
 
     apply_repairs(storage, &ctx.repairs, &files, log_id)?;
     let log_id = log_id.unwrap_or_else(random_log_id);
@@ -143,6 +87,96 @@ pub(crate) fn recover(storage: &dyn Storage, options: &Options) -> Result<Recove
         report: ctx.report,
         tail_proven,
     })
+}
+
+/// Lists the directory: the segment numbers, sorted and checked for gaps. Leftover temporary
+/// segment files are noted for removal.
+fn segment_numbers(ctx: &mut Ctx<'_>) -> Result<Vec<u64>> {
+    let storage = ctx.storage;
+    let names = storage
+        .list()
+        .map_err(|e| Error::io("list", storage.path(""), e))?;
+    let mut numbers = Vec::new();
+    for name in names {
+        if let Some(n) = format::parse_segment_file_name(&name) {
+            numbers.push(n);
+        } else if name
+            .strip_suffix(".tmp")
+            .and_then(format::parse_segment_file_name)
+            .is_some()
+        {
+            // A segment whose creation was interrupted: it was never renamed into place, so it
+            // never held a record.
+            ctx.report.removed_files.push(name.clone());
+            ctx.repairs.push(Repair::RemoveFile(name));
+        }
+    }
+    numbers.sort_unstable();
+    if let Some(w) = numbers.windows(2).find(|w| w[1] != w[0] + 1) {
+        return Err(Error::MissingSegment {
+            expected: w[0] + 1,
+            found: w[1],
+        });
+    }
+    Ok(numbers)
+}
+
+/// Opens the segments `numbers` and reads their lengths.
+fn open_segments(storage: &dyn Storage, numbers: &[u64]) -> Result<Vec<SegmentFile>> {
+    let mut files = Vec::with_capacity(numbers.len());
+    for &n in numbers {
+        let name = format::segment_file_name(n);
+        let file = storage
+            .open(&name)
+            .map_err(|e| Error::io("open", storage.path(&name), e))?;
+        let len = file
+            .len_bytes()
+            .map_err(|e| Error::io("stat", storage.path(&name), e))?;
+        files.push((n, file, len));
+    }
+    Ok(files)
+}
+
+/// Drops (and notes for removal) a last segment too short to hold its header. Returns the
+/// number a new segment would get if no segment is left.
+fn drop_headerless_last(ctx: &mut Ctx<'_>, files: &mut Vec<SegmentFile>, numbers: &[u64]) -> u64 {
+    // A last segment shorter than its header never got a record: our creation protocol makes
+    // this impossible, but a filesystem that loses a file's tail can still leave one.
+    let mut fresh_number = numbers.last().map_or(1, |n| n + 1);
+    if let Some(&(n, _, _)) = files.last().filter(|(_, _, len)| *len < HEADER) {
+        let name = format::segment_file_name(n);
+        ctx.report.removed_files.push(name.clone());
+        ctx.repairs.push(Repair::RemoveFile(name));
+        files.pop();
+        fresh_number = n;
+    }
+    fresh_number
+}
+
+/// Checks every segment's header and validates its records. Returns the log id (if any
+/// segment had one, or the caller expected one), the segments with the end of their valid
+/// records, and whether the log's tail is proven durable.
+fn scan_segments(
+    ctx: &mut Ctx<'_>,
+    files: &[SegmentFile],
+    mut log_id: Option<u64>,
+) -> Result<(Option<u64>, Vec<SegmentMeta>, bool)> {
+    let mut segments = Vec::with_capacity(files.len());
+    // An empty log proves nothing, and needs no proof.
+    let mut tail_proven = true;
+    for (i, (n, file, len)) in files.iter().enumerate() {
+        let is_last = i + 1 == files.len();
+        let id = check_header(ctx, file, *n, *len, log_id)?;
+        log_id = Some(id);
+        let seed = format::segment_seed(id, *n);
+        let scanned = scan_segment(ctx, file, seed, *n, *len, is_last)?;
+        tail_proven = scanned.ends_with_sync_record;
+        segments.push(SegmentMeta {
+            number: *n,
+            len: scanned.end,
+        });
+    }
+    Ok((log_id, segments, tail_proven))
 }
 
 /// Checks a segment header and returns the segment's log id. In `Salvage` mode a damaged header
@@ -228,82 +262,156 @@ fn scan_segment(
     len: u64,
     is_last: bool,
 ) -> Result<Scanned> {
-    let path = ctx.storage.path(&format::segment_file_name(n));
-    let io = |e| Error::io("read", path.clone(), e);
-    let mut r = SegmentReader::new(file.clone(), seed, len);
-    let mut off = HEADER;
-    let mut sync_record_last = true;
-    let scanned = |end: u64, sync_record_last: bool| Scanned {
-        end,
-        ends_with_sync_record: sync_record_last,
+    let mut scan = SegmentScan {
+        path: ctx.storage.path(&format::segment_file_name(n)),
+        ctx,
+        r: SegmentReader::new(file.clone(), seed, len),
+        n,
+        len,
+        is_last,
     };
-    loop {
-        let kind = match r.record_at(off) {
-            Ok(None) => break,
-            Ok(Some(h)) => {
-                if h.record_type.is_known() {
-                    ctx.report.records += u64::from(!h.record_type.is_skip());
-                } else {
-                    ctx.report.ignored_records += 1;
-                }
-                sync_record_last = h.is_sync_record(off);
-                off += RECORD_HEADER + u64::from(h.len);
-                continue;
-            }
-            Err(ReadError::Io(e)) => return Err(io(e)),
-            Err(ReadError::Damage(kind)) => kind,
+    scan.run()
+}
+
+/// One segment's scan: the reader, and what stays fixed while it walks the records.
+struct SegmentScan<'a, 's> {
+    ctx: &'a mut Ctx<'s>,
+    r: SegmentReader,
+    path: PathBuf,
+    n: u64,
+    len: u64,
+    is_last: bool,
+}
+
+/// How a scan goes on after a damaged range.
+enum AfterDamage {
+    /// At this offset, where an intact record starts.
+    ResumeAt(u64),
+    /// Not at all: the segment is kept up to the damage, and nothing past it is checked.
+    Stop,
+}
+
+impl SegmentScan<'_, '_> {
+    /// A read error on this segment.
+    fn io(&self, e: std::io::Error) -> Error {
+        Error::io("read", self.path.clone(), e)
+    }
+
+    /// Damage at `offset` of this segment, as a strict open reports it.
+    fn corruption(&self, offset: u64, kind: CorruptionKind) -> Error {
+        Error::Corruption {
+            segment: self.n,
+            offset,
+            kind,
+        }
+    }
+
+    /// Walks the records from the segment header on, counting them and dealing with damage.
+    fn run(&mut self) -> Result<Scanned> {
+        let mut off = HEADER;
+        let mut sync_record_last = true;
+        let scanned = |end: u64, sync_record_last: bool| Scanned {
+            end,
+            ends_with_sync_record: sync_record_last,
         };
+        loop {
+            let kind = match self.r.record_at(off) {
+                Ok(None) => break,
+                Ok(Some(h)) => {
+                    if h.record_type.is_known() {
+                        self.ctx.report.records += u64::from(!h.record_type.is_skip());
+                    } else {
+                        self.ctx.report.ignored_records += 1;
+                    }
+                    sync_record_last = h.is_sync_record(off);
+                    off += RECORD_HEADER + u64::from(h.len);
+                    continue;
+                }
+                Err(ReadError::Io(e)) => return Err(self.io(e)),
+                Err(ReadError::Damage(kind)) => kind,
+            };
+            match self.damage(off, kind)? {
+                AfterDamage::ResumeAt(to) => off = to,
+                AfterDamage::Stop => return Ok(scanned(off, sync_record_last)),
+            }
+        }
+        self.check_unaddressable_tail(off)?;
+        Ok(scanned(off, sync_record_last))
+    }
+
+    /// Classifies the damage at `off` and notes its repair: a torn tail to truncate, a damaged
+    /// range to skip or to truncate, or (in `Strict` mode, unless a torn tail) an error.
+    fn damage(&mut self, off: u64, kind: CorruptionKind) -> Result<AfterDamage> {
         // In the last segment, damage is a torn tail unless a later record proves that this
         // offset had been synced before that record was written (its sync mark is past it).
         // Unknown types are whole records from a newer writer, never a torn tail.
         let unknown_type = matches!(kind, CorruptionKind::UnknownType { .. });
-        let maybe_tail = is_last && !unknown_type;
-        if ctx.mode == RecoveryMode::Strict && !maybe_tail {
-            return Err(Error::Corruption {
-                segment: n,
-                offset: off,
-                kind,
-            });
+        let maybe_tail = self.is_last && !unknown_type;
+        if self.ctx.mode == RecoveryMode::Strict && !maybe_tail {
+            return Err(self.corruption(off, kind));
         }
-        // Where an intact record could start next: right after an unknown-type record (it is
-        // whole), at least one header past any other damage (a damaged record took that much).
-        let mut resume = off + RECORD_HEADER;
-        if unknown_type {
-            let w = r.window(off, RECORD_HEADER_LEN).map_err(io)?;
-            if let Ok(b) = <&[u8; RECORD_HEADER_LEN]>::try_from(w) {
-                resume += u64::from(RecordHeader::fields(b).len);
-            }
-        }
-        let next = r.find_record(resume).map_err(io)?;
+        let resume = self.resume_offset(off, unknown_type)?;
+        let next = self.r.find_record(resume).map_err(|e| self.io(e))?;
         if maybe_tail {
             // A sync record counts like any record: its sync mark past `off` proves `off`
             // durable. That is what makes damage to the last records of a closed log (or of an
             // idle one under `Always`) corruption instead of a torn tail.
-            let (max_synced, after) = survey(&mut r, next).map_err(io)?;
+            let (max_synced, after) = survey(&mut self.r, next).map_err(|e| self.io(e))?;
             if max_synced <= off {
-                ctx.repairs.push(Repair::Truncate {
-                    segment: n,
-                    len: off,
-                });
-                ctx.report.truncated_tail = Some(TailTruncation {
-                    segment: n,
-                    offset: off,
-                    dropped_bytes: len - off,
-                    discarded_records: after,
-                    kind,
-                });
-                return Ok(scanned(off, sync_record_last));
+                self.truncate_torn_tail(off, after, kind);
+                return Ok(AfterDamage::Stop);
             }
         }
-        if ctx.mode == RecoveryMode::Strict {
-            return Err(Error::Corruption {
-                segment: n,
-                offset: off,
-                kind,
-            });
+        if self.ctx.mode == RecoveryMode::Strict {
+            return Err(self.corruption(off, kind));
         }
-        let to = next.map_or(len, |(q, _)| q);
-        ctx.report.skipped.push(SkippedRange {
+        Ok(self.skip_damage(off, next, kind))
+    }
+
+    /// Where an intact record could start next: right after an unknown-type record (it is
+    /// whole), at least one header past any other damage (a damaged record took that much).
+    fn resume_offset(&mut self, off: u64, unknown_type: bool) -> Result<u64> {
+        let mut resume = off + RECORD_HEADER;
+        if unknown_type {
+            // A `match`, not `map_err(|e| self.io(e))`: the window borrows the reader.
+            let w = match self.r.window(off, RECORD_HEADER_LEN) {
+                Ok(w) => w,
+                Err(e) => return Err(self.io(e)),
+            };
+            if let Ok(b) = <&[u8; RECORD_HEADER_LEN]>::try_from(w) {
+                resume += u64::from(RecordHeader::fields(b).len);
+            }
+        }
+        Ok(resume)
+    }
+
+    /// Notes the torn tail at `off` (with `after` data records past it) for truncation.
+    fn truncate_torn_tail(&mut self, off: u64, after: u64, kind: CorruptionKind) {
+        let n = self.n;
+        self.ctx.repairs.push(Repair::Truncate {
+            segment: n,
+            len: off,
+        });
+        self.ctx.report.truncated_tail = Some(TailTruncation {
+            segment: n,
+            offset: off,
+            dropped_bytes: self.len - off,
+            discarded_records: after,
+            kind,
+        });
+    }
+
+    /// Notes the damaged range from `off` to the next intact record `next` (or to the end of
+    /// the segment) as skipped, and its repair.
+    fn skip_damage(
+        &mut self,
+        off: u64,
+        next: Option<(u64, RecordHeader)>,
+        kind: CorruptionKind,
+    ) -> AfterDamage {
+        let n = self.n;
+        let to = next.map_or(self.len, |(q, _)| q);
+        self.ctx.report.skipped.push(SkippedRange {
             segment: n,
             offset: off,
             len_bytes: to - off,
@@ -312,38 +420,38 @@ fn scan_segment(
         });
         if next.is_none() {
             // Damage runs to the end of the segment: nothing there to keep.
-            ctx.repairs.push(Repair::Truncate {
+            self.ctx.repairs.push(Repair::Truncate {
                 segment: n,
                 len: off,
             });
-            return Ok(scanned(off, sync_record_last));
+            return AfterDamage::Stop;
         }
-        ctx.repairs.push(Repair::Skip {
+        self.ctx.repairs.push(Repair::Skip {
             segment: n,
             from: off,
             to,
         });
-        off = to;
+        AfterDamage::ResumeAt(to)
     }
-    if off < len {
-        // Only past the 4 GiB a segment can address: not records, whatever it is.
-        let kind = CorruptionKind::BadField {
-            field: "segment length",
-            value: len,
-        };
-        if !is_last && ctx.mode == RecoveryMode::Strict {
-            return Err(Error::Corruption {
-                segment: n,
-                offset: off,
-                kind,
+
+    /// Bytes from `off` to the segment's end that the scan stopped short of.
+    fn check_unaddressable_tail(&mut self, off: u64) -> Result<()> {
+        if off < self.len {
+            // Only past the 4 GiB a segment can address: not records, whatever it is.
+            let kind = CorruptionKind::BadField {
+                field: "segment length",
+                value: self.len,
+            };
+            if !self.is_last && self.ctx.mode == RecoveryMode::Strict {
+                return Err(self.corruption(off, kind));
+            }
+            self.ctx.repairs.push(Repair::Truncate {
+                segment: self.n,
+                len: off,
             });
         }
-        ctx.repairs.push(Repair::Truncate {
-            segment: n,
-            len: off,
-        });
+        Ok(())
     }
-    Ok(scanned(off, sync_record_last))
 }
 
 /// The intact records from `first` to the end of the segment: the largest sync mark among them

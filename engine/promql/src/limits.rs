@@ -136,122 +136,189 @@ pub(crate) fn check(expr: &str) -> Result<Shape, QueryError> {
         return Err(limit("bytes of query text", MAX_QUERY_BYTES, expr.len()));
     }
     let b = expr.as_bytes();
-    // Bounded by MAX_NESTING + 1 entries: the scan stops before pushing more.
-    let mut groups: Vec<Group> = vec![Group::new(0)];
-    let (mut escapes, mut comment_run, mut comment_lines) = (0usize, 0usize, 0usize);
+    let mut scan = Scan::new();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c == b'#' {
             // To the end of the line, as the lexer does; the line break is whitespace.
-            comment_run += 1;
-            comment_lines = comment_lines.max(comment_run);
-            if comment_run > MAX_COMMENT_LINES_IN_A_ROW {
-                return Err(limit(
-                    "comment lines in a row",
-                    MAX_COMMENT_LINES_IN_A_ROW,
-                    comment_run,
-                ));
-            }
-            while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
-                i += 1;
-            }
+            scan.comment_line()?;
+            i = line_end(b, i);
             continue;
         }
         if c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
-        comment_run = 0;
-        let top = groups.len() - 1;
+        scan.comment_run = 0;
+        i = scan.token(expr, i)?;
+    }
+    scan.finish()
+}
+
+/// The state of [`check`]'s pass: the open bracket groups and the largest counts seen so far.
+struct Scan {
+    /// Bounded by MAX_NESTING + 1 entries: the scan stops before pushing more.
+    groups: Vec<Group>,
+    /// Most escapes in one string literal so far.
+    escapes: usize,
+    /// Comment lines since the last token.
+    comment_run: usize,
+    /// Most comment lines in a row so far.
+    comment_lines: usize,
+}
+
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            groups: vec![Group::new(0)],
+            escapes: 0,
+            comment_run: 0,
+            comment_lines: 0,
+        }
+    }
+
+    /// Counts one more comment line in the current run of them.
+    fn comment_line(&mut self) -> Result<(), QueryError> {
+        self.comment_run += 1;
+        self.comment_lines = self.comment_lines.max(self.comment_run);
+        if self.comment_run > MAX_COMMENT_LINES_IN_A_ROW {
+            return Err(limit(
+                "comment lines in a row",
+                MAX_COMMENT_LINES_IN_A_ROW,
+                self.comment_run,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scans the token starting at `b[i]` (not whitespace, not a comment) and returns where
+    /// the next one may start.
+    fn token(&mut self, expr: &str, mut i: usize) -> Result<usize, QueryError> {
+        let b = expr.as_bytes();
+        let c = b[i];
+        let top = self.groups.len() - 1;
         // Inside `{…}` there are only matchers: `=`, `!=`, `or` there build no expression.
-        let in_braces = groups[top].open == b'{';
+        let in_braces = self.groups[top].open == b'{';
         match c {
-            b'"' | b'\'' | b'`' => {
-                let mut n = 0usize;
-                i += 1;
-                while i < b.len() {
-                    match b[i] {
-                        b'\\' => {
-                            n += 1;
-                            i += 2;
-                        }
-                        q if q == c => break,
-                        _ => i += 1,
-                    }
-                }
-                i += 1; // the closing quote (or past the end)
-                escapes = escapes.max(n);
-                if n > MAX_ESCAPES_PER_STRING {
-                    return Err(limit(
-                        "escapes in one string literal",
-                        MAX_ESCAPES_PER_STRING,
-                        n,
-                    ));
-                }
-                continue;
-            }
-            b'(' | b'[' | b'{' => {
-                if c == b'[' {
-                    groups[top].ops += 1; // range vector or subquery: a node around the operand
-                }
-                if groups.len() > MAX_NESTING {
-                    return Err(limit(
-                        "levels of bracket nesting",
-                        MAX_NESTING,
-                        groups.len(),
-                    ));
-                }
-                groups.push(Group::new(c));
-            }
+            b'"' | b'\'' | b'`' => return self.string(b, i),
+            b'(' | b'[' | b'{' => self.open(c)?,
             // An unmatched closer is the parser's error to report.
-            b')' | b']' | b'}' if groups.len() > 1 => close(&mut groups),
+            b')' | b']' | b'}' if self.groups.len() > 1 => close(&mut self.groups),
             b'=' | b'!' | b'<' | b'>' => {
                 if b.get(i + 1) == Some(&b'=') || b.get(i + 1) == Some(&b'~') {
                     i += 1; // one two-character token
                 }
                 if !in_braces {
-                    groups[top].ops += 1;
+                    self.groups[top].ops += 1;
                 }
             }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' if !in_braces => groups[top].ops += 1,
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b':' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':')
-                {
-                    i += 1;
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' if !in_braces => self.groups[top].ops += 1,
+            c if is_word_byte(c) => {
+                let end = word_end(b, i);
+                if !in_braces && is_operator_word(&expr[i..end]) {
+                    self.groups[top].ops += 1;
                 }
-                let word = &expr[start..i];
-                if !in_braces
-                    && ["and", "or", "unless", "atan2"]
-                        .iter()
-                        .any(|k| word.eq_ignore_ascii_case(k))
-                {
-                    groups[top].ops += 1;
-                }
-                continue;
+                return Ok(end);
             }
             _ => {}
         }
+        Ok(i + 1)
+    }
+
+    /// Skips the string literal whose opening quote is `b[i]`, checks its escapes, and returns
+    /// the index past its closing quote (or past the end).
+    fn string(&mut self, b: &[u8], mut i: usize) -> Result<usize, QueryError> {
+        let quote = b[i];
+        let mut n = 0usize;
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => {
+                    n += 1;
+                    i += 2;
+                }
+                q if q == quote => break,
+                _ => i += 1,
+            }
+        }
+        i += 1; // the closing quote (or past the end)
+        self.escapes = self.escapes.max(n);
+        if n > MAX_ESCAPES_PER_STRING {
+            return Err(limit(
+                "escapes in one string literal",
+                MAX_ESCAPES_PER_STRING,
+                n,
+            ));
+        }
+        Ok(i)
+    }
+
+    /// Opens a bracket group `c` (`(`, `[` or `{`); a `[` is also a node around its operand.
+    fn open(&mut self, c: u8) -> Result<(), QueryError> {
+        if c == b'[' {
+            let top = self.groups.len() - 1;
+            self.groups[top].ops += 1; // range vector or subquery: a node around the operand
+        }
+        if self.groups.len() > MAX_NESTING {
+            return Err(limit(
+                "levels of bracket nesting",
+                MAX_NESTING,
+                self.groups.len(),
+            ));
+        }
+        self.groups.push(Group::new(c));
+        Ok(())
+    }
+
+    /// Folds unclosed groups in and checks the depth bound of the whole expression.
+    fn finish(mut self) -> Result<Shape, QueryError> {
+        // Unclosed groups are a parse error, but fold them in so the bound stays an upper bound.
+        while self.groups.len() > 1 {
+            close(&mut self.groups);
+        }
+        let depth = self.groups[0].depth();
+        if depth > MAX_DEPTH {
+            return Err(limit(
+                "levels of expression depth (operators and brackets)",
+                MAX_DEPTH,
+                depth,
+            ));
+        }
+        Ok(Shape {
+            depth,
+            escapes: self.escapes,
+            comment_lines: self.comment_lines,
+        })
+    }
+}
+
+/// The index of the line break ending the comment that starts at `b[i]`, or the end of `b`.
+fn line_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
         i += 1;
     }
-    // Unclosed groups are a parse error, but fold them in so the bound stays an upper bound.
-    while groups.len() > 1 {
-        close(&mut groups);
+    i
+}
+
+/// Whether `c` may be part of a word (identifier, keyword or number).
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b':'
+}
+
+/// The index past the word that starts at `b[i]`.
+fn word_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_word_byte(b[i]) {
+        i += 1;
     }
-    let depth = groups[0].depth();
-    if depth > MAX_DEPTH {
-        return Err(limit(
-            "levels of expression depth (operators and brackets)",
-            MAX_DEPTH,
-            depth,
-        ));
-    }
-    Ok(Shape {
-        depth,
-        escapes,
-        comment_lines,
-    })
+    i
+}
+
+/// Whether `word` is a binary operator spelled as a word (case-insensitive, as in the lexer).
+fn is_operator_word(word: &str) -> bool {
+    ["and", "or", "unless", "atan2"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 fn close(groups: &mut Vec<Group>) {

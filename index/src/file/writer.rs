@@ -23,6 +23,15 @@ fn too_big(what: &'static str) -> Error {
     }
 }
 
+/// A TOC entry: a section's offset, length and checksum.
+type TocEntry = (u64, u64, u32);
+
+/// The TOC entry of the section from `start` to the end of `out`.
+fn close(out: &[u8], start: usize) -> TocEntry {
+    let s = &out[start..];
+    (start as u64, s.len() as u64, crc32fast::hash(s))
+}
+
 /// Symbols are renumbered in byte order of their strings, so that in the file symbol order is
 /// string order: value tables sorted by symbol id are sorted by value, and a prefix is a range.
 pub(crate) fn encode(
@@ -33,38 +42,63 @@ pub(crate) fn encode(
 ) -> Result<Vec<u8>> {
     // Every id is below `id_count`; `ids` < 2^32 - 1, so the sum cannot overflow.
     let id_count = ids.max().map_or(0, |m| m + 1);
+    let (order, remap) = symbol_order(symbols);
+
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[VERSION, 0, 0, 0]);
+    let mut toc = [(0u64, 0u64, 0u32); SECTION_COUNT];
+    toc[SYMBOLS] = write_symbols(&mut out, symbols, &order);
+    let series_count = series.map_or(0, |s| s.len());
+    toc[SERIES] = write_series(&mut out, series, series_count, &remap);
+    let (entry, tables) = write_postings(&mut out, postings, &remap)?;
+    toc[POSTINGS] = entry;
+    toc[LABEL_INDEX] = write_label_index(&mut out, &tables);
+
+    // Ids: the id space itself, so a reader never sizes it from a number alone.
+    let start = out.len();
+    ids.serialize_into(&mut out)?;
+    toc[IDS] = close(&out, start);
+
+    write_toc_and_footer(&mut out, id_count, series_count as u32, &toc);
+    Ok(out)
+}
+
+/// The symbol ids in byte order of their strings (`order`), and each id's position in that
+/// order (`remap`: old id → file id).
+fn symbol_order(symbols: &Symbols) -> (Vec<u32>, Vec<u32>) {
     let mut order: Vec<u32> = (0..symbols.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| symbols.get(a).cmp(symbols.get(b)));
     let mut remap = vec![0u32; order.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old as usize] = new as u32;
     }
+    (order, remap)
+}
 
-    let mut out = Vec::new();
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&[VERSION, 0, 0, 0]);
-    let mut toc = [(0u64, 0u64, 0u32); SECTION_COUNT];
-    let close = |out: &Vec<u8>, start: usize| {
-        let s = &out[start..];
-        (start as u64, s.len() as u64, crc32fast::hash(s))
-    };
-
-    // Symbols: count, end offsets, bytes.
+/// Symbols: count, end offsets, bytes.
+fn write_symbols(out: &mut Vec<u8>, symbols: &Symbols, order: &[u32]) -> TocEntry {
     let start = out.len();
-    put_u32(&mut out, order.len() as u32);
+    put_u32(out, order.len() as u32);
     let mut end = 0u32;
-    for &id in &order {
+    for &id in order {
         end += symbols.get(id).len() as u32;
-        put_u32(&mut out, end);
+        put_u32(out, end);
     }
-    for &id in &order {
+    for &id in order {
         out.extend_from_slice(symbols.get(id).as_bytes());
     }
-    toc[SYMBOLS] = close(&out, start);
+    close(out, start)
+}
 
-    // Series: offset table, then one checksummed entry per series.
+/// Series: offset table, then one checksummed entry per series.
+fn write_series(
+    out: &mut Vec<u8>,
+    series: Option<&SeriesStore>,
+    series_count: usize,
+    remap: &[u32],
+) -> TocEntry {
     let start = out.len();
-    let series_count = series.map_or(0, |s| s.len());
     let table = out.len();
     out.resize(table + series_count * 8, 0);
     let mut entry = Vec::new();
@@ -80,11 +114,26 @@ pub(crate) fn encode(
         }
         let crc = crc32fast::hash(&entry);
         out.extend_from_slice(&entry);
-        put_u32(&mut out, crc);
+        put_u32(out, crc);
     }
-    toc[SERIES] = close(&out, start);
+    close(out, start)
+}
 
-    // Postings: the lists, names in symbol order, each name's values in symbol order.
+/// The label index's tables, built while writing the postings they point into.
+struct LabelTables {
+    /// `NAME_ENTRY_LEN` bytes per name.
+    name_entries: Vec<u8>,
+    /// `VALUE_ENTRY_LEN` bytes per value.
+    value_entries: Vec<u8>,
+}
+
+/// Postings: the lists, names in symbol order, each name's values in symbol order. Returns the
+/// section's TOC entry and the label index tables pointing into it.
+fn write_postings(
+    out: &mut Vec<u8>,
+    postings: &Postings,
+    remap: &[u32],
+) -> Result<(TocEntry, LabelTables)> {
     let start = out.len();
     let mut names: Vec<_> = postings.names().iter().collect();
     names.sort_unstable_by_key(|n| remap[n.name as usize]);
@@ -117,35 +166,42 @@ pub(crate) fn encode(
             out.extend_from_slice(&bytes);
         }
     }
-    toc[POSTINGS] = close(&out, start);
+    let tables = LabelTables {
+        name_entries,
+        value_entries,
+    };
+    Ok((close(out, start), tables))
+}
 
-    // Label index: the name table, then the value table.
+/// Label index: the name table, then the value table.
+fn write_label_index(out: &mut Vec<u8>, tables: &LabelTables) -> TocEntry {
     let start = out.len();
-    put_u32(&mut out, (name_entries.len() / NAME_ENTRY_LEN) as u32);
-    out.extend_from_slice(&name_entries);
-    out.extend_from_slice(&value_entries);
-    toc[LABEL_INDEX] = close(&out, start);
+    put_u32(out, (tables.name_entries.len() / NAME_ENTRY_LEN) as u32);
+    out.extend_from_slice(&tables.name_entries);
+    out.extend_from_slice(&tables.value_entries);
+    close(out, start)
+}
 
-    // Ids: the id space itself, so a reader never sizes it from a number alone.
-    let start = out.len();
-    ids.serialize_into(&mut out)?;
-    toc[IDS] = close(&out, start);
-
-    // TOC and footer.
+/// TOC and footer.
+fn write_toc_and_footer(
+    out: &mut Vec<u8>,
+    id_count: u32,
+    series_count: u32,
+    toc: &[TocEntry; SECTION_COUNT],
+) {
     let toc_start = out.len();
-    put_u32(&mut out, id_count);
-    put_u32(&mut out, series_count as u32);
-    put_u32(&mut out, SECTION_COUNT as u32);
-    for (offset, len, crc) in toc {
-        put_u64(&mut out, offset);
-        put_u64(&mut out, len);
-        put_u32(&mut out, crc);
+    put_u32(out, id_count);
+    put_u32(out, series_count);
+    put_u32(out, SECTION_COUNT as u32);
+    for &(offset, len, crc) in toc {
+        put_u64(out, offset);
+        put_u64(out, len);
+        put_u32(out, crc);
     }
     let toc_crc = crc32fast::hash(&out[toc_start..]);
-    put_u64(&mut out, toc_start as u64);
-    put_u32(&mut out, toc_crc);
+    put_u64(out, toc_start as u64);
+    put_u32(out, toc_crc);
     out.extend_from_slice(&MAGIC);
-    Ok(out)
 }
 
 pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<u64> {

@@ -392,6 +392,51 @@ fn histogram_point(
     delta: &mut DeltaState,
     out: &mut MetricsBatch,
 ) -> Result<(), OtlpError> {
+    let HistogramFields {
+        attrs,
+        t_ms,
+        flags,
+        histogram: mut h,
+        bounds_bits,
+    } = histogram_fields(b, base, limits)?;
+    if flags & FLAG_NO_RECORDED_VALUE != 0 {
+        out.report.no_value_points += 1;
+        return Ok(());
+    }
+    set_bounds(&mut h, bounds_bits);
+    if let Err(e) = h.validate() {
+        out.report.invalid_points += 1;
+        if out.report.first_invalid.is_none() {
+            out.report.first_invalid = Some(format!("{name} at byte {base}: {e}"));
+        }
+        return Ok(());
+    }
+    let labels = point_labels(name, base_labels, &attrs);
+    if temporality == DELTA {
+        let total = delta.histograms.entry(labels.clone()).or_default();
+        add_delta_histogram(total, &h);
+        h = total.clone();
+    }
+    out.histograms.push(HistogramPoint {
+        labels,
+        t_ms,
+        histogram: h,
+    });
+    Ok(())
+}
+
+/// The fields of one `HistogramDataPoint` as decoded: the histogram without its bounds, which
+/// are still raw bits.
+struct HistogramFields {
+    attrs: Vec<KeyValue>,
+    t_ms: i64,
+    flags: u64,
+    histogram: Histogram,
+    bounds_bits: Vec<u64>,
+}
+
+/// Decodes the fields of the `HistogramDataPoint` at `b` (which starts at byte `base`).
+fn histogram_fields(b: &[u8], base: usize, limits: &Limits) -> Result<HistogramFields, OtlpError> {
     let mut attrs = Vec::new();
     let mut t_ms = 0;
     let mut flags = 0;
@@ -441,10 +486,18 @@ fn histogram_point(
             _ => {}
         }
     }
-    if flags & FLAG_NO_RECORDED_VALUE != 0 {
-        out.report.no_value_points += 1;
-        return Ok(());
-    }
+    Ok(HistogramFields {
+        attrs,
+        t_ms,
+        flags,
+        histogram: h,
+        bounds_bits,
+    })
+}
+
+/// Sets `h`'s bounds from their bits, folding an explicit `+Inf` last bound into the implicit
+/// overflow bucket, and gives a histogram without buckets its single overflow bucket.
+fn set_bounds(h: &mut Histogram, bounds_bits: Vec<u64>) {
     h.bounds = bounds_bits.into_iter().map(f64::from_bits).collect();
     // Some exporters send +Inf as the last bound: the overflow bucket is implicit here.
     if h.bounds.last() == Some(&f64::INFINITY) && h.counts.len() == h.bounds.len() + 1 {
@@ -458,41 +511,28 @@ fn histogram_point(
     if h.bounds.is_empty() && h.counts.is_empty() {
         h.counts.push(h.count);
     }
-    if let Err(e) = h.validate() {
-        out.report.invalid_points += 1;
-        if out.report.first_invalid.is_none() {
-            out.report.first_invalid = Some(format!("{name} at byte {base}: {e}"));
-        }
-        return Ok(());
+}
+
+/// Adds the delta histogram `h` to the running `total`; different bounds (or bucket count)
+/// restart the total from `h`.
+fn add_delta_histogram(total: &mut Histogram, h: &Histogram) {
+    if total.bounds != h.bounds || total.counts.len() != h.counts.len() {
+        *total = h.clone();
+        return;
     }
-    let labels = point_labels(name, base_labels, &attrs);
-    if temporality == DELTA {
-        let total = delta.histograms.entry(labels.clone()).or_default();
-        if total.bounds != h.bounds || total.counts.len() != h.counts.len() {
-            *total = h.clone();
-        } else {
-            for (t, c) in total.counts.iter_mut().zip(&h.counts) {
-                *t = t.saturating_add(*c);
-            }
-            total.count = total.count.saturating_add(h.count);
-            total.sum += h.sum;
-            total.min = match (total.min, h.min) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            total.max = match (total.max, h.max) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        h = total.clone();
+    for (t, c) in total.counts.iter_mut().zip(&h.counts) {
+        *t = t.saturating_add(*c);
     }
-    out.histograms.push(HistogramPoint {
-        labels,
-        t_ms,
-        histogram: h,
-    });
-    Ok(())
+    total.count = total.count.saturating_add(h.count);
+    total.sum += h.sum;
+    total.min = match (total.min, h.min) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    total.max = match (total.max, h.max) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
 }
 
 fn summary_point(
