@@ -22,9 +22,10 @@
 //!
 //! # Unsafe code
 //!
-//! One function: `file::mmap::map`, because `memmap2::Mmap::map` is unsafe. Its `SAFETY`
-//! comment states the assumption (index files are never modified or truncated in place).
-//! Everything else is safe code; the workspace denies `unsafe_code`.
+//! None (`forbid(unsafe_code)`): index files are mapped through `strata_storage::mmap`, whose one `unsafe` block
+//! states the assumption (files are never modified or truncated in place).
+
+#![forbid(unsafe_code)]
 
 mod dimension;
 mod error;

@@ -1,7 +1,6 @@
 //! Index files: the immutable index of a block, or of a span table partition.
 //! The byte layout is `docs/format/index.md`; this module is its only implementation.
 
-pub(crate) mod mmap;
 pub(crate) mod open;
 pub(crate) mod reader;
 pub(crate) mod roaring_check;

@@ -16,7 +16,7 @@ impl IndexFile {
         if len < min {
             return Err(truncated(Section::Header, 0, min as usize, len as usize));
         }
-        Self::parse(Backing::Mmap(mmap::map(&file)?))
+        Self::parse(Backing::Mmap(strata_storage::mmap::map_file(&file)?))
     }
 
     /// Opens an index held in memory (tests, fuzzing, or a file read by other means).

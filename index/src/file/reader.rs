@@ -12,7 +12,7 @@ use std::ops::Range;
 use strata_codec::bytes::ByteReader;
 
 pub(super) enum Backing {
-    Mmap(memmap2::Mmap),
+    Mmap(strata_storage::mmap::Mmap),
     Bytes(Vec<u8>),
 }
 
