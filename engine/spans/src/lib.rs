@@ -495,7 +495,11 @@ impl SpanStore {
     /// copies exactly the spans that were in memory at this moment.
     pub fn checkpoint_marks(&self) -> CheckpointMarks {
         let st = self.state.read();
-        CheckpointMarks(st.memory_rows().map(|(k, v)| (k.clone(), v.len())).collect())
+        CheckpointMarks(
+            st.memory_rows()
+                .map(|(k, v)| (k.clone(), v.len()))
+                .collect(),
+        )
     }
 
     /// The checkpoint's copies of the spans `marks` counted, as flagged WAL payloads of at

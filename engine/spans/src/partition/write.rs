@@ -1,0 +1,168 @@
+//! Writing a partition: rows ordered by cluster, encoded by row group in parallel, and the
+//! files written to a temporary directory that is fsynced and renamed into place.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use strata_codec::column::ColumnOptions;
+
+use super::cold::cold_columns;
+use super::colfile::{Columns, col_file};
+use super::hot::{Placement, hot_columns};
+use super::traces::cluster_key;
+use super::{
+    COLD_FILE, CONTENT_FILE, ContentRow, HOT_FILE, INDEX_FILE, META_FILE, PartitionMeta,
+    ROLLUP_FILE, Row, TRACES_FILE, content, labels, sync_dir, traces, write_file,
+};
+use crate::error::{Error, Result};
+use crate::genai::PriceTable;
+use crate::rollup;
+
+/// Writes a partition of `rows` (sorted here by trace id, then start) and `content` into
+/// `bucket_dir/<name>`, atomically. Returns the directory.
+pub(crate) fn write(
+    bucket_dir: &Path,
+    name: &str,
+    meta: &PartitionMeta,
+    rows: &mut [&Row],
+    content: &mut [ContentRow],
+    prices: &PriceTable,
+) -> Result<PathBuf> {
+    sort_rows(rows);
+    content.sort_by_key(|r| (r.trace_id, r.span_id));
+    let rows: &[&Row] = rows;
+    let opts = ColumnOptions::default();
+    let group_rows = meta.group_rows.max(1) as usize;
+    let (ordinal, traces) = traces::encode(rows, group_rows, &opts)?;
+    let (hot, cold) = encode_groups(rows, group_rows, &ordinal, prices, &opts)?;
+    let files = Files {
+        hot,
+        cold,
+        traces,
+        content: content::encode(content, &opts)?,
+        index: labels::encode(rows, group_rows)?,
+    };
+    write_dir(bucket_dir, name, meta, rows, files)
+}
+
+/// Orders `rows` by cluster (service, model, provider), so that filters on them read few row
+/// groups; within a cluster, by trace, start and span id.
+fn sort_rows(rows: &mut [&Row]) {
+    // Rank the clusters once, then sort on integers and ids.
+    let mut keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| cluster_key(r)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // (cluster rank, trace, start, span, index in `rows`)
+    type SortKey = (u32, [u8; 16], i64, [u8; 8], usize);
+    let mut sorted: Vec<SortKey> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let rank = keys.binary_search(&cluster_key(r)).unwrap_or(0) as u32;
+            (rank, r.span.trace_id, r.span.start_ns, r.span.span_id, i)
+        })
+        .collect();
+    sorted.sort_unstable();
+    let old: Vec<&Row> = rows.to_vec();
+    for (slot, (.., i)) in rows.iter_mut().zip(&sorted) {
+        *slot = old[*i];
+    }
+}
+
+/// The row of every (trace, span) of `rows` (the first, if one repeats).
+fn row_of(rows: &[&Row]) -> HashMap<([u8; 16], [u8; 8]), usize> {
+    let mut row_of = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        row_of.entry((r.span.trace_id, r.span.span_id)).or_insert(i);
+    }
+    row_of
+}
+
+/// Encodes the hot and cold columns of `rows` (whose trace ordinals are `ordinal`) by row
+/// group, and frames each as a column file: the bytes of `hot.col` and `attrs.col`. Row
+/// groups encode independently: in parallel, then framed in order, the columns of group `g`
+/// named `<column>@<g>`.
+fn encode_groups(
+    rows: &[&Row],
+    group_rows: usize,
+    ordinal: &[u64],
+    prices: &PriceTable,
+    opts: &ColumnOptions,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let row_of = row_of(rows);
+    let encoded: Vec<Result<(Columns, Columns)>> = rows
+        .par_chunks(group_rows)
+        .enumerate()
+        .map(|(g, chunk)| {
+            let place = Placement {
+                first_row: g * group_rows,
+                ordinal: &ordinal[g * group_rows..g * group_rows + chunk.len()],
+                row_of: &row_of,
+            };
+            Ok((
+                hot_columns(chunk, &place, prices, opts)?,
+                cold_columns(chunk, opts)?,
+            ))
+        })
+        .collect();
+    let mut hot_cols = Vec::new();
+    let mut cold_cols = Vec::new();
+    for (g, e) in encoded.into_iter().enumerate() {
+        let (hot, cold) = e?;
+        for (name, bytes) in hot {
+            hot_cols.push((format!("{name}@{g}"), bytes));
+        }
+        for (name, bytes) in cold {
+            cold_cols.push((format!("{name}@{g}"), bytes));
+        }
+    }
+    Ok((col_file(&hot_cols)?, col_file(&cold_cols)?))
+}
+
+/// The encoded files of a partition but its rollup and meta.
+struct Files {
+    hot: Vec<u8>,
+    cold: Vec<u8>,
+    traces: Vec<u8>,
+    /// The label index, before its column file framing.
+    index: Vec<u8>,
+    content: Option<Vec<u8>>,
+}
+
+/// Writes `files`, the rollup of `rows` and `meta` into a temporary directory in
+/// `bucket_dir`, fsyncs it and renames it to `name`. Returns the directory.
+fn write_dir(
+    bucket_dir: &Path,
+    name: &str,
+    meta: &PartitionMeta,
+    rows: &[&Row],
+    files: Files,
+) -> Result<PathBuf> {
+    let dir = bucket_dir.join(name);
+    let tmp = bucket_dir.join(format!(".tmp-{name}"));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    write_file(&tmp.join(HOT_FILE), &files.hot)?;
+    write_file(&tmp.join(COLD_FILE), &files.cold)?;
+    write_file(&tmp.join(TRACES_FILE), &files.traces)?;
+    write_file(&tmp.join(INDEX_FILE), &col_file(&[("index", files.index)])?)?;
+    write_file(
+        &tmp.join(ROLLUP_FILE),
+        &rollup::encode(&rollup::build(rows))?,
+    )?;
+    if let Some(cf) = &files.content {
+        write_file(&tmp.join(CONTENT_FILE), cf)?;
+    }
+    // meta.json last: a partition directory is complete when its meta is there.
+    let meta_bytes =
+        serde_json::to_vec_pretty(meta).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    write_file(&tmp.join(META_FILE), &meta_bytes)?;
+    sync_dir(&tmp)?;
+    fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
+    sync_dir(bucket_dir)?;
+    Ok(dir)
+}
