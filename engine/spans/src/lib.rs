@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod codec;
 mod config;
 mod error;
@@ -25,7 +26,9 @@ pub mod json;
 mod model;
 mod partition;
 mod query;
+mod replay;
 mod rollup;
+mod seal;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -35,6 +38,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use strata_wal::{Position, RecordType, Wal};
 
+pub use checkpoint::CheckpointMarks;
 pub use codec::{
     COPY_FLAG, WAL_PAYLOAD_VERSION, decode_payload, encode_copy_payload, encode_payload,
     is_copy_payload,
@@ -51,6 +55,7 @@ pub use model::{
 };
 pub use partition::PartitionMeta;
 pub use query::{AggQuery, AggRow, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
+pub use seal::SealJob;
 
 use config::Router;
 pub use error::{Error, Result};
@@ -160,48 +165,11 @@ struct State {
 /// A bucket and a window start (ms): what an in-memory set of spans is keyed by.
 type WindowKey = (String, i64);
 
-/// Each in-memory window and its row count when a checkpoint began
-/// ([`SpanStore::checkpoint_marks`]).
-#[derive(Debug, Clone, Default)]
-pub struct CheckpointMarks(Vec<(WindowKey, usize)>);
-
-impl CheckpointMarks {
-    /// Spans the checkpoint copies.
-    pub fn spans(&self) -> usize {
-        self.0.iter().map(|(_, n)| n).sum()
-    }
-}
-
-/// Appends `more`'s rows to `into`, window by window.
-fn merge_rows(into: &mut BTreeMap<WindowKey, Vec<Row>>, more: BTreeMap<WindowKey, Vec<Row>>) {
-    for (key, rows) in more {
-        into.entry(key).or_default().extend(rows);
-    }
-}
-
 impl State {
     /// Every span still only in memory: open windows, then windows being sealed.
     fn memory_rows(&self) -> impl Iterator<Item = (&(String, i64), &[Row])> {
         let open = self.open.iter().map(|(k, v)| (k, v.as_slice()));
         open.chain(self.sealing.iter().map(|(k, v)| (k, v.as_slice())))
-    }
-}
-
-/// A seal between its phases: the windows it took out of `open` (see [`SpanStore::begin_seal`]).
-#[derive(Debug, Default)]
-pub struct SealJob {
-    keys: Vec<(String, i64)>,
-    /// Sequence number of the job's first partition; the job owns `first_seq..first_seq + n`.
-    pub first_seq: u64,
-    reserved: u64,
-    content: ContentPolicy,
-    prices: PriceTable,
-}
-
-impl SealJob {
-    /// True when there was nothing to seal.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 }
 
@@ -456,195 +424,6 @@ impl SpanStore {
         Ok(())
     }
 
-    /// Applies one SPANS WAL record during replay.
-    pub fn replay_record(&self, payload: &[u8]) -> Result<()> {
-        let spans = decode_payload(payload).map_err(|e| Error::Corrupt {
-            path: self.root.clone(),
-            detail: format!("SPANS WAL record: {e}"),
-        })?;
-        let mut st = self.state.write();
-        let st = &mut *st;
-        let mut rows = BTreeMap::new();
-        for span in spans {
-            let (key, row) = self.row_of(span, &st.config, &st.router);
-            rows.entry(key).or_insert_with(Vec::new).push(row);
-        }
-        match st.replay_copies.as_mut() {
-            Some(copies) if codec::is_copy_payload(payload) => merge_rows(copies, rows),
-            _ => merge_rows(&mut st.open, rows),
-        }
-        Ok(())
-    }
-
-    /// The window a span belongs in and its row.
-    fn row_of(&self, mut span: Span, config: &SpanConfig, router: &Router) -> (WindowKey, Row) {
-        let content = genai::split_content(&mut span.attributes);
-        let g = genai::extract(&span, &config.prices);
-        let bucket = router.route(&span).to_owned();
-        let window = window_of(span.start_ns, self.options.partition_ms);
-        let row = Row {
-            span,
-            genai: g,
-            content,
-        };
-        ((bucket, window), row)
-    }
-
-    /// For a checkpoint, with appends paused: how many rows each in-memory window holds now.
-    /// Rows are only appended to a window between seals, so [`Self::copy_payloads`] later
-    /// copies exactly the spans that were in memory at this moment.
-    pub fn checkpoint_marks(&self) -> CheckpointMarks {
-        let st = self.state.read();
-        CheckpointMarks(
-            st.memory_rows()
-                .map(|(k, v)| (k.clone(), v.len()))
-                .collect(),
-        )
-    }
-
-    /// The checkpoint's copies of the spans `marks` counted, as flagged WAL payloads of at
-    /// most `max_spans_per_record` spans, handed to `emit` one at a time. The state lock is
-    /// held only while a payload's spans are cloned: appends go on meanwhile. Callers hold
-    /// off seals and retention (the engine's maintenance lock) until it returns.
-    pub fn copy_payloads<E>(
-        &self,
-        marks: &CheckpointMarks,
-        mut emit: impl FnMut(Vec<u8>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let per_record = self.options.max_spans_per_record.max(1);
-        for (key, count) in &marks.0 {
-            let mut from = 0;
-            while from < *count {
-                let to = (from + per_record).min(*count);
-                let batch = self.clone_rows(key, from, to);
-                if batch.is_empty() {
-                    break;
-                }
-                from = to;
-                emit(codec::encode_copy_payload(&batch))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Rows `from..to` of an in-memory window as spans with their content (fewer if the
-    /// window holds fewer).
-    fn clone_rows(&self, key: &WindowKey, from: usize, to: usize) -> Vec<Span> {
-        let st = self.state.read();
-        let rows = st
-            .open
-            .get(key)
-            .map(Vec::as_slice)
-            .or_else(|| st.sealing.get(key).map(|v| v.as_slice()))
-            .unwrap_or(&[]);
-        let to = to.min(rows.len());
-        rows.get(from..to)
-            .unwrap_or(&[])
-            .iter()
-            .map(|r| {
-                let mut s = r.span.clone();
-                s.attributes.extend(r.content.iter().cloned());
-                s
-            })
-            .collect()
-    }
-
-    /// During replay, at a "sealed through `floor_ms`" marker: the seal whose "sealing"
-    /// marker came before is complete, so the spans it took are in partitions; forget them.
-    /// Spans logged after that "sealing" marker (appended while the seal ran) stay. A log
-    /// without a "sealing" marker before it (written when seals paused appends, or an old
-    /// checkpoint's `i64::MAX`): every span replayed so far in windows ending at or before
-    /// `floor_ms` is sealed.
-    pub fn forget_unsealed_through(&self, floor_ms: i64) {
-        let width = self.options.partition_ms;
-        let mut st = self.state.write();
-        if st.replay_sealing.take().is_none() {
-            st.open
-                .retain(|(_, window), _| window.saturating_add(width) > floor_ms);
-        }
-    }
-
-    /// During replay, at a "sealing" marker: forget the spans replayed so far whose bucket
-    /// and window (ending at or before `through_ms`) have a partition numbered `first_seq` or
-    /// later on disk — that seal (or a later one) wrote them, whether or not its "sealed"
-    /// marker made it into the log. The rest of those windows' spans are what the seal took:
-    /// set aside until its "sealed" marker (then dropped) or the end of the log (then back).
-    pub fn forget_sealed_since(&self, through_ms: i64, first_seq: u64) {
-        let width = self.options.partition_ms;
-        let mut st = self.state.write();
-        let st = &mut *st;
-        // A seal before this one never finished: what it took is unsealed.
-        Self::restore_replay_sealing(st);
-        let written: std::collections::HashSet<(String, i64)> = st
-            .sealed
-            .iter()
-            .filter(|p| p.seq().is_some_and(|s| s >= first_seq))
-            .map(|p| (p.meta.bucket.clone(), p.meta.window_start_ms))
-            .collect();
-        let mut taken = BTreeMap::new();
-        for (key, rows) in std::mem::take(&mut st.open) {
-            if key.1.saturating_add(width) > through_ms {
-                st.open.insert(key, rows);
-            } else if !written.contains(&key) {
-                taken.insert(key, rows);
-            }
-        }
-        st.replay_sealing = Some(taken);
-    }
-
-    /// At the end of replay: a seal whose "sealed" marker never came left its spans unsealed.
-    pub fn replay_finish(&self) {
-        Self::restore_replay_sealing(&mut self.state.write());
-    }
-
-    fn restore_replay_sealing(st: &mut State) {
-        for (key, rows) in st.replay_sealing.take().unwrap_or_default() {
-            let open = st.open.entry(key).or_default();
-            // Taken rows were logged before anything replayed into `open` since.
-            let newer = std::mem::replace(open, rows);
-            open.extend(newer);
-        }
-    }
-
-    /// During replay, at a checkpoint's begin marker: set the spans replayed so far aside.
-    /// With `typed_copies` (checkpoints that copy with appends going on) the copies are the
-    /// payloads flagged as copies and collect apart, while spans appended meanwhile replay
-    /// as usual; without (older logs: appends paused) every span record up to the end marker
-    /// is a copy. A begin while a checkpoint is open aborts that one first.
-    pub fn replay_checkpoint_begin(&self, typed_copies: bool) {
-        self.replay_checkpoint_abort();
-        let mut st = self.state.write();
-        let open = std::mem::take(&mut st.open);
-        st.stash = Some(open);
-        st.replay_copies = typed_copies.then(BTreeMap::new);
-    }
-
-    /// During replay, at a checkpoint's end marker: the copies replace what was set aside.
-    pub fn replay_checkpoint_end(&self) {
-        let mut st = self.state.write();
-        st.stash = None;
-        if let Some(copies) = st.replay_copies.take() {
-            let appended = std::mem::replace(&mut st.open, copies);
-            merge_rows(&mut st.open, appended);
-        }
-    }
-
-    /// During replay, at an abort marker (or at the end of the log inside a checkpoint): the
-    /// partial copies are dropped and the spans set aside come back (with typed copies, the
-    /// spans appended during the checkpoint stay). Returns whether there was a checkpoint to
-    /// abort.
-    pub fn replay_checkpoint_abort(&self) -> bool {
-        let mut st = self.state.write();
-        let Some(stash) = st.stash.take() else {
-            return false;
-        };
-        let after_begin = std::mem::replace(&mut st.open, stash);
-        if st.replay_copies.take().is_some() {
-            merge_rows(&mut st.open, after_begin);
-        }
-        true
-    }
-
     /// The sequence number the next sealed partition gets.
     pub fn next_seq(&self) -> u64 {
         self.state.read().next_seq
@@ -669,213 +448,6 @@ impl SpanStore {
                 content,
             });
         }
-    }
-
-    /// WAL payloads holding every span still only in memory (content included), for the WAL
-    /// checkpoint to re-log before it drops older segments.
-    pub fn unsealed_payloads(&self) -> Vec<Vec<u8>> {
-        let st = self.state.read();
-        let mut out = Vec::new();
-        let mut batch: Vec<Span> = Vec::new();
-        for (_, rows) in st.memory_rows() {
-            for r in rows {
-                let mut s = r.span.clone();
-                s.attributes.extend(r.content.iter().cloned());
-                batch.push(s);
-                if batch.len() >= self.options.max_spans_per_record {
-                    out.push(encode_payload(&batch));
-                    batch.clear();
-                }
-            }
-        }
-        if !batch.is_empty() {
-            out.push(encode_payload(&batch));
-        }
-        out
-    }
-
-    /// Seals every in-memory window ending at or before `upto_ms` into partitions. On an error
-    /// the spans stay in memory (and in the WAL) and the seal can be retried.
-    pub fn seal(&self, upto_ms: i64) -> Result<SealReport> {
-        let job = self.begin_seal(upto_ms);
-        self.finish_seal(job)
-    }
-
-    /// A seal's first phase, under a brief write lock: the windows ending at or before
-    /// `upto_ms` move from `open` to `sealing` (queries still see them; new spans of those
-    /// windows go to `open` again), and the job reserves its partitions' sequence numbers, so
-    /// a failed seal's retry never collides with a directory it left.
-    pub fn begin_seal(&self, upto_ms: i64) -> SealJob {
-        let mut st = self.state.write();
-        let st = &mut *st;
-        let keys: Vec<(String, i64)> = st
-            .open
-            .keys()
-            .filter(|(_, w)| w.saturating_add(self.options.partition_ms) <= upto_ms)
-            // A window another seal is still encoding stays open until that seal ends.
-            .filter(|k| !st.sealing.contains_key(*k))
-            .cloned()
-            .collect();
-        let mut groups = std::collections::BTreeSet::new();
-        for key in &keys {
-            let rows = st.open.remove(key).unwrap_or_default();
-            groups.insert(key.clone());
-            if let ContentPolicy::Bucket(b) = &st.config.content
-                && rows.iter().any(|r| !r.content.is_empty())
-            {
-                groups.insert((b.clone(), key.1));
-            }
-            st.sealing.insert(key.clone(), Arc::new(rows));
-        }
-        let job = SealJob {
-            keys,
-            first_seq: st.next_seq,
-            reserved: groups.len() as u64,
-            content: st.config.content.clone(),
-            prices: st.config.prices.clone(),
-        };
-        st.next_seq += job.reserved;
-        job
-    }
-
-    /// A seal's second and third phases: encode and fsync the partitions with no lock held,
-    /// then swap them in for the windows' rows under a brief write lock. On an error the rows
-    /// go back to `open` (still in the WAL) and a retry starts over.
-    pub fn finish_seal(&self, job: SealJob) -> Result<SealReport> {
-        if job.is_empty() {
-            return Ok(SealReport::default());
-        }
-        let taken: Vec<(WindowKey, Arc<Vec<Row>>)> = {
-            let st = self.state.read();
-            job.keys
-                .iter()
-                .filter_map(|k| st.sealing.get(k).map(|rows| (k.clone(), Arc::clone(rows))))
-                .collect()
-        };
-        match self.write_partitions(&job, &taken) {
-            Ok((report, parts)) => {
-                let mut st = self.state.write();
-                for key in &job.keys {
-                    st.sealing.remove(key);
-                }
-                st.sealed.extend(parts);
-                Ok(report)
-            }
-            Err(e) => {
-                drop(taken);
-                self.finish_seal_aborted(job);
-                Err(e)
-            }
-        }
-    }
-
-    /// Ends a seal that will not write its partitions: its rows go back to `open`, before
-    /// any spans of the same windows appended since.
-    pub fn finish_seal_aborted(&self, job: SealJob) {
-        let mut st = self.state.write();
-        for key in &job.keys {
-            if let Some(rows) = st.sealing.remove(key) {
-                let rows = Arc::try_unwrap(rows).unwrap_or_else(|a| (*a).clone());
-                let open = st.open.entry(key.clone()).or_default();
-                let newer = std::mem::replace(open, rows);
-                open.extend(newer);
-            }
-        }
-    }
-
-    /// Encodes and writes one partition per (bucket, window) of `taken` (content may go to a
-    /// bucket of its own), numbered from the job's reserved sequence numbers.
-    fn write_partitions(
-        &self,
-        job: &SealJob,
-        taken: &[(WindowKey, Arc<Vec<Row>>)],
-    ) -> Result<(SealReport, Vec<Arc<Partition>>)> {
-        // Group per (bucket, window): hot rows and content rows (content may go elsewhere).
-        type Group<'r> = (Vec<&'r Row>, Vec<ContentRow>);
-        let mut groups: BTreeMap<(String, i64), Group<'_>> = BTreeMap::new();
-        for (key, rows) in taken {
-            for r in rows.iter() {
-                groups.entry(key.clone()).or_default().0.push(r);
-                if r.content.is_empty() {
-                    continue;
-                }
-                let target = match &job.content {
-                    ContentPolicy::Drop => continue,
-                    ContentPolicy::Keep => key.0.clone(),
-                    ContentPolicy::Bucket(b) => b.clone(),
-                };
-                groups
-                    .entry((target, key.1))
-                    .or_default()
-                    .1
-                    .push(ContentRow {
-                        trace_id: r.span.trace_id,
-                        span_id: r.span.span_id,
-                        content: r.content.clone(),
-                    });
-            }
-        }
-        debug_assert!(groups.len() as u64 <= job.reserved);
-        let mut report = SealReport::default();
-        let mut new_parts: Vec<Arc<Partition>> = Vec::new();
-        // A failure after some partitions were renamed into place removes them again: their
-        // rows go back to memory, and a retry must not write them twice.
-        let undo = |parts: &[Arc<Partition>]| {
-            for p in parts {
-                let _ = fs::remove_dir_all(&p.dir);
-            }
-        };
-        for (seq, ((bucket, window), (mut rows, mut content))) in (job.first_seq..).zip(groups) {
-            let bucket_dir = self.root.join(&bucket);
-            if let Err(e) = fs::create_dir_all(&bucket_dir) {
-                undo(&new_parts);
-                return Err(Error::io(&bucket_dir, e));
-            }
-            let Ok(row_count) = u32::try_from(rows.len()) else {
-                undo(&new_parts);
-                return Err(Error::InvalidArgument(
-                    "over 2^32 spans in one window".into(),
-                ));
-            };
-            let meta = PartitionMeta {
-                version: partition::PARTITION_VERSION,
-                bucket: bucket.clone(),
-                window_start_ms: window,
-                window_ms: self.options.partition_ms,
-                rows: row_count,
-                content_rows: content.len() as u32,
-                min_start_ns: rows.iter().map(|r| r.span.start_ns).min().unwrap_or(0),
-                max_start_ns: rows.iter().map(|r| r.span.start_ns).max().unwrap_or(0),
-                max_end_ns: rows.iter().map(|r| r.span.end_ns).max().unwrap_or(0),
-                group_rows: partition::GROUP_ROWS,
-            };
-            let name = format!("{window}_{seq:08}");
-            let written = partition::write(
-                &bucket_dir,
-                &name,
-                &meta,
-                &mut rows,
-                &mut content,
-                &job.prices,
-            )
-            .and_then(|dir| {
-                Partition::open(&dir).inspect_err(|_| {
-                    let _ = fs::remove_dir_all(&dir);
-                })
-            });
-            let p = match written {
-                Ok(p) => p,
-                Err(e) => {
-                    undo(&new_parts);
-                    return Err(e);
-                }
-            };
-            report.partitions += 1;
-            report.spans += rows.len();
-            report.bytes += p.bytes_on_disk;
-            new_parts.push(Arc::new(p));
-        }
-        Ok((report, new_parts))
     }
 
     /// Deletes every sealed partition whose window ended more than its bucket's retention
