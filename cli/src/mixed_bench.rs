@@ -86,7 +86,16 @@ fn bench(dir: &Path, args: &MixedArgs) -> CliResult {
     })?;
     let elapsed = started.elapsed().as_secs_f64();
     let stats = db.stats()?;
-    report(&latencies, samples, spans, &seal, elapsed, &stats);
+    let (p99, seal_rate) = report(&latencies, samples, spans, &seal, elapsed, &stats);
+    let metas = db.block_metas();
+    let merged = metas.iter().filter(|m| m.level > 0).count();
+    let replaced: usize = metas.iter().map(|m| m.sources.len()).sum();
+    println!(
+        "blocks at the end: {} ({merged} of them merges of {replaced} cut blocks; the background \
+         thread cuts when the head spans 1.5 block durations)",
+        metas.len()
+    );
+    println!("append_p99_ms={p99:.3} seal_spans_per_sec={seal_rate:.0}");
     db.close()?;
     Ok(())
 }
@@ -206,6 +215,7 @@ fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
+/// Prints the figures; returns (append p99 ms, seal spans/s) for the last line.
 fn report(
     latencies: &[u32],
     samples: u64,
@@ -213,7 +223,7 @@ fn report(
     seal: &SealFigures,
     elapsed_s: f64,
     stats: &strata_engine::Stats,
-) {
+) -> (f64, f64) {
     let mut sorted = latencies.to_vec();
     sorted.sort_unstable();
     let (p50, p99, p999) = (
@@ -240,7 +250,7 @@ fn report(
         seal.seal_time.as_secs_f64()
     );
     println!(
-        "maintenance: {} passes, longest {:.1} ms; blocks written {}, merged {}; {} blocks, {} series",
+        "bench maintenance: {} passes, longest {:.1} ms; blocks written {}, merged {}; {} blocks, {} series",
         seal.calls,
         seal.longest.as_secs_f64() * 1000.0,
         seal.blocks_written,
@@ -248,5 +258,5 @@ fn report(
         stats.blocks,
         stats.series
     );
-    println!("append_p99_ms={p99:.3} seal_spans_per_sec={seal_rate:.0}");
+    (p99, seal_rate)
 }

@@ -81,6 +81,12 @@ fn dir_bytes(path: &Path) -> Result<u64> {
 }
 
 impl DbCore {
+    /// The metadata of every block, oldest first: time range, compaction level (0 = cut from
+    /// the head), the blocks it replaced, sizes. Cheap (copies of small structs).
+    pub fn block_metas(&self) -> Vec<crate::BlockMeta> {
+        self.blocks.read().iter().map(|b| b.meta.clone()).collect()
+    }
+
     pub fn stats(&self) -> Result<Stats> {
         self.check_open()?;
         let _view = self.view.read();
