@@ -668,10 +668,10 @@ fn template(big: bool) -> &'static Template {
 
 #[derive(Debug)]
 struct Outcome {
-    all: strata_engine::Result<Vec<SpanHit>>,
-    filtered: strata_engine::Result<Vec<SpanHit>>,
-    traces: Vec<strata_engine::Result<Vec<SpanHit>>>,
-    agg: strata_engine::Result<Vec<AggRow>>,
+    all: strata_engine::spans::Result<Vec<SpanHit>>,
+    filtered: strata_engine::spans::Result<Vec<SpanHit>>,
+    traces: Vec<strata_engine::spans::Result<Vec<SpanHit>>>,
+    agg: strata_engine::spans::Result<Vec<AggRow>>,
     partitions: Vec<PartitionMeta>,
 }
 
