@@ -16,14 +16,12 @@
 // The metrics storage, under the names the engine has always used for it.
 use strata_tsdb::{block, head, records, samples};
 
-mod clock;
 mod db;
 mod error;
 mod options;
 mod wal_dump;
 
 pub use block::{BlockMeta, BlockStats};
-pub use clock::{Clock, ManualClock};
 pub use db::compact::{CompactReport, Expired, ExpiredTotals};
 pub use db::{
     BatchOutcome, Db, DbCore, HistogramSeries, OtlpMetricsOutcome, ReplayReport, SeriesRef,
@@ -35,6 +33,7 @@ pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
 /// The ingest decoders (the `strata-ingest` crate): OTLP and Prometheus text.
 pub use strata_ingest::{otlp, prom_text};
+pub use strata_model::{Clock, ManualClock};
 /// The PromQL engine (the `strata-promql` crate), evaluated over a `Db` through its
 /// [`query::Querier`] implementation.
 pub use strata_promql as query;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::clock::Clock;
+use strata_model::Clock;
 
 /// When a commit is acknowledged relative to fsync (see `docs/format/wal.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

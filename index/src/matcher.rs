@@ -12,17 +12,8 @@
 use crate::error::{Error, Result, clip};
 use regex::Regex;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MatchOp {
-    /// `=`
-    Equal,
-    /// `!=`
-    NotEqual,
-    /// `=~`
-    RegexMatch,
-    /// `!~`
-    RegexNoMatch,
-}
+/// How a matcher compares (shared with the PromQL engine through `strata-model`).
+pub use strata_model::MatchOp;
 
 /// What remains of a value after a literal prefix.
 #[derive(Debug, Clone)]

@@ -149,8 +149,8 @@ fn matcher(m: &Matcher) -> LabelMatcher {
     let op = match m.op {
         PMatchOp::Equal => MatchOp::Equal,
         PMatchOp::NotEqual => MatchOp::NotEqual,
-        PMatchOp::Re(_) => MatchOp::Regex,
-        PMatchOp::NotRe(_) => MatchOp::NotRegex,
+        PMatchOp::Re(_) => MatchOp::RegexMatch,
+        PMatchOp::NotRe(_) => MatchOp::RegexNoMatch,
     };
     // `value` is the regex as written; the parser's compiled copy is anchored its own way.
     LabelMatcher::new(m.name.clone(), op, m.value.clone())
@@ -331,7 +331,7 @@ mod tests {
         );
         assert_eq!(
             s.matchers[1],
-            LabelMatcher::new("job", MatchOp::Regex, "a|b")
+            LabelMatcher::new("job", MatchOp::RegexMatch, "a|b")
         );
         assert_eq!(s.offset_ms, -60_000);
     }

@@ -18,18 +18,9 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-/// How a [`LabelMatcher`] compares a label's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MatchOp {
-    /// `=`
-    Equal,
-    /// `!=`
-    NotEqual,
-    /// `=~`, fully anchored
-    Regex,
-    /// `!~`, fully anchored
-    NotRegex,
-}
+/// How a [`LabelMatcher`] compares a label's value (shared with the index through
+/// `strata-model`): regexes are fully anchored.
+pub use strata_model::MatchOp;
 
 /// `name op "value"`, with Prometheus semantics: a missing label has the empty value, and
 /// regexes match the whole value (`^(?s:value)$`).
@@ -53,13 +44,7 @@ impl LabelMatcher {
 
 impl fmt::Display for LabelMatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let op = match self.op {
-            MatchOp::Equal => "=",
-            MatchOp::NotEqual => "!=",
-            MatchOp::Regex => "=~",
-            MatchOp::NotRegex => "!~",
-        };
-        write!(f, "{}{}{:?}", self.name, op, self.value)
+        write!(f, "{}{}{:?}", self.name, self.op, self.value)
     }
 }
 
@@ -167,7 +152,7 @@ struct Compiled {
 impl Compiled {
     fn new(m: &LabelMatcher) -> Result<Self, QueryError> {
         let regex = match m.op {
-            MatchOp::Regex | MatchOp::NotRegex => Some(
+            MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(
                 Regex::new(&format!("^(?s:{})$", m.value))
                     .map_err(|e| QueryError::invalid(format!("bad regex in matcher {m}: {e}")))?,
             ),
@@ -185,9 +170,9 @@ impl Compiled {
         match (self.op, &self.regex) {
             (MatchOp::Equal, _) => v == self.value,
             (MatchOp::NotEqual, _) => v != self.value,
-            (MatchOp::Regex, Some(re)) => re.is_match(v),
-            (MatchOp::NotRegex, Some(re)) => !re.is_match(v),
-            (MatchOp::Regex | MatchOp::NotRegex, None) => false,
+            (MatchOp::RegexMatch, Some(re)) => re.is_match(v),
+            (MatchOp::RegexNoMatch, Some(re)) => !re.is_match(v),
+            (MatchOp::RegexMatch | MatchOp::RegexNoMatch, None) => false,
         }
     }
 }
@@ -233,9 +218,9 @@ mod tests {
             ["up{job=\"api\"}"]
         );
         // Regexes are anchored: "ap" does not match "api".
-        let re = LabelMatcher::new("job", MatchOp::Regex, "ap");
+        let re = LabelMatcher::new("job", MatchOp::RegexMatch, "ap");
         assert!(q.select(&[re], 0, 10).unwrap().is_empty());
-        let re = LabelMatcher::new("job", MatchOp::NotRegex, "a.*");
+        let re = LabelMatcher::new("job", MatchOp::RegexNoMatch, "a.*");
         assert_eq!(names(&q.select(&[up, re], 0, 10).unwrap()).len(), 1);
     }
 
@@ -266,7 +251,7 @@ mod tests {
         assert!(MemQuerier::new(vec![s]).is_err());
         let s = series(&[("a", "1")], &[1]);
         assert!(MemQuerier::new(vec![s.clone(), s]).is_err());
-        let bad = LabelMatcher::new("a", MatchOp::Regex, "(");
+        let bad = LabelMatcher::new("a", MatchOp::RegexMatch, "(");
         assert!(matches!(
             q().select(&[bad], 0, 1),
             Err(QueryError::Invalid { .. })

@@ -3,17 +3,11 @@
 use strata_index::Matcher;
 
 use super::DbCore;
-use crate::query::{LabelMatcher, Labels, MatchOp, Querier, QueryError, Series};
+use crate::query::{LabelMatcher, Labels, Querier, QueryError, Series};
 
 /// Converts a query-layer matcher into the index's (regexes are compiled and checked here).
 pub fn to_index_matcher(m: &LabelMatcher) -> Result<Matcher, QueryError> {
-    let op = match m.op {
-        MatchOp::Equal => strata_index::MatchOp::Equal,
-        MatchOp::NotEqual => strata_index::MatchOp::NotEqual,
-        MatchOp::Regex => strata_index::MatchOp::RegexMatch,
-        MatchOp::NotRegex => strata_index::MatchOp::RegexNoMatch,
-    };
-    Matcher::new(op, m.name.as_str(), m.value.as_str())
+    Matcher::new(m.op, m.name.as_str(), m.value.as_str())
         .map_err(|e| QueryError::Storage(format!("matcher {m}: {e}").into()))
 }
 

@@ -1,5 +1,5 @@
 //! Where the engine reads "now" from. Retention, the future-timestamp bound and the sealing of
-//! span windows all ask [`Options::clock`](crate::Options::clock), never the system clock
+//! span windows all ask the engine's `Options::clock`, never the system clock
 //! directly, so tests and embedders can pin time (a test written today passes unchanged in
 //! 2030, and an embedder replaying old data can run it at the data's own time).
 

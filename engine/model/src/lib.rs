@@ -1,0 +1,49 @@
+//! The vocabulary every Strata crate shares, and nothing else: how a label matcher compares
+//! ([`MatchOp`]) and where "now" comes from ([`Clock`]). No dependencies, no I/O, no `unsafe`.
+//! The index, the PromQL engine and the engine all use these types, so a matcher or a clock
+//! crosses a crate boundary without conversion.
+
+#![forbid(unsafe_code)]
+
+mod clock;
+
+pub use clock::{Clock, ManualClock};
+
+use std::fmt;
+
+/// How a label matcher compares a label's value, with Prometheus semantics: a missing label
+/// has the empty value, and regexes match the whole value (`^(?s:…)$`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchOp {
+    /// `=`
+    Equal,
+    /// `!=`
+    NotEqual,
+    /// `=~`
+    RegexMatch,
+    /// `!~`
+    RegexNoMatch,
+}
+
+impl MatchOp {
+    /// The operator as PromQL writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchOp::Equal => "=",
+            MatchOp::NotEqual => "!=",
+            MatchOp::RegexMatch => "=~",
+            MatchOp::RegexNoMatch => "!~",
+        }
+    }
+
+    /// Whether the operator is a regex match (`=~` or `!~`).
+    pub fn is_regex(self) -> bool {
+        matches!(self, MatchOp::RegexMatch | MatchOp::RegexNoMatch)
+    }
+}
+
+impl fmt::Display for MatchOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
