@@ -50,17 +50,26 @@ pub(crate) fn write(
 /// Orders `rows` by cluster (service, model, provider), so that filters on them read few row
 /// groups; within a cluster, by trace, start and span id.
 fn sort_rows(rows: &mut [&Row]) {
-    // Rank the clusters once, then sort on integers and ids.
-    let mut keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| cluster_key(r)).collect();
+    // Rank the clusters once (a few distinct keys among many rows: hash each row's key once,
+    // sort only the distinct ones), then sort on integers and ids.
+    let mut distinct: HashMap<(&str, &str, &str), u32> = HashMap::new();
+    let row_keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| cluster_key(r)).collect();
+    for k in &row_keys {
+        distinct.entry(*k).or_insert(0);
+    }
+    let mut keys: Vec<(&str, &str, &str)> = distinct.keys().copied().collect();
     keys.sort_unstable();
-    keys.dedup();
+    for (rank, k) in keys.iter().enumerate() {
+        distinct.insert(*k, rank as u32);
+    }
     // (cluster rank, trace, start, span, index in `rows`)
     type SortKey = (u32, [u8; 16], i64, [u8; 8], usize);
     let mut sorted: Vec<SortKey> = rows
         .iter()
+        .zip(&row_keys)
         .enumerate()
-        .map(|(i, r)| {
-            let rank = keys.binary_search(&cluster_key(r)).unwrap_or(0) as u32;
+        .map(|(i, (r, k))| {
+            let rank = distinct[k];
             (rank, r.span.trace_id, r.span.start_ns, r.span.span_id, i)
         })
         .collect();
