@@ -6,10 +6,7 @@ pub mod prom;
 
 use std::path::PathBuf;
 
-/// `../shared/data` relative to the workspace root, or `$STRATA_DATA_DIR`.
+/// `../shared/data` beside the workspace, or `$STRATA_DATA_DIR` (the test kit's lookup).
 pub fn shared_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+    strata_testkit::shared_data_dir()
 }

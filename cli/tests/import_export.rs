@@ -8,10 +8,7 @@ use std::process::Command;
 use strata_engine::ingest::prom_text::{parse_line, parse_series};
 
 fn data() -> PathBuf {
-    std::env::var_os("STRATA_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-        .join("node-1s.prom.zst")
+    strata_testkit::shared_data("node-1s.prom.zst")
 }
 
 type Samples = HashMap<Vec<(String, String)>, Vec<(i64, u64)>>;

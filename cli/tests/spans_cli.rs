@@ -11,10 +11,7 @@ use strata_engine::otlp::decode_traces;
 use strata_engine::spans::{AttrValue, Span, StatusCode};
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("STRATA_DATA_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-        PathBuf::from,
-    )
+    strata_testkit::shared_data_dir()
 }
 
 fn strata(args: &[&str]) -> String {

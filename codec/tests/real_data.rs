@@ -7,10 +7,7 @@ use std::path::PathBuf;
 use strata_codec::gorilla::{ChunkAppender, ChunkLimits, decode_into};
 
 fn data_path() -> PathBuf {
-    let dir = std::env::var_os("STRATA_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    dir.join("node-1s.prom.zst")
+    strata_testkit::shared_data_dir().join("node-1s.prom.zst")
 }
 
 /// `series key -> (timestamps, values)` from `name{labels} value ts_ms` lines.

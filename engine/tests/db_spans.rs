@@ -23,10 +23,7 @@ fn capture_now_ms(traces: &[Vec<u8>]) -> i64 {
 }
 
 fn payloads(prefix: &str) -> Vec<Vec<u8>> {
-    let dir = std::env::var_os("STRATA_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-        .join("genai-otlp-openllmetry");
+    let dir = strata_testkit::shared_data("genai-otlp-openllmetry");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())

@@ -10,8 +10,7 @@ use strata_engine::spans::*;
 #[test]
 #[ignore]
 fn figures() {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/genai-otlp-openllmetry");
+    let dir = strata_testkit::shared_data("genai-otlp-openllmetry");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -2,13 +2,13 @@
 //! retention, corruption, WAL replay.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use strata_engine::otlp::{self, DeltaState, OtlpError};
 use strata_engine::spans::*;
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/genai-otlp-openllmetry")
+    strata_testkit::shared_data("genai-otlp-openllmetry")
 }
 
 fn payloads(prefix: &str) -> Vec<Vec<u8>> {
