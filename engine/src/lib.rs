@@ -12,6 +12,7 @@
 //! no `unsafe` code. Layout on disk: `docs/format/`.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 // The metrics storage, under the names the engine has always used for it.
 use strata_tsdb::{block, head, records, samples};

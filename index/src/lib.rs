@@ -26,6 +26,7 @@
 //! states the assumption (files are never modified or truncated in place).
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 mod dimension;
 mod error;

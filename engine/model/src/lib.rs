@@ -4,6 +4,7 @@
 //! crosses a crate boundary without conversion.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 mod clock;
 

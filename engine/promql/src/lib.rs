@@ -54,6 +54,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 mod aggregate;
 mod binary;

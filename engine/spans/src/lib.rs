@@ -15,6 +15,7 @@
 //! engine that owns it; its one `unsafe` need (mapping partition files) is `strata-storage`'s.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 mod checkpoint;
 mod codec;

@@ -10,6 +10,8 @@
 //!
 //! It depends on nothing of Strata's; everything else may depend on it.
 
+#![deny(clippy::unwrap_used)]
+
 mod dir;
 pub mod files;
 mod mem;

@@ -13,6 +13,7 @@
 //! files are mapped through `strata-storage`).
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
 
 pub mod block;
 pub mod compaction;
