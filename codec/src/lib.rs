@@ -9,7 +9,7 @@
 //! Every decoder takes untrusted bytes and returns [`Error`] on anything malformed: no panics, and
 //! no allocation sized by a number the input has not paid for in bytes.
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 pub mod bits;
 pub mod bytes;

@@ -12,7 +12,7 @@
 //! no `unsafe` code. Layout on disk: `docs/format/`.
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 // The metrics storage, under the names the engine has always used for it.
 use strata_tsdb::{block, head, records, samples};

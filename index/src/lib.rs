@@ -26,7 +26,7 @@
 //! states the assumption (files are never modified or truncated in place).
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod dimension;
 mod error;

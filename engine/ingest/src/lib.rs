@@ -9,7 +9,7 @@
 //! write nothing and depend on no storage (the span model comes from `strata-spans`).
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 pub mod otlp;
 pub mod prom_text;

@@ -4,7 +4,7 @@
 //! crosses a crate boundary without conversion.
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod clock;
 

@@ -54,7 +54,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod aggregate;
 mod binary;

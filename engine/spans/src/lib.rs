@@ -15,7 +15,7 @@
 //! engine that owns it; its one `unsafe` need (mapping partition files) is `strata-storage`'s.
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod checkpoint;
 mod codec;

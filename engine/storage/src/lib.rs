@@ -10,7 +10,7 @@
 //!
 //! It depends on nothing of Strata's; everything else may depend on it.
 
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod dir;
 pub mod files;

@@ -13,7 +13,7 @@
 //! files are mapped through `strata-storage`).
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 pub mod block;
 pub mod compaction;
