@@ -2,7 +2,6 @@
 //! through the WAL, survive a restart (replay) and a compaction (sealed partitions plus a WAL
 //! checkpoint), and the OTLP histograms become queryable metric series.
 
-use std::path::PathBuf;
 use strata_engine::{Clock, Db, Fsync, Matcher, Options};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -23,14 +22,7 @@ fn capture_now_ms(traces: &[Vec<u8>]) -> i64 {
 }
 
 fn payloads(prefix: &str) -> Vec<Vec<u8>> {
-    let dir = strata_testkit::shared_data("genai-otlp-openllmetry");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    strata_testkit::payloads("genai-otlp-openllmetry", prefix)
 }
 
 fn span_count(db: &Db) -> u64 {

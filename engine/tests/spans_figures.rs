@@ -10,19 +10,7 @@ use strata_engine::spans::*;
 #[test]
 #[ignore]
 fn figures() {
-    let dir = strata_testkit::shared_data("genai-otlp-openllmetry");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.retain(|p| {
-        p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("v1_traces_")
-    });
-    files.sort();
-    let bufs: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let bufs = strata_testkit::payloads("genai-otlp-openllmetry", "v1_traces_");
     let t = Instant::now();
     let spans: Vec<Span> = bufs
         .iter()

@@ -7,18 +7,8 @@ use std::path::PathBuf;
 use strata_engine::otlp::{self, DeltaState, OtlpError};
 use strata_engine::spans::*;
 
-fn data_dir() -> PathBuf {
-    strata_testkit::shared_data("genai-otlp-openllmetry")
-}
-
 fn payloads(prefix: &str) -> Vec<Vec<u8>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir())
-        .expect("shared data")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    strata_testkit::payloads("genai-otlp-openllmetry", prefix)
 }
 
 fn all_spans() -> Vec<Span> {
@@ -436,10 +426,15 @@ fn wal_replay_restores_spans() {
         }
     }
     assert_eq!(records, 3);
+    // What a WAL checkpoint would copy: every span in memory.
     let mut got = Vec::new();
-    for p in store.unsealed_payloads() {
-        got.extend(decode_payload(&p).unwrap());
-    }
+    store
+        .copy_payloads(&store.checkpoint_marks(), |p| {
+            assert!(is_copy_payload(&p));
+            got.extend(decode_payload(&p).unwrap());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
     let key = |s: &Span| (s.trace_id, s.span_id);
     let mut want = spans.clone();
     want.sort_by_key(key);

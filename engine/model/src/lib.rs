@@ -36,11 +36,6 @@ impl MatchOp {
             MatchOp::RegexNoMatch => "!~",
         }
     }
-
-    /// Whether the operator is a regex match (`=~` or `!~`).
-    pub fn is_regex(self) -> bool {
-        matches!(self, MatchOp::RegexMatch | MatchOp::RegexNoMatch)
-    }
 }
 
 impl fmt::Display for MatchOp {

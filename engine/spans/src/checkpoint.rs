@@ -8,13 +8,6 @@ use super::*;
 #[derive(Debug, Clone, Default)]
 pub struct CheckpointMarks(Vec<(WindowKey, usize)>);
 
-impl CheckpointMarks {
-    /// Spans the checkpoint copies.
-    pub fn spans(&self) -> usize {
-        self.0.iter().map(|(_, n)| n).sum()
-    }
-}
-
 impl SpanStore {
     /// For a checkpoint, with appends paused: how many rows each in-memory window holds now.
     /// Rows are only appended to a window between seals, so [`Self::copy_payloads`] later
@@ -67,34 +60,7 @@ impl SpanStore {
         rows.get(from..to)
             .unwrap_or(&[])
             .iter()
-            .map(|r| {
-                let mut s = r.span.clone();
-                s.attributes.extend(r.content.iter().cloned());
-                s
-            })
+            .map(Row::span_with_content)
             .collect()
-    }
-
-    /// WAL payloads holding every span still only in memory (content included), for the WAL
-    /// checkpoint to re-log before it drops older segments.
-    pub fn unsealed_payloads(&self) -> Vec<Vec<u8>> {
-        let st = self.state.read();
-        let mut out = Vec::new();
-        let mut batch: Vec<Span> = Vec::new();
-        for (_, rows) in st.memory_rows() {
-            for r in rows {
-                let mut s = r.span.clone();
-                s.attributes.extend(r.content.iter().cloned());
-                batch.push(s);
-                if batch.len() >= self.options.max_spans_per_record {
-                    out.push(encode_payload(&batch));
-                    batch.clear();
-                }
-            }
-        }
-        if !batch.is_empty() {
-            out.push(encode_payload(&batch));
-        }
-        out
     }
 }

@@ -5,7 +5,7 @@
 //! - [`SpanStore::append`] writes one `RecordType::SPANS` WAL record and then applies the spans
 //!   in memory; [`SpanStore::replay_record`] applies a record during WAL replay.
 //! - [`SpanStore::seal`] writes in-memory spans of closed windows as partitions
-//!   (`DIR/spans/<bucket>/<partition>/`); [`SpanStore::unsealed_payloads`] gives the WAL
+//!   (`DIR/spans/<bucket>/<partition>/`); [`SpanStore::copy_payloads`] gives the WAL
 //!   checkpoint what is still only in memory; [`SpanStore::apply_retention`] deletes whole
 //!   partition directories.
 //!
@@ -438,17 +438,24 @@ impl SpanStore {
     fn apply(&self, spans: Vec<Span>) {
         let mut st = self.state.write();
         let st = &mut *st;
-        for mut span in spans {
-            let content = genai::split_content(&mut span.attributes);
-            let g = genai::extract(&span, &st.config.prices);
-            let bucket = st.router.route(&span).to_owned();
-            let window = window_of(span.start_ns, self.options.partition_ms);
-            st.open.entry((bucket, window)).or_default().push(Row {
-                span,
-                genai: g,
-                content,
-            });
+        for span in spans {
+            let (key, row) = self.row_of(span, &st.config, &st.router);
+            st.open.entry(key).or_default().push(row);
         }
+    }
+
+    /// The window a span belongs in and its row.
+    fn row_of(&self, mut span: Span, config: &SpanConfig, router: &Router) -> (WindowKey, Row) {
+        let content = genai::split_content(&mut span.attributes);
+        let g = genai::extract(&span, &config.prices);
+        let bucket = router.route(&span).to_owned();
+        let window = window_of(span.start_ns, self.options.partition_ms);
+        let row = Row {
+            span,
+            genai: g,
+            content,
+        };
+        ((bucket, window), row)
     }
 
     /// Deletes every sealed partition whose window ended more than its bucket's retention

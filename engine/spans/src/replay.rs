@@ -31,20 +31,6 @@ impl SpanStore {
         Ok(())
     }
 
-    /// The window a span belongs in and its row.
-    fn row_of(&self, mut span: Span, config: &SpanConfig, router: &Router) -> (WindowKey, Row) {
-        let content = genai::split_content(&mut span.attributes);
-        let g = genai::extract(&span, &config.prices);
-        let bucket = router.route(&span).to_owned();
-        let window = window_of(span.start_ns, self.options.partition_ms);
-        let row = Row {
-            span,
-            genai: g,
-            content,
-        };
-        ((bucket, window), row)
-    }
-
     /// During replay, at a "sealed through `floor_ms`" marker: the seal whose "sealing"
     /// marker came before is complete, so the spans it took are in partitions; forget them.
     /// Spans logged after that "sealing" marker (appended while the seal ran) stay. A log

@@ -59,6 +59,15 @@ pub struct Row {
     pub content: Vec<KeyValue>,
 }
 
+impl Row {
+    /// The span as it was appended: its attributes with the content put back (at the end).
+    pub fn span_with_content(&self) -> Span {
+        let mut s = self.span.clone();
+        s.attributes.extend(self.content.iter().cloned());
+        s
+    }
+}
+
 /// Content rows: prompt/completion attributes of one span.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContentRow {
