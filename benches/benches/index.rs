@@ -25,8 +25,8 @@ fn index(c: &mut Criterion) {
     let data = LlmTelemetry::new(SERIES, 42);
     let idx = build(&data);
     let path = std::env::temp_dir().join(format!("strata-index-bench-{}", std::process::id()));
-    let disk_bytes = idx.write_file(&path).expect("write index");
-    let file = IndexFile::open(&path).expect("open index");
+    let disk_bytes = idx.write_file(&strata_storage::RealFs, &path).expect("write index");
+    let file = IndexFile::open(&strata_storage::RealFs, &path).expect("open index");
     let usage = idx.memory_usage();
     println!(
         "index_1m: {:.1} B/series in memory beyond label strings, {:.1} B/series on disk",

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use strata_model::Clock;
+use strata_storage::Fs;
 
 /// When a commit is acknowledged relative to fsync (see `docs/format/wal.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,9 @@ pub struct Options {
     /// Create the directory and an empty database when none exists (default true). Tools that
     /// only read set it false: opening a missing database is then [`crate::Error::NoDatabase`].
     pub create_if_missing: bool,
+    /// Where every file lives: WAL, blocks, span partitions, config, the lock (default: the
+    /// real file system; tests pass a [`strata_storage::MemFs`] to crash it at any step).
+    pub fs: Fs,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
             future_tolerance_ms: 10 * 60 * 1000,
             reject_outside_retention: false,
             create_if_missing: true,
+            fs: Fs::default(),
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn dump_wal(db_dir: &Path, out: &mut dyn Write) -> Result<()> {
             path: db_dir.to_owned(),
         });
     }
-    let _lock = crate::db::lock_dir(db_dir)?;
+    let _lock = crate::db::lock_dir(&strata_storage::RealFs, db_dir)?;
     let wal = strata_wal::Wal::open_dir(&wal_dir, strata_wal::Options::default())?;
     let mut replay = wal.replay(strata_wal::Position::ZERO);
     let io = |e: std::io::Error| Error::io(&wal_dir, e);

@@ -110,9 +110,9 @@ fn main() {
     let bytes = idx.encode().expect("encode");
     let encode = t.elapsed();
     let path = std::env::temp_dir().join(format!("strata-index-figures-{}", std::process::id()));
-    idx.write_file(&path).expect("write");
+    idx.write_file(&strata_storage::RealFs, &path).expect("write");
     let t = Instant::now();
-    let file = IndexFile::open(&path).expect("open");
+    let file = IndexFile::open(&strata_storage::RealFs, &path).expect("open");
     let open = t.elapsed();
     let (file_p50, file_p99, file_hits) =
         latency(201, || file.select(&query).expect("select").len());

@@ -191,8 +191,10 @@ impl MemIndex {
 
     /// Writes [`Self::encode`] to `path` and syncs the file; returns its size. Making the
     /// file's directory entry durable (rename, directory fsync) is the caller's business.
-    pub fn write_file(&self, path: &std::path::Path) -> Result<u64> {
-        crate::file::writer::write_file(path, &self.encode()?)
+    pub fn write_file(&self, fs: &dyn strata_storage::FileSystem, path: &std::path::Path) -> Result<u64> {
+        let bytes = self.encode()?;
+        fs.write_synced(path, &bytes)?;
+        Ok(bytes.len() as u64)
     }
 }
 

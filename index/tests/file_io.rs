@@ -20,8 +20,8 @@ fn a_written_file_maps_and_answers_like_memory() {
         ])
         .unwrap();
     }
-    let size = mem.write_file(&path).unwrap();
-    let file = IndexFile::open(&path).unwrap();
+    let size = mem.write_file(&strata_storage::RealFs, &path).unwrap();
+    let file = IndexFile::open(&strata_storage::RealFs, &path).unwrap();
     assert_eq!(file.len_bytes(), size);
     file.verify().unwrap();
     let q = [
@@ -43,13 +43,13 @@ fn missing_and_tiny_files_are_errors() {
     let dir = std::env::temp_dir().join(format!("strata-index-tiny-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     assert!(matches!(
-        IndexFile::open(&dir.join("absent")),
+        IndexFile::open(&strata_storage::RealFs, &dir.join("absent")),
         Err(Error::Io(_))
     ));
     let empty = dir.join("empty");
     std::fs::write(&empty, b"").unwrap();
     assert!(matches!(
-        IndexFile::open(&empty),
+        IndexFile::open(&strata_storage::RealFs, &empty),
         Err(Error::Truncated { .. })
     ));
     std::fs::remove_dir_all(&dir).unwrap();

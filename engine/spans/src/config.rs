@@ -1,7 +1,7 @@
 //! Buckets, routing rules, the content policy and the price table: persisted as
 //! `DIR/spans/config.json` (written to a temporary file, fsynced, renamed).
 
-use std::fs;
+use strata_storage::Fs;
 use std::path::Path;
 
 use regex::Regex;
@@ -167,9 +167,9 @@ impl Router {
     }
 }
 
-pub(crate) fn load(root: &Path) -> Result<Option<SpanConfig>> {
+pub(crate) fn load(fs: &Fs, root: &Path) -> Result<Option<SpanConfig>> {
     let path = root.join(CONFIG_FILE);
-    let bytes = match fs::read(&path) {
+    let bytes = match fs.read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(&path, e)),
@@ -188,9 +188,9 @@ pub(crate) fn load(root: &Path) -> Result<Option<SpanConfig>> {
     Ok(Some(config))
 }
 
-pub(crate) fn save(root: &Path, config: &SpanConfig) -> Result<()> {
+pub(crate) fn save(fs: &Fs, root: &Path, config: &SpanConfig) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(config)
         .map_err(|e| Error::InvalidArgument(format!("span config: {e}")))?;
-    strata_storage::files::replace_synced(root, CONFIG_FILE, &bytes)
+    fs.replace_synced(root, CONFIG_FILE, &bytes)
         .map_err(|e| Error::io(root.join(CONFIG_FILE), e))
 }

@@ -32,7 +32,7 @@ mod rollup;
 mod seal;
 
 use std::collections::BTreeMap;
-use std::fs;
+use strata_storage::Fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -63,8 +63,10 @@ pub use error::{Error, Result};
 use partition::{ContentRow, Partition, Row};
 
 /// Options of a [`SpanStore`] that are not persisted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpanStoreOptions {
+    /// Where the partitions and the config live (default: the real file system).
+    pub fs: Fs,
     /// Width of a partition's time window.
     pub partition_ms: i64,
     /// Attributes (span + resource) one span may carry through the Rust API.
@@ -77,6 +79,7 @@ pub struct SpanStoreOptions {
 impl Default for SpanStoreOptions {
     fn default() -> Self {
         SpanStoreOptions {
+            fs: Fs::default(),
             partition_ms: 3_600_000,
             max_attributes_per_span: 2048,
             max_events_per_span: 4096,
@@ -191,39 +194,37 @@ impl SpanStore {
                 "partition_ms must be positive".into(),
             ));
         }
-        fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-        let config = match config::load(root)? {
+        let fs = &options.fs;
+        fs.create_dirs_synced(root).map_err(|e| Error::io(root, e))?;
+        let config = match config::load(fs, root)? {
             Some(c) => c,
             None => {
                 let c = SpanConfig::default();
-                config::save(root, &c)?;
+                config::save(fs, root, &c)?;
                 c
             }
         };
         let router = Router::new(&config)?;
         let mut sealed = Vec::new();
         let mut next_seq = 0;
-        for bucket in fs::read_dir(root).map_err(|e| Error::io(root, e))? {
-            let bucket = bucket.map_err(|e| Error::io(root, e))?;
-            if !bucket
-                .file_type()
-                .map_err(|e| Error::io(bucket.path(), e))?
-                .is_dir()
-            {
+        for bucket in fs.list_dir(root).map_err(|e| Error::io(root, e))? {
+            if !bucket.is_dir {
                 continue;
             }
-            let bdir = bucket.path();
-            for p in fs::read_dir(&bdir).map_err(|e| Error::io(&bdir, e))? {
-                let p = p.map_err(|e| Error::io(&bdir, e))?;
-                let name = p.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".tmp-") {
-                    fs::remove_dir_all(p.path()).map_err(|e| Error::io(p.path(), e))?;
+            let bdir = root.join(&bucket.name);
+            for p in fs.list_dir(&bdir).map_err(|e| Error::io(&bdir, e))? {
+                let path = bdir.join(&p.name);
+                if p.name.starts_with(".tmp-") {
+                    fs.remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
                     continue;
                 }
-                if let Some(seq) = name.rsplit('_').next().and_then(|s| s.parse::<u64>().ok()) {
+                if !p.is_dir {
+                    continue;
+                }
+                if let Some(seq) = p.name.rsplit('_').next().and_then(|s| s.parse::<u64>().ok()) {
                     next_seq = next_seq.max(seq + 1);
                 }
-                sealed.push(Arc::new(Partition::open(&p.path())?));
+                sealed.push(Arc::new(Partition::open(&**fs, &path)?));
             }
         }
         Ok(SpanStore {
@@ -256,7 +257,7 @@ impl SpanStore {
         let mut c = st.config.clone();
         f(&mut c)?;
         let router = Router::new(&c)?;
-        config::save(&self.root, &c)?;
+        config::save(&self.options.fs, &self.root, &c)?;
         st.config = c;
         st.router = router;
         Ok(())
@@ -480,10 +481,11 @@ impl SpanStore {
                 keep.push(p);
                 continue;
             }
-            let content_bytes = fs::metadata(p.dir.join(partition::CONTENT_FILE))
-                .map(|m| m.len())
+            let fs = &self.options.fs;
+            let content_bytes = fs
+                .file_len(&p.dir.join(partition::CONTENT_FILE))
                 .unwrap_or(0);
-            if let Err(e) = fs::remove_dir_all(&p.dir) {
+            if let Err(e) = fs.remove_dir_all(&p.dir) {
                 keep.push(p.clone());
                 keep.extend(sealed);
                 st.sealed = keep;

@@ -148,14 +148,15 @@ impl SpanStore {
         let mut new_parts: Vec<Arc<Partition>> = Vec::new();
         // A failure after some partitions were renamed into place removes them again: their
         // rows go back to memory, and a retry must not write them twice.
+        let fs = &*self.options.fs;
         let undo = |parts: &[Arc<Partition>]| {
             for p in parts {
-                let _ = fs::remove_dir_all(&p.dir);
+                let _ = fs.remove_dir_all(&p.dir);
             }
         };
         for (seq, ((bucket, window), (mut rows, mut content))) in (job.first_seq..).zip(groups) {
             let bucket_dir = self.root.join(&bucket);
-            if let Err(e) = fs::create_dir_all(&bucket_dir) {
+            if let Err(e) = fs.create_dirs_synced(&bucket_dir) {
                 undo(&new_parts);
                 return Err(Error::io(&bucket_dir, e));
             }
@@ -179,6 +180,7 @@ impl SpanStore {
             };
             let name = format!("{window}_{seq:08}");
             let written = partition::write(
+                fs,
                 &bucket_dir,
                 &name,
                 &meta,
@@ -187,8 +189,8 @@ impl SpanStore {
                 &job.prices,
             )
             .and_then(|dir| {
-                Partition::open(&dir).inspect_err(|_| {
-                    let _ = fs::remove_dir_all(&dir);
+                Partition::open(fs, &dir).inspect_err(|_| {
+                    let _ = fs.remove_dir_all(&dir);
                 })
             });
             let p = match written {

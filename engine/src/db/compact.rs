@@ -201,12 +201,24 @@ impl DbCore {
         let partitions = compaction::head_partitions(&self.head, &series, upto, dur)?;
         let parent = self.blocks_dir();
         let written = partitions.len();
-        let mut new_blocks = Vec::with_capacity(written);
+        let fs = &*self.options.fs;
+        let mut new_blocks: Vec<Arc<Block>> = Vec::with_capacity(written);
         for (_, parts) in partitions {
             let parts = compaction::merge_parts(parts);
-            let (dir, _) =
-                write_block(&parent, &self.options.metrics_bucket, parts, 0, Vec::new())?;
-            new_blocks.push(Arc::new(Block::open(&dir)?));
+            let bucket = &self.options.metrics_bucket;
+            let opened = write_block(fs, &parent, bucket, parts, 0, Vec::new())
+                .and_then(|(dir, _)| Block::open(fs, &dir));
+            match opened {
+                Ok(block) => new_blocks.push(Arc::new(block)),
+                Err(e) => {
+                    // The head keeps these samples (and the WAL too): blocks written by this
+                    // cut go, or a retry would write them twice.
+                    for b in &new_blocks {
+                        let _ = compaction::remove_block_dir(fs, b);
+                    }
+                    return Err(e.into());
+                }
+            }
         }
         // Publish the blocks and drop their samples from the head in one step for readers.
         {
@@ -343,14 +355,16 @@ impl DbCore {
     fn merge_blocks(&self, group: &[Arc<Block>], level: u32) -> Result<()> {
         let parts = compaction::read_merged(group)?;
         let sources = group.iter().map(|b| b.meta.id.clone()).collect();
+        let fs = &*self.options.fs;
         let (dir, _) = write_block(
+            fs,
             &self.blocks_dir(),
             &self.options.metrics_bucket,
             parts,
             level,
             sources,
         )?;
-        let new_block = Arc::new(Block::open(&dir)?);
+        let new_block = Arc::new(Block::open(fs, &dir)?);
         {
             let mut blocks = self.blocks.write();
             blocks.retain(|b| !group.iter().any(|g| Arc::ptr_eq(b, g)));
@@ -358,7 +372,7 @@ impl DbCore {
             blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
         }
         for b in group {
-            compaction::remove_block_dir(b)?;
+            compaction::remove_block_dir(fs, b)?;
         }
         Ok(())
     }
@@ -385,7 +399,7 @@ impl DbCore {
         for b in &expired {
             samples += b.meta.stats.samples;
             bytes += b.meta.stats.chunk_bytes + b.meta.stats.index_bytes;
-            compaction::remove_block_dir(b)?;
+            compaction::remove_block_dir(&*self.options.fs, b)?;
         }
         report.note_blocks(&self.options.metrics_bucket, expired.len(), samples, bytes);
         let mut t = self.expired.lock();

@@ -15,7 +15,6 @@ mod spans;
 mod stats;
 
 use parking_lot::{Condvar, Mutex, RwLock};
-use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -23,6 +22,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use strata_codec::gorilla::ChunkLimits;
 use strata_codec::histogram::HistogramLimits;
+use strata_storage::{DirLock, FileSystem};
 use strata_wal::Wal;
 
 pub use append::BatchOutcome;
@@ -57,7 +57,7 @@ pub struct Db {
 pub struct DbCore {
     dir: PathBuf,
     options: Options,
-    _lock: File,
+    _lock: DirLock,
     wal: Wal,
     head: Head,
     /// Blocks of the metrics bucket, sorted by min time.
@@ -168,20 +168,14 @@ impl Drop for Db {
 
 /// Takes the database's `LOCK` file (an exclusive advisory lock held while the returned
 /// file is open): one process, one `Db`, at a time.
-pub(crate) fn lock_dir(dir: &Path) -> Result<File> {
+pub(crate) fn lock_dir(fs: &dyn FileSystem, dir: &Path) -> Result<DirLock> {
     let lock_path = dir.join("LOCK");
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(lock),
-        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+    match fs.try_lock(&lock_path) {
+        Ok(Some(lock)) => Ok(lock),
+        Ok(None) => Err(Error::Locked {
             path: dir.to_owned(),
         }),
-        Err(fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
+        Err(e) => Err(Error::io(&lock_path, e)),
     }
 }
 
@@ -202,12 +196,14 @@ impl DbCore {
     fn open(dir: &Path, options: Options) -> Result<DbCore> {
         options.validate()?;
         let dir = dir.to_owned();
-        if !options.create_if_missing && !dir.join("wal").is_dir() {
+        let fs = &options.fs;
+        if !options.create_if_missing && !fs.is_dir(&dir.join("wal")) {
             return Err(Error::NoDatabase { path: dir });
         }
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let lock = lock_dir(&dir)?;
-        let blocks = recover::open_blocks(&dir.join("blocks").join(&options.metrics_bucket))?;
+        fs.create_dirs_synced(&dir).map_err(|e| Error::io(&dir, e))?;
+        let lock = lock_dir(&**fs, &dir)?;
+        let blocks_dir = dir.join("blocks").join(&options.metrics_bucket);
+        let blocks = recover::open_blocks(&**fs, &blocks_dir)?;
         let wal_options = strata_wal::Options {
             segment_size_bytes: options.wal_segment_bytes,
             sync: options.fsync.to_wal(),
@@ -218,8 +214,14 @@ impl DbCore {
             },
             log_id: None,
         };
-        let wal = Wal::open_dir(dir.join("wal"), wal_options)?;
-        let spans = SpanStore::open(&dir.join("spans"), SpanStoreOptions::default())?;
+        let wal_dir = dir.join("wal");
+        let wal_storage = fs.dir_storage(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
+        let wal = Wal::open(wal_storage, wal_options)?;
+        let span_options = SpanStoreOptions {
+            fs: fs.clone(),
+            ..SpanStoreOptions::default()
+        };
+        let spans = SpanStore::open(&dir.join("spans"), span_options)?;
         let db = DbCore {
             dir,
             options,

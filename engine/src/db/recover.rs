@@ -2,7 +2,7 @@
 //! replay into the head.
 
 use std::collections::HashSet;
-use std::fs;
+use strata_storage::FileSystem;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,19 +16,17 @@ pub use strata_tsdb::replay::ReplayReport;
 /// Opens every block under `dir`, sorted by min time. Temporary directories (a block write that
 /// never finished) are deleted, and so are blocks that a finished compaction replaced (their id
 /// is in another block's `sources`).
-pub(super) fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+pub(super) fn open_blocks(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Arc<Block>>> {
+    fs.create_dirs_synced(dir).map_err(|e| Error::io(dir, e))?;
     let mut blocks = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".tmp") || name.ends_with(".deleting") {
-            fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+    for entry in fs.list_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = dir.join(&entry.name);
+        if entry.name.ends_with(".tmp") || entry.name.ends_with(".deleting") {
+            fs.remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
             continue;
         }
-        if path.is_dir() {
-            blocks.push(Block::open(&path)?);
+        if entry.is_dir {
+            blocks.push(Block::open(fs, &path)?);
         }
     }
     let replaced: HashSet<String> = blocks
@@ -38,7 +36,7 @@ pub(super) fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
     let mut kept = Vec::new();
     for b in blocks {
         if replaced.contains(&b.meta.id) {
-            fs::remove_dir_all(&b.dir).map_err(|e| Error::io(&b.dir, e))?;
+            fs.remove_dir_all(&b.dir).map_err(|e| Error::io(&b.dir, e))?;
         } else {
             kept.push(Arc::new(b));
         }

@@ -4,8 +4,10 @@
 //!   file system; [`MemStorage`] keeps files in memory and can fail writes, cut them short, run
 //!   out of space, fail syncs and "crash" (forget everything not synced). The WAL does all its
 //!   I/O through it.
-//! - [`files`]: write-and-fsync, fsync of a directory, replace-by-rename — the one copy of
-//!   each for blocks, span partitions and configuration.
+//! - [`FileSystem`] / [`Fs`]: the tree every other file lives in — blocks, span partitions,
+//!   configuration, the lock — and where the WAL's [`Storage`] comes from. [`RealFs`] is the
+//!   real one; [`MemFs`] keeps the tree in memory with the same crash model and faults, so a
+//!   whole database can be crashed at any step and reopened from what was durable.
 //! - [`mmap`]: the workspace's one `unsafe` block, mapping an immutable file read-only.
 //!
 //! It depends on nothing of Strata's; everything else may depend on it.
@@ -13,9 +15,12 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod dir;
-pub mod files;
+mod fs;
 mod mem;
+mod memfs;
 pub mod mmap;
 
 pub use dir::{FsStorage, Storage, StorageFile, read_full_at};
-pub use mem::{Fault, MemStorage};
+pub use fs::{DirEntry, DirLock, FileBytes, FileSystem, Fs, PathResult, RealFs};
+pub use mem::{MemDir, MemFile, MemStorage};
+pub use memfs::{Fault, MemFs};

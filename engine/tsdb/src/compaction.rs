@@ -5,7 +5,7 @@
 use parking_lot::Mutex;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::fs;
+use strata_storage::FileSystem;
 use std::sync::Arc;
 
 use crate::block::Block;
@@ -94,10 +94,10 @@ pub fn read_merged(group: &[Arc<Block>]) -> Result<Vec<SeriesData>> {
 
 /// Renames a block out of the way, then deletes it: a crash mid-delete leaves a `.deleting`
 /// directory that open removes, never a half-deleted block that looks whole.
-pub fn remove_block_dir(b: &Block) -> Result<()> {
+pub fn remove_block_dir(fs: &dyn FileSystem, b: &Block) -> Result<()> {
     let doomed = b.dir.with_extension("deleting");
-    fs::rename(&b.dir, &doomed).map_err(|e| Error::io(&b.dir, e))?;
-    fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))
+    fs.rename(&b.dir, &doomed).map_err(|e| Error::io(&b.dir, e))?;
+    fs.remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))
 }
 
 /// Combines parts of the same label set (from several blocks or partitions) into one series,

@@ -6,26 +6,35 @@ use super::*;
 use crate::error::{Error, Result, Section};
 use std::ops::Range;
 use std::path::Path;
+use strata_storage::{FileBytes, FileSystem};
 
 impl IndexFile {
     /// Maps and opens the file at `path`.
-    pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path)?;
-        let len = file.metadata()?.len();
+    pub fn open(fs: &dyn FileSystem, path: &Path) -> Result<Self> {
+        let len = fs.file_len(path)?;
         let min = (HEADER_LEN + TOC_FIXED_LEN + FOOTER_LEN) as u64;
         if len < min {
             return Err(truncated(Section::Header, 0, min as usize, len as usize));
         }
-        Self::parse(Backing::Mmap(strata_storage::mmap::map_file(&file)?))
+        Self::from_file_bytes(fs.map(path)?)
     }
 
     /// Opens an index held in memory (tests, fuzzing, or a file read by other means).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        Self::parse(Backing::Bytes(bytes))
+        Self::parse(Backing::from(bytes))
+    }
+
+    /// Opens an index from a file's bytes (mapped or in memory).
+    pub fn from_file_bytes(bytes: FileBytes) -> Result<Self> {
+        if bytes.len() < HEADER_LEN + TOC_FIXED_LEN + FOOTER_LEN {
+            let min = HEADER_LEN + TOC_FIXED_LEN + FOOTER_LEN;
+            return Err(truncated(Section::Header, 0, min, bytes.len()));
+        }
+        Self::parse(bytes)
     }
 
     fn parse(data: Backing) -> Result<Self> {
-        let b = data.bytes();
+        let b: &[u8] = &data;
         let toc = check_framing(b)?;
         let Toc {
             id_count,

@@ -11,29 +11,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 use strata_codec::bytes::ByteReader;
 
-pub(super) enum Backing {
-    Mmap(strata_storage::mmap::Mmap),
-    Bytes(Vec<u8>),
-}
-
-/// Kind and size only: the bytes can be gigabytes.
-impl std::fmt::Debug for Backing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Backing::Mmap(m) => write!(f, "Mmap({} bytes)", m.len()),
-            Backing::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
-        }
-    }
-}
-
-impl Backing {
-    pub(super) fn bytes(&self) -> &[u8] {
-        match self {
-            Backing::Mmap(m) => m,
-            Backing::Bytes(b) => b,
-        }
-    }
-}
+/// The file's bytes: mapped, or in memory.
+pub(super) type Backing = strata_storage::FileBytes;
 
 /// One value entry of the label index.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +72,7 @@ pub(super) fn check_crc(
 
 impl IndexFile {
     fn bytes(&self) -> &[u8] {
-        self.data.bytes()
+        &self.data
     }
 
     /// Ids in the file: `0..id_count`.

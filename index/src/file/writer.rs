@@ -204,7 +204,3 @@ fn write_toc_and_footer(
     out.extend_from_slice(&MAGIC);
 }
 
-pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<u64> {
-    strata_storage::files::write_synced(path, bytes)?;
-    Ok(bytes.len() as u64)
-}

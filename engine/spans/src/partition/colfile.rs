@@ -2,7 +2,6 @@
 //! [`ColFile`] maps and reads one).
 
 use std::collections::HashMap;
-use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,7 +64,7 @@ type Ranges = Vec<(Range<usize>, u32)>;
 #[derive(Debug)]
 pub(crate) struct ColFile {
     path: PathBuf,
-    map: strata_storage::mmap::Mmap,
+    map: strata_storage::FileBytes,
     /// Column name → index into `cols`.
     names: HashMap<String, usize>,
     /// Per column: byte range in the file and stored CRC32.
@@ -75,13 +74,13 @@ pub(crate) struct ColFile {
 
 impl ColFile {
     /// Maps the file and checks its header and directory (not yet the columns' CRCs).
-    pub(crate) fn open(path: &Path) -> Result<ColFile> {
+    pub(crate) fn open(fs: &dyn strata_storage::FileSystem, path: &Path) -> Result<ColFile> {
         let bad = |d: String| Error::corrupt(path, d);
-        let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        let len = fs.file_len(path).map_err(|e| Error::io(path, e))?;
         if len < 11 {
             return Err(bad("not a span column file (too short)".into()));
         }
-        let map = strata_storage::mmap::map_readonly(path).map_err(|e| Error::io(path, e))?;
+        let map = fs.map(path).map_err(|e| Error::io(path, e))?;
         let head: &[u8] = &map;
         if &head[..4] != COLFILE_MAGIC {
             return Err(bad("not a span column file (bad magic)".into()));

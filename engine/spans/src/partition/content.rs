@@ -46,12 +46,16 @@ pub(super) fn encode(content: &[ContentRow], opts: &ColumnOptions) -> Result<Opt
 
 /// Opens the content file of the partition in `dir` if it has content: the file and the
 /// first trace id of each of its groups.
-pub(super) fn open(dir: &Path, meta: &PartitionMeta) -> Result<(Option<ColFile>, Vec<[u8; 16]>)> {
+pub(super) fn open(
+    fs: &dyn strata_storage::FileSystem,
+    dir: &Path,
+    meta: &PartitionMeta,
+) -> Result<(Option<ColFile>, Vec<[u8; 16]>)> {
     if meta.content_rows == 0 {
         return Ok((None, Vec::new()));
     }
     let path = dir.join(CONTENT_FILE);
-    let f = ColFile::open(&path)?;
+    let f = ColFile::open(fs, &path)?;
     let firsts = f
         .bytes("group_first", f.count("group_first")?)?
         .into_iter()

@@ -62,8 +62,8 @@ pub(super) fn encode(rows: &[&Row], group_rows: usize) -> Result<Vec<u8>> {
 }
 
 /// Reads the label index at `path`.
-pub(super) fn read(path: &Path) -> Result<IndexFile> {
-    let file = ColFile::open(path)?;
+pub(super) fn read(fs: &dyn strata_storage::FileSystem, path: &Path) -> Result<IndexFile> {
+    let file = ColFile::open(fs, path)?;
     IndexFile::from_bytes(file.col("index")?.to_vec())
         .map_err(|e| Error::corrupt(path, e.to_string()))
 }

@@ -19,7 +19,7 @@ mod parents;
 mod traces;
 mod write;
 
-use std::fs;
+use strata_storage::FileSystem;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -97,16 +97,6 @@ impl PartitionMeta {
     }
 }
 
-/// Fsyncs directory `dir`.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    strata_storage::files::sync_dir(dir).map_err(|e| Error::io(dir, e))
-}
-
-/// Writes `bytes` to a new file at `path` and fsyncs it.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    strata_storage::files::write_synced(path, bytes).map_err(|e| Error::io(path, e))
-}
-
 /// A sealed partition: its meta, trace index and label index are in memory; the columns are
 /// read when a query needs them.
 #[derive(Debug)]
@@ -129,21 +119,21 @@ pub struct Partition {
 impl Partition {
     /// Opens the partition in `dir`: reads its meta, trace index, label index and content
     /// group index, maps its column files and checks that they agree.
-    pub(crate) fn open(dir: &Path) -> Result<Partition> {
+    pub(crate) fn open(fs: &dyn FileSystem, dir: &Path) -> Result<Partition> {
         let meta_path = dir.join(META_FILE);
-        let meta = read_meta(&meta_path)?;
-        let (trace_ids, layout) = traces::read(&dir.join(TRACES_FILE), &meta)?;
+        let meta = read_meta(fs, &meta_path)?;
+        let (trace_ids, layout) = traces::read(fs, &dir.join(TRACES_FILE), &meta)?;
         if meta.group_rows == 0 {
             return Err(Error::corrupt(&meta_path, "group_rows is 0"));
         }
-        let index = labels::read(&dir.join(INDEX_FILE))?;
-        let bytes_on_disk = dir_bytes(dir)?;
-        let hot = ColFile::open(&dir.join(HOT_FILE))?;
+        let index = labels::read(fs, &dir.join(INDEX_FILE))?;
+        let bytes_on_disk = dir_bytes(fs, dir)?;
+        let hot = ColFile::open(fs, &dir.join(HOT_FILE))?;
         check_groups(&meta_path, &meta, &hot)?;
-        let cold = ColFile::open(&dir.join(COLD_FILE))?;
-        let (content, content_firsts) = content::open(dir, &meta)?;
+        let cold = ColFile::open(fs, &dir.join(COLD_FILE))?;
+        let (content, content_firsts) = content::open(fs, dir, &meta)?;
         let rollup = if meta.version >= 3 {
-            Some(rollup::decode(&ColFile::open(&dir.join(ROLLUP_FILE))?)?)
+            Some(rollup::decode(&ColFile::open(fs, &dir.join(ROLLUP_FILE))?)?)
         } else {
             None
         };
@@ -191,8 +181,8 @@ impl Partition {
 }
 
 /// Reads the partition meta at `path`, of a format version this build reads.
-fn read_meta(path: &Path) -> Result<PartitionMeta> {
-    let meta_bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+fn read_meta(fs: &dyn FileSystem, path: &Path) -> Result<PartitionMeta> {
+    let meta_bytes = fs.read(path).map_err(|e| Error::io(path, e))?;
     let meta: PartitionMeta =
         serde_json::from_slice(&meta_bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
     if meta.version != PARTITION_VERSION && meta.version != 2 {
@@ -205,11 +195,11 @@ fn read_meta(path: &Path) -> Result<PartitionMeta> {
 }
 
 /// Total size of the files in `dir`.
-fn dir_bytes(dir: &Path) -> Result<u64> {
+fn dir_bytes(fs: &dyn FileSystem, dir: &Path) -> Result<u64> {
     let mut bytes = 0;
-    for e in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let e = e.map_err(|e| Error::io(dir, e))?;
-        bytes += e.metadata().map_err(|err| Error::io(e.path(), err))?.len();
+    for e in fs.list_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = dir.join(&e.name);
+        bytes += fs.file_len(&path).map_err(|err| Error::io(&path, err))?;
     }
     Ok(bytes)
 }

@@ -87,8 +87,12 @@ fn clusters(rows: &[&Row], ordinal: &[u64], traces: usize) -> (Vec<u64>, Vec<u64
 }
 
 /// Reads and checks the trace index at `path`: the trace ids and the row layout.
-pub(super) fn read(path: &Path, meta: &PartitionMeta) -> Result<(Vec<[u8; 16]>, Layout)> {
-    let traces = ColFile::open(path)?;
+pub(super) fn read(
+    fs: &dyn strata_storage::FileSystem,
+    path: &Path,
+    meta: &PartitionMeta,
+) -> Result<(Vec<[u8; 16]>, Layout)> {
+    let traces = ColFile::open(fs, path)?;
     let trace_ids = read_trace_ids(&traces)?;
     let rows = u64::from(meta.rows);
     let layout = if meta.version == 2 {

@@ -2,8 +2,8 @@
 //! files written to a temporary directory that is fsynced and renamed into place.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
+use strata_storage::FileSystem;
 
 use rayon::prelude::*;
 use strata_codec::column::ColumnOptions;
@@ -14,7 +14,7 @@ use super::hot::{Placement, hot_columns};
 use super::traces::cluster_key;
 use super::{
     COLD_FILE, CONTENT_FILE, ContentRow, HOT_FILE, INDEX_FILE, META_FILE, PartitionMeta,
-    ROLLUP_FILE, Row, TRACES_FILE, content, labels, sync_dir, traces, write_file,
+    ROLLUP_FILE, Row, TRACES_FILE, content, labels, traces,
 };
 use crate::error::{Error, Result};
 use crate::genai::PriceTable;
@@ -23,6 +23,7 @@ use crate::rollup;
 /// Writes a partition of `rows` (sorted here by trace id, then start) and `content` into
 /// `bucket_dir/<name>`, atomically. Returns the directory.
 pub(crate) fn write(
+    fs: &dyn FileSystem,
     bucket_dir: &Path,
     name: &str,
     meta: &PartitionMeta,
@@ -44,7 +45,7 @@ pub(crate) fn write(
         content: content::encode(content, &opts)?,
         index: labels::encode(rows, group_rows)?,
     };
-    write_dir(bucket_dir, name, meta, rows, files)
+    write_dir(fs, bucket_dir, name, meta, rows, files)
 }
 
 /// Orders `rows` by cluster (service, model, provider), so that filters on them read few row
@@ -143,6 +144,7 @@ struct Files {
 /// Writes `files`, the rollup of `rows` and `meta` into a temporary directory in
 /// `bucket_dir`, fsyncs it and renames it to `name`. Returns the directory.
 fn write_dir(
+    fs: &dyn FileSystem,
     bucket_dir: &Path,
     name: &str,
     meta: &PartitionMeta,
@@ -151,27 +153,23 @@ fn write_dir(
 ) -> Result<PathBuf> {
     let dir = bucket_dir.join(name);
     let tmp = bucket_dir.join(format!(".tmp-{name}"));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    }
-    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    write_file(&tmp.join(HOT_FILE), &files.hot)?;
-    write_file(&tmp.join(COLD_FILE), &files.cold)?;
-    write_file(&tmp.join(TRACES_FILE), &files.traces)?;
-    write_file(&tmp.join(INDEX_FILE), &col_file(&[("index", files.index)])?)?;
-    write_file(
-        &tmp.join(ROLLUP_FILE),
-        &rollup::encode(&rollup::build(rows))?,
-    )?;
-    if let Some(cf) = &files.content {
-        write_file(&tmp.join(CONTENT_FILE), cf)?;
-    }
-    // meta.json last: a partition directory is complete when its meta is there.
+    let index = col_file(&[("index", files.index)])?;
+    let rollup = rollup::encode(&rollup::build(rows))?;
     let meta_bytes =
         serde_json::to_vec_pretty(meta).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    write_file(&tmp.join(META_FILE), &meta_bytes)?;
-    sync_dir(&tmp)?;
-    fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
-    sync_dir(bucket_dir)?;
+    let mut out: Vec<(&str, &[u8])> = vec![
+        (HOT_FILE, &files.hot),
+        (COLD_FILE, &files.cold),
+        (TRACES_FILE, &files.traces),
+        (INDEX_FILE, &index),
+        (ROLLUP_FILE, &rollup),
+    ];
+    if let Some(cf) = &files.content {
+        out.push((CONTENT_FILE, cf));
+    }
+    // meta.json last: a partition directory is complete when its meta is there.
+    out.push((META_FILE, &meta_bytes));
+    fs.publish_dir(&tmp, &dir, &out)
+        .map_err(|(path, e)| Error::io(path, e))?;
     Ok(dir)
 }

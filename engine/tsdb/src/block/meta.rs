@@ -34,8 +34,8 @@ pub struct BlockMeta {
 }
 
 impl BlockMeta {
-    pub fn read(path: &Path) -> Result<BlockMeta> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    pub fn read(fs: &dyn strata_storage::FileSystem, path: &Path) -> Result<BlockMeta> {
+        let bytes = fs.read(path).map_err(|e| Error::io(path, e))?;
         let meta: BlockMeta = serde_json::from_slice(&bytes)
             .map_err(|e| Error::corrupt(path, format!("meta.json: {e}")))?;
         if meta.version != META_VERSION {

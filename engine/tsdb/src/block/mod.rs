@@ -11,7 +11,7 @@ use strata_codec::bytes::ByteReader;
 use strata_codec::column;
 use strata_codec::histogram::{self, HistogramColumns};
 use strata_index::{IndexFile, LabelIndex, Matcher, RoaringBitmap};
-use strata_storage::mmap::Mmap;
+use strata_storage::{FileBytes, FileSystem};
 
 use crate::{Error, Result};
 use format::{ChunkKind, ChunkRef, FOOTER_LEN, FOOTER_MAGIC, HEADER};
@@ -22,17 +22,18 @@ pub struct Block {
     pub dir: PathBuf,
     pub meta: BlockMeta,
     index: IndexFile,
-    chunks: Mmap,
+    chunks: FileBytes,
     table: Vec<Vec<ChunkRef>>,
 }
 
 impl Block {
-    pub fn open(dir: &Path) -> Result<Block> {
-        let meta = BlockMeta::read(&dir.join("meta.json"))?;
+    pub fn open(fs: &dyn FileSystem, dir: &Path) -> Result<Block> {
+        let meta = BlockMeta::read(fs, &dir.join("meta.json"))?;
         let index_path = dir.join("index");
-        let index = IndexFile::open(&index_path)?;
+        let index = IndexFile::open(fs, &index_path)?;
         let chunks_path = dir.join("chunks");
-        let chunks = strata_storage::mmap::map_readonly(&chunks_path)
+        let chunks = fs
+            .map(&chunks_path)
             .map_err(|e| Error::io(&chunks_path, e))?;
         let bad = |d: String| Error::corrupt(&chunks_path, d);
         let len = chunks.len();

@@ -3,8 +3,8 @@
 //! no block or a whole one (temporary directories are deleted on open).
 
 use rayon::prelude::*;
-use std::fs;
 use std::path::{Path, PathBuf};
+use strata_storage::FileSystem;
 use strata_codec::column::{self, ColumnOptions};
 use strata_index::MemIndex;
 
@@ -70,13 +70,6 @@ fn encode_series(s: &SeriesData) -> Result<Vec<EncodedChunk>> {
     Ok(out)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    strata_storage::files::write_synced(path, bytes).map_err(|e| Error::io(path, e))
-}
-
-pub fn sync_dir(path: &Path) -> Result<()> {
-    strata_storage::files::sync_dir(path).map_err(|e| Error::io(path, e))
-}
 
 /// A block id that sorts by time: min time, then a unique suffix.
 fn new_block_id(min_time_ms: i64) -> String {
@@ -95,6 +88,7 @@ fn new_block_id(min_time_ms: i64) -> String {
 /// Writes a block of `series` (any order; sorted here) under `parent`. Returns its directory
 /// and meta. Errors if there is nothing to write.
 pub fn write_block(
+    fs: &dyn FileSystem,
     parent: &Path,
     bucket: &str,
     mut series: Vec<SeriesData>,
@@ -132,7 +126,7 @@ pub fn write_block(
             index_bytes: index_bytes.len() as u64,
         },
     };
-    let dir = publish_block(parent, &id, &chunks.data, &index_bytes, &meta)?;
+    let dir = publish_block(fs, parent, &id, &chunks.data, &index_bytes, &meta)?;
     Ok((dir, meta))
 }
 
@@ -216,6 +210,7 @@ fn encode_chunks_file(encoded: &[Vec<EncodedChunk>]) -> ChunksFile {
 /// to `parent/<id>` and fsyncs `parent`: a crash leaves a whole block or a `.tmp` that open
 /// removes.
 fn publish_block(
+    fs: &dyn FileSystem,
     parent: &Path,
     id: &str,
     chunks: &[u8],
@@ -224,12 +219,9 @@ fn publish_block(
 ) -> Result<PathBuf> {
     let tmp = parent.join(format!("{id}.tmp"));
     let dir = parent.join(id);
-    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    write_file(&tmp.join("chunks"), chunks)?;
-    write_file(&tmp.join("index"), index)?;
-    write_file(&tmp.join("meta.json"), &meta.to_json())?;
-    sync_dir(&tmp)?;
-    fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
-    sync_dir(parent)?;
+    let meta_json = meta.to_json();
+    let files: [(&str, &[u8]); 3] = [("chunks", chunks), ("index", index), ("meta.json", &meta_json)];
+    fs.publish_dir(&tmp, &dir, &files)
+        .map_err(|(path, e)| Error::io(path, e))?;
     Ok(dir)
 }
