@@ -1,5 +1,6 @@
-//! Binary operators: arithmetic and comparisons between scalars and vectors, with one-to-one
-//! vector matching (`on (…)` / `ignoring (…)`).
+//! Binary operators: arithmetic, comparisons (filtering or `bool`) and the set operators
+//! `and`, `or`, `unless`, between scalars and vectors, with vector matching (`on (…)` /
+//! `ignoring (…)`, `group_left (…)` / `group_right (…)`), matched step by step.
 
 use super::error::QueryError;
 use super::labels::Labels;
@@ -21,6 +22,9 @@ pub(crate) enum BinOp {
     Lt,
     Ge,
     Le,
+    And,
+    Or,
+    Unless,
 }
 
 impl BinOp {
@@ -39,8 +43,15 @@ impl BinOp {
             "<" => BinOp::Lt,
             ">=" => BinOp::Ge,
             "<=" => BinOp::Le,
+            "and" => BinOp::And,
+            "or" => BinOp::Or,
+            "unless" => BinOp::Unless,
             _ => return None,
         })
+    }
+
+    fn is_set(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or | BinOp::Unless)
     }
 
     fn is_comparison(self) -> bool {
@@ -68,6 +79,7 @@ impl BinOp {
             BinOp::Lt => (l, l < r),
             BinOp::Ge => (l, l >= r),
             BinOp::Le => (l, l <= r),
+            BinOp::And | BinOp::Or | BinOp::Unless => (l, true),
         }
     }
 
@@ -78,26 +90,38 @@ impl BinOp {
     }
 }
 
-/// Which labels two vector elements must share to be paired.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Matching {
-    /// Exactly these labels.
-    On(Vec<String>),
-    /// All labels but these and `__name__` (the default, with an empty list).
-    Ignoring(Vec<String>),
+/// Cardinality of vector matching; `Vec` holds the `group_x (…)` labels to copy from the "one"
+/// side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Card {
+    #[default]
+    OneToOne,
+    ManyToOne(Vec<String>),
+    OneToMany(Vec<String>),
 }
 
-impl Default for Matching {
-    fn default() -> Self {
-        Matching::Ignoring(Vec::new())
-    }
+/// How two vectors' elements are paired: `on (labels)` when `on`, else `ignoring (labels)`
+/// (the default, with no labels: all labels but `__name__`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Matching {
+    pub on: bool,
+    pub labels: Vec<String>,
+    pub card: Card,
 }
 
 impl Matching {
     fn signature(&self, labels: &Labels) -> Labels {
-        match self {
-            Matching::On(names) => labels.keep_only(names),
-            Matching::Ignoring(names) => labels.drop_names(names, true),
+        if self.on {
+            labels.keep_only(&self.labels)
+        } else {
+            labels.drop_names(&self.labels, true)
+        }
+    }
+
+    fn include(&self) -> &[String] {
+        match &self.card {
+            Card::OneToOne => &[],
+            Card::ManyToOne(l) | Card::OneToMany(l) => l,
         }
     }
 }
@@ -113,29 +137,53 @@ pub(crate) fn eval(
     return_bool: bool,
 ) -> Result<Value, QueryError> {
     match (lhs, rhs) {
-        (Value::Scalar(l), Value::Scalar(r)) => {
-            let (v, keep) = op.apply(l, r);
-            // The parser only lets comparisons between scalars through with `bool`.
-            Ok(Value::Scalar(if op.is_comparison() {
-                f64::from(u8::from(keep))
-            } else {
-                v
-            }))
-        }
-        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, s, false, return_bool),
-        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, s, true, return_bool),
-        (Value::Vector(l), Value::Vector(r)) => vector_vector(op, &l, &r, matching, return_bool),
+        (Value::Scalar(l), Value::Scalar(r)) => Ok(Value::Scalar(
+            l.iter()
+                .zip(&r)
+                .map(|(&l, &r)| {
+                    let (v, keep) = op.apply(l, r);
+                    if op.is_comparison() {
+                        if keep { 1.0 } else { 0.0 }
+                    } else {
+                        v
+                    }
+                })
+                .collect(),
+        )),
+        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, &s, false, return_bool),
+        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, &s, true, return_bool),
+        (Value::Vector(l), Value::Vector(r)) if op.is_set() => set_op(op, l, r, matching),
+        (Value::Vector(l), Value::Vector(r)) => vector_vector(op, l, r, matching, return_bool),
+        (l, r) => Err(QueryError::invalid(format!(
+            "binary operator between a {} and a {}",
+            l.type_name(),
+            r.type_name()
+        ))),
     }
 }
 
-/// Applies `op` between every element and the scalar; `scalar_left` for `s op v`.
+/// A comparison result: the kept value, 0/1 with `bool`, or nothing.
+fn combine(value: f64, keep: bool, return_bool: bool) -> Option<f64> {
+    if return_bool {
+        Some(if keep { 1.0 } else { 0.0 })
+    } else {
+        keep.then_some(value)
+    }
+}
+
+/// Vector–scalar (or scalar–vector when `scalar_left`).
 fn vector_scalar(
     op: BinOp,
     v: Vec<StepSeries>,
-    s: f64,
+    s: &[f64],
     scalar_left: bool,
     return_bool: bool,
 ) -> Result<Value, QueryError> {
+    if op.is_set() {
+        return Err(QueryError::invalid(
+            "set operators need vectors on both sides",
+        ));
+    }
     let drop_name = op.drops_name(return_bool);
     let out = v
         .into_iter()
@@ -147,15 +195,14 @@ fn vector_scalar(
             },
             values: series
                 .values
-                .into_iter()
-                .map(|x| {
-                    let x = x?;
+                .iter()
+                .zip(s)
+                .map(|(x, &s)| {
+                    let x = (*x)?;
                     let (l, r) = if scalar_left { (s, x) } else { (x, s) };
-                    let (mut value, keep) = op.apply(l, r);
-                    if op.is_comparison() {
-                        // A filter passes the vector's own value, whichever side it is on.
-                        value = x;
-                    }
+                    let (value, keep) = op.apply(l, r);
+                    // A comparison keeps the vector's value, whichever side it is on.
+                    let value = if op.is_comparison() { x } else { value };
                     combine(value, keep, return_bool)
                 })
                 .collect(),
@@ -164,109 +211,202 @@ fn vector_scalar(
     Ok(Value::Vector(normalize(out)?))
 }
 
-/// `Some` result of one pair: the value if kept, or 1/0 with `bool`.
-fn combine(value: f64, keep: bool, return_bool: bool) -> Option<f64> {
-    if return_bool {
-        Some(f64::from(u8::from(keep)))
-    } else {
-        keep.then_some(value)
+/// Indexes of `series` by their matching signature.
+fn by_signature(
+    series: &[StepSeries],
+    matching: &Matching,
+) -> (Vec<Labels>, HashMap<Labels, Vec<usize>>) {
+    let sigs: Vec<Labels> = series
+        .iter()
+        .map(|s| matching.signature(&s.labels))
+        .collect();
+    let mut map: HashMap<Labels, Vec<usize>> = HashMap::new();
+    for (i, sig) in sigs.iter().enumerate() {
+        map.entry(sig.clone()).or_default().push(i);
+    }
+    (sigs, map)
+}
+
+/// `and`, `or`, `unless`: many-to-many, step by step.
+fn set_op(
+    op: BinOp,
+    lhs: Vec<StepSeries>,
+    rhs: Vec<StepSeries>,
+    matching: &Matching,
+) -> Result<Value, QueryError> {
+    let present = |series: &[StepSeries], members: Option<&Vec<usize>>, step: usize| {
+        members.is_some_and(|m| m.iter().any(|&j| series[j].values[step].is_some()))
+    };
+    match op {
+        BinOp::And | BinOp::Unless => {
+            let (_, rmap) = by_signature(&rhs, matching);
+            let out = lhs
+                .into_iter()
+                .map(|s| {
+                    let members = rmap.get(&matching.signature(&s.labels));
+                    let values = s
+                        .values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let found = present(&rhs, members, i);
+                            if found == (op == BinOp::And) {
+                                *v
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
+                    StepSeries {
+                        labels: s.labels,
+                        values,
+                    }
+                })
+                .collect();
+            Ok(Value::Vector(normalize(out)?))
+        }
+        _ => {
+            let (_, lmap) = by_signature(&lhs, matching);
+            let extra: Vec<StepSeries> = rhs
+                .iter()
+                .map(|s| {
+                    let members = lmap.get(&matching.signature(&s.labels));
+                    StepSeries {
+                        labels: s.labels.clone(),
+                        values: s
+                            .values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| if present(&lhs, members, i) { None } else { *v })
+                            .collect(),
+                    }
+                })
+                .collect();
+            let mut out = lhs;
+            out.extend(extra);
+            Ok(Value::Vector(normalize(out)?))
+        }
     }
 }
 
-/// One-to-one matching: each left element pairs with the right element of the same
-/// signature. Several elements of one side with the same signature at the same step is an
-/// error, as Prometheus requires `group_left`/`group_right` there.
+/// The labels of a result element (Prometheus' `resultMetric`): the "many" side's labels,
+/// without `__name__` for arithmetic and `bool`, reduced to the matching labels for one-to-one,
+/// with the `group_x (…)` labels taken from the "one" side.
+fn result_labels(many: &Labels, one: &Labels, matching: &Matching, drop_name: bool) -> Labels {
+    let mut l = if drop_name {
+        many.without_name()
+    } else {
+        many.clone()
+    };
+    if matching.card == Card::OneToOne {
+        l = if matching.on {
+            l.keep_only(&matching.labels)
+        } else {
+            l.drop_names(&matching.labels, false)
+        };
+    }
+    let include = matching.include();
+    if include.is_empty() {
+        return l;
+    }
+    let pairs = l
+        .iter()
+        .filter(|x| !include.contains(&x.name))
+        .map(|x| (x.name.clone(), x.value.clone()))
+        .chain(
+            include
+                .iter()
+                .filter_map(|n| Some((n.clone(), one.get(n)?.to_owned()))),
+        );
+    Labels::new(pairs)
+}
+
+/// Arithmetic and comparisons between two vectors, one-to-one or many-to-one / one-to-many.
 fn vector_vector(
     op: BinOp,
-    lhs: &[StepSeries],
-    rhs: &[StepSeries],
+    lhs: Vec<StepSeries>,
+    rhs: Vec<StepSeries>,
     matching: &Matching,
     return_bool: bool,
 ) -> Result<Value, QueryError> {
-    let steps = lhs.first().or(rhs.first()).map_or(0, |s| s.values.len());
-    let mut right: HashMap<Labels, Vec<usize>> = HashMap::new();
-    for (i, s) in rhs.iter().enumerate() {
-        right
-            .entry(matching.signature(&s.labels))
-            .or_default()
-            .push(i);
-    }
-    // Checked for every signature, matched or not, as Prometheus does.
-    for (sig, members) in &right {
-        if members.len() > 1 {
-            for step in 0..steps {
-                let present: Vec<&Labels> = members
+    let swapped = matches!(matching.card, Card::OneToMany(_));
+    let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
+    let steps = many.first().or(one.first()).map_or(0, |s| s.values.len());
+    let (many_sigs, many_map) = by_signature(&many, matching);
+    let (_, one_map) = by_signature(&one, matching);
+    let mut pairs: HashMap<(usize, usize), Vec<Option<f64>>> = HashMap::new();
+    for step in 0..steps {
+        // The "one" side must be unique per signature at every step.
+        let mut one_at: HashMap<&Labels, usize> = HashMap::new();
+        for (sig, members) in &one_map {
+            let mut it = members.iter().filter(|&&j| one[j].values[step].is_some());
+            if let Some(&j) = it.next() {
+                if let Some(&k) = it.next() {
+                    return Err(duplicate_one_side(
+                        sig,
+                        &one[j].labels,
+                        &one[k].labels,
+                        swapped,
+                    ));
+                }
+                one_at.insert(sig, j);
+            }
+        }
+        if matching.card == Card::OneToOne {
+            for (sig, members) in &many_map {
+                let n = members
                     .iter()
-                    .filter(|&&i| rhs[i].values[step].is_some())
-                    .map(|&i| &rhs[i].labels)
-                    .collect();
-                if present.len() > 1 {
-                    return Err(QueryError::invalid(format!(
-                        "found duplicate series for the match group {sig} on the right hand-side \
-                         of the operation: {present:?}; many-to-many matching not allowed: \
-                         matching labels must be unique on one side"
-                    )));
+                    .filter(|&&i| many[i].values[step].is_some())
+                    .count();
+                if n > 1 && one_at.contains_key(sig) {
+                    return Err(QueryError::invalid(
+                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                    ));
                 }
             }
         }
-    }
-    let mut left: HashMap<Labels, Vec<usize>> = HashMap::new();
-    for (i, s) in lhs.iter().enumerate() {
-        left.entry(matching.signature(&s.labels))
-            .or_default()
-            .push(i);
+        for (i, s) in many.iter().enumerate() {
+            let Some(x) = s.values[step] else { continue };
+            let Some(&j) = one_at.get(&many_sigs[i]) else {
+                continue;
+            };
+            let Some(y) = one[j].values[step] else {
+                continue;
+            };
+            let (l, r) = if swapped { (y, x) } else { (x, y) };
+            let (value, keep) = op.apply(l, r);
+            if let Some(v) = combine(value, keep, return_bool) {
+                pairs.entry((i, j)).or_insert_with(|| vec![None; steps])[step] = Some(v);
+            }
+        }
     }
     let drop_name = op.drops_name(return_bool);
-    let mut out = Vec::new();
-    for (sig, l_members) in &left {
-        let Some(r_members) = right.get(sig) else {
-            continue;
-        };
-        let mut results: Vec<StepSeries> = l_members
-            .iter()
-            .map(|&i| StepSeries {
-                labels: result_labels(&lhs[i].labels, matching, drop_name),
-                values: vec![None; steps],
-            })
-            .collect();
-        for step in 0..steps {
-            let Some(r) = r_members.iter().find_map(|&i| rhs[i].values[step]) else {
-                continue;
-            };
-            let mut matched = l_members
-                .iter()
-                .enumerate()
-                .filter_map(|(k, &i)| Some((k, lhs[i].values[step]?)));
-            let Some((k, l)) = matched.next() else {
-                continue;
-            };
-            if matched.next().is_some() {
-                return Err(QueryError::invalid(format!(
-                    "multiple matches for labels {sig} on the left hand-side of the operation: \
-                     many-to-one matching must be explicit (group_left/group_right, which Strata \
-                     does not support)"
-                )));
-            }
-            let (value, keep) = op.apply(l, r);
-            results[k].values[step] = combine(value, keep, return_bool);
+    let out = pairs
+        .into_iter()
+        .map(|((i, j), values)| StepSeries {
+            labels: result_labels(&many[i].labels, &one[j].labels, matching, drop_name),
+            values,
+        })
+        .collect();
+    normalize(out).map(Value::Vector).map_err(|e| match e {
+        QueryError::Invalid { message } if message.starts_with("vector cannot contain") => {
+            QueryError::invalid(format!(
+                "multiple matches for labels: grouping labels must ensure unique matches ({message})"
+            ))
         }
-        out.extend(results);
-    }
-    Ok(Value::Vector(normalize(out)?))
+        other => other,
+    })
 }
 
-/// The labels of a one-to-one result: the left side's, without `__name__` for arithmetic,
-/// reduced to the `on` labels or stripped of the `ignoring` ones.
-fn result_labels(lhs: &Labels, matching: &Matching, drop_name: bool) -> Labels {
-    let lhs = if drop_name {
-        lhs.without_name()
-    } else {
-        lhs.clone()
-    };
-    match matching {
-        Matching::On(names) => lhs.keep_only(names),
-        Matching::Ignoring(names) => lhs.drop_names(names, false),
-    }
+fn duplicate_one_side(sig: &Labels, a: &Labels, b: &Labels, swapped: bool) -> QueryError {
+    let side = if swapped { "left" } else { "right" };
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    QueryError::invalid(format!(
+        "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+        sig.go_string(),
+        a.go_string(),
+        b.go_string()
+    ))
 }
 
 #[cfg(test)]
@@ -281,119 +421,116 @@ mod tests {
     }
 
     fn vector(v: Value) -> Vec<(String, Vec<Option<f64>>)> {
-        let Value::Vector(v) = v else {
-            panic!("not a vector")
-        };
-        v.into_iter()
-            .map(|s| (s.labels.to_string(), s.values))
-            .collect()
+        match v {
+            Value::Vector(v) => v
+                .into_iter()
+                .map(|s| (s.labels.to_string(), s.values))
+                .collect(),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn scalar_arithmetic_and_bool_comparison() {
         let r = eval(
             BinOp::Pow,
-            Value::Scalar(2.0),
-            Value::Scalar(10.0),
+            Value::Scalar(vec![2.0]),
+            Value::Scalar(vec![10.0]),
             &Matching::default(),
             false,
         );
-        assert!(matches!(r, Ok(Value::Scalar(1024.0))));
+        assert!(matches!(r, Ok(Value::Scalar(v)) if v == [1024.0]));
         let r = eval(
             BinOp::Gt,
-            Value::Scalar(1.0),
-            Value::Scalar(2.0),
+            Value::Scalar(vec![1.0]),
+            Value::Scalar(vec![2.0]),
             &Matching::default(),
             true,
         );
-        assert!(matches!(r, Ok(Value::Scalar(0.0))));
+        assert!(matches!(r, Ok(Value::Scalar(v)) if v == [0.0]));
     }
 
     #[test]
-    fn vector_scalar_keeps_the_vector_value_for_filters() {
-        let v = || {
-            Value::Vector(vec![s(
-                &[("__name__", "m"), ("a", "1")],
-                &[Some(1.0), Some(5.0)],
-            )])
+    fn one_to_one_matching_and_set_operators() {
+        let l = vec![s(&[("__name__", "a"), ("x", "1")], &[Some(1.0), None])];
+        let r = vec![s(&[("__name__", "b"), ("x", "1")], &[Some(2.0), Some(3.0)])];
+        let out = vector(
+            eval(
+                BinOp::Add,
+                Value::Vector(l.clone()),
+                Value::Vector(r.clone()),
+                &Matching::default(),
+                false,
+            )
+            .unwrap(),
+        );
+        assert_eq!(out, [("{x=\"1\"}".to_string(), vec![Some(3.0), None])]);
+        let out = vector(
+            eval(
+                BinOp::Or,
+                Value::Vector(l.clone()),
+                Value::Vector(r.clone()),
+                &Matching::default(),
+                false,
+            )
+            .unwrap(),
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].1, [None, Some(3.0)]);
+        let out = vector(
+            eval(
+                BinOp::Unless,
+                Value::Vector(r),
+                Value::Vector(l),
+                &Matching::default(),
+                false,
+            )
+            .unwrap(),
+        );
+        assert_eq!(out[0].1, [None, Some(3.0)]);
+    }
+
+    #[test]
+    fn group_left_copies_labels_from_the_one_side() {
+        let many = vec![
+            s(&[("__name__", "a"), ("x", "1"), ("y", "p")], &[Some(1.0)]),
+            s(&[("__name__", "a"), ("x", "1"), ("y", "q")], &[Some(2.0)]),
+        ];
+        let one = vec![s(
+            &[("__name__", "info"), ("x", "1"), ("z", "v")],
+            &[Some(10.0)],
+        )];
+        let m = Matching {
+            on: true,
+            labels: vec!["x".into()],
+            card: Card::ManyToOne(vec!["z".into()]),
         };
-        let r = eval(
-            BinOp::Lt,
-            Value::Scalar(2.0),
-            v(),
-            &Matching::default(),
-            false,
-        )
-        .unwrap();
-        assert_eq!(vector(r), [("m{a=\"1\"}".into(), vec![None, Some(5.0)])]);
-        let r = eval(
-            BinOp::Lt,
-            Value::Scalar(2.0),
-            v(),
-            &Matching::default(),
-            true,
-        )
-        .unwrap();
-        assert_eq!(
-            vector(r),
-            [("{a=\"1\"}".into(), vec![Some(0.0), Some(1.0)])]
+        let out = vector(
+            eval(
+                BinOp::Mul,
+                Value::Vector(many),
+                Value::Vector(one.clone()),
+                &m,
+                false,
+            )
+            .unwrap(),
         );
-        let r = eval(
-            BinOp::Sub,
-            Value::Scalar(10.0),
-            v(),
-            &Matching::default(),
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            vector(r),
-            [("{a=\"1\"}".into(), vec![Some(9.0), Some(5.0)])]
+        assert_eq!(out[0].0, "{x=\"1\", y=\"p\", z=\"v\"}");
+        assert_eq!(out[1].1, [Some(20.0)]);
+        let dup = vec![
+            one[0].clone(),
+            s(&[("__name__", "info2"), ("x", "1")], &[Some(1.0)]),
+        ];
+        let many = vec![s(&[("x", "1")], &[Some(1.0)])];
+        assert!(
+            eval(
+                BinOp::Mul,
+                Value::Vector(many),
+                Value::Vector(dup),
+                &m,
+                false
+            )
+            .is_err()
         );
-    }
-
-    #[test]
-    fn one_to_one_matching() {
-        let l = Value::Vector(vec![
-            s(
-                &[("__name__", "errors"), ("job", "a"), ("code", "500")],
-                &[Some(2.0)],
-            ),
-            s(
-                &[("__name__", "errors"), ("job", "b"), ("code", "500")],
-                &[Some(3.0)],
-            ),
-        ]);
-        let r = Value::Vector(vec![
-            s(&[("__name__", "requests"), ("job", "a")], &[Some(10.0)]),
-            s(&[("__name__", "requests"), ("job", "c")], &[Some(10.0)]),
-        ]);
-        let ign = Matching::Ignoring(vec!["code".into()]);
-        let out = eval(BinOp::Div, l.clone(), r.clone(), &ign, false).unwrap();
-        assert_eq!(vector(out), [("{job=\"a\"}".into(), vec![Some(0.2)])]);
-        let on = Matching::On(vec!["job".into()]);
-        let out = eval(BinOp::Div, l.clone(), r.clone(), &on, false).unwrap();
-        assert_eq!(vector(out), [("{job=\"a\"}".into(), vec![Some(0.2)])]);
-        // Without a modifier, `code` is part of the signature and nothing matches.
-        let out = eval(BinOp::Div, l, r, &Matching::default(), false).unwrap();
-        assert!(vector(out).is_empty());
-    }
-
-    #[test]
-    fn duplicate_matches_are_errors() {
-        let l = Value::Vector(vec![s(&[("job", "a")], &[Some(1.0)])]);
-        let r = Value::Vector(vec![
-            s(&[("job", "a"), ("x", "1")], &[Some(1.0)]),
-            s(&[("job", "a"), ("x", "2")], &[Some(1.0)]),
-        ]);
-        let on = Matching::On(vec!["job".into()]);
-        assert!(matches!(
-            eval(BinOp::Add, l.clone(), r.clone(), &on, false),
-            Err(QueryError::Invalid { .. })
-        ));
-        assert!(matches!(
-            eval(BinOp::Add, r, l, &on, false),
-            Err(QueryError::Invalid { .. })
-        ));
     }
 }

@@ -30,12 +30,26 @@ pub enum QueryError {
     /// The arguments or the data make the query meaningless, e.g. a step of zero, an invalid
     /// regex, or two series that end up with the same label set.
     Invalid { message: String },
+    /// The query ran longer than [`EvalOptions::timeout`](super::EvalOptions).
+    Timeout { limit_ms: u64 },
+    /// The query was cancelled through [`EvalOptions::cancel`](super::EvalOptions).
+    Cancelled,
 }
 
 impl QueryError {
     /// Wraps a storage failure.
     pub fn storage(err: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         QueryError::Storage(err.into())
+    }
+
+    /// The message without the kind prefix (the parser's message, the reason a query is
+    /// invalid), as Prometheus would phrase it.
+    pub fn message(&self) -> String {
+        match self {
+            QueryError::Parse { message } | QueryError::Invalid { message } => message.clone(),
+            QueryError::Unsupported { what } => what.clone(),
+            other => other.to_string(),
+        }
     }
 
     pub(crate) fn unsupported(what: impl Into<String>) -> Self {
@@ -66,6 +80,10 @@ impl fmt::Display for QueryError {
                 "query exceeds the limit of {limit} {what} (needs at least {requested})"
             ),
             QueryError::Invalid { message } => write!(f, "invalid query: {message}"),
+            QueryError::Timeout { limit_ms } => {
+                write!(f, "query timed out after {limit_ms} ms")
+            }
+            QueryError::Cancelled => f.write_str("query cancelled"),
         }
     }
 }

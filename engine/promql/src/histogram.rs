@@ -1,9 +1,13 @@
-//! `histogram_quantile(φ, v)` over classic histograms: series carrying an `le` label, one per
-//! cumulative bucket, grouped by their other labels.
+//! Classic histograms: series carrying an `le` label, one per cumulative bucket, grouped by
+//! their other labels. `histogram_quantile(φ, v)` and `histogram_fraction(lower, upper, v)`.
 
+use super::annotations::Pos;
 use super::error::QueryError;
+use super::eval::Evaluator;
+use super::instant::{InstantFn, format_g};
 use super::labels::Labels;
-use super::value::{StepSeries, normalize};
+use super::plan::Node;
+use super::value::{StepSeries, Steps, Value, normalize};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -14,14 +18,44 @@ pub const BUCKET_LABEL: &str = "le";
 /// differences come from float rounding (e.g. in `rate`), not from data.
 const SMALL_DELTA_TOLERANCE: f64 = 1e-12;
 
-/// Groups the bucket series of `input` into histograms (labels without `le` and `__name__`)
-/// and computes the φ-quantile of each at every step. Series without a parsable `le` are
-/// ignored, as in Prometheus.
-pub(crate) fn histogram_quantile(
-    phi: f64,
+/// Buckets of one histogram: (upper bound, index of the bucket's series).
+type Members = Vec<(f64, usize)>;
+
+/// The bucket series (names dropped) and the histograms they form.
+type Grouped = (Vec<StepSeries>, Vec<(Labels, Members)>);
+
+/// Computes one value of a group from its buckets at one step (`k`: which φ).
+type BucketFn<'a> = dyn Fn(usize, usize, &mut Vec<(f64, f64)>) -> (f64, Option<Fixed>) + Sync + 'a;
+
+/// Where monotonicity had to be forced: lowest and highest bound lifted, largest drop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Fixed {
+    pub min_bucket: f64,
+    pub max_bucket: f64,
+    pub max_diff: f64,
+}
+
+/// The histograms of `input`: for each group (labels without `le` and `__name__`), its buckets
+/// as (upper bound, series index). Series without a parsable `le` are reported and ignored.
+fn histograms(
+    ev: &Evaluator<'_>,
     input: Vec<StepSeries>,
-    steps: usize,
-) -> Result<Vec<StepSeries>, QueryError> {
+    at: Option<(u32, u32)>,
+) -> Result<Grouped, QueryError> {
+    for s in &input {
+        let le = s.labels.get(BUCKET_LABEL).unwrap_or("");
+        if parse_bound(le).is_none() && !s.is_empty() {
+            let name = s
+                .labels
+                .metric_name()
+                .map(|n| format!(" for metric name {n:?}"))
+                .unwrap_or_default();
+            ev.annotations.borrow_mut().warn(
+                format!("bucket label \"le\" is missing or has a malformed value of {le:?}{name}"),
+                at,
+            );
+        }
+    }
     // Two series differing only in their name would feed the same bucket twice.
     let input = normalize(
         input
@@ -35,7 +69,8 @@ pub(crate) fn histogram_quantile(
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<(Labels, Vec<(f64, usize)>)> = Vec::new();
     for (i, s) in input.iter().enumerate() {
-        let Some(upper) = s.labels.get(BUCKET_LABEL).and_then(parse_bound) else {
+        let le = s.labels.get(BUCKET_LABEL).unwrap_or("");
+        let Some(upper) = parse_bound(le) else {
             continue;
         };
         let key = s.labels.drop_names(&[BUCKET_LABEL.to_string()], true);
@@ -45,11 +80,110 @@ pub(crate) fn histogram_quantile(
         });
         groups[g].1.push((upper, i));
     }
-    Ok(groups
-        .into_par_iter()
+    Ok((input, groups))
+}
+
+/// `histogram_quantile`, `histogram_quantiles` and `histogram_fraction` at every step.
+pub(crate) fn eval(
+    ev: &Evaluator<'_>,
+    func: InstantFn,
+    args: &[Node],
+    pos: &Pos,
+    steps: Steps,
+) -> Result<Value, QueryError> {
+    let name = func.name();
+    // (the histograms, the scalar arguments, the label of `histogram_quantiles`)
+    let (input, scalars, label) = match (func, args) {
+        (InstantFn::HistogramQuantiles, [v, Node::String(label), phis @ ..])
+            if !phis.is_empty() =>
+        {
+            (v, phis, Some(label.as_str()))
+        }
+        (InstantFn::HistogramQuantile, [phi, v]) => (v, std::slice::from_ref(phi), None),
+        (InstantFn::HistogramFraction, [_, _, v]) => (v, &args[..2], None),
+        _ => return Err(QueryError::invalid(format!("wrong arguments to `{name}`"))),
+    };
+    let params = scalars
+        .iter()
+        .map(|a| ev.scalar(a, steps, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Where the vector argument and the first scalar argument start.
+    let (v_at, q_at) = match func {
+        InstantFn::HistogramQuantiles => (pos.arg(0), 2),
+        InstantFn::HistogramQuantile => (pos.arg(1), 0),
+        _ => (pos.arg(2), 0),
+    };
+    if func != InstantFn::HistogramFraction {
+        for (k, p) in params.iter().enumerate() {
+            for &q in p {
+                if !(0.0..=1.0).contains(&q) {
+                    ev.annotations.borrow_mut().warn(
+                        format!(
+                            "quantile value should be between 0 and 1, got {}",
+                            format_g(q)
+                        ),
+                        pos.arg(q_at + k),
+                    );
+                }
+            }
+        }
+    }
+    let (input, groups) = histograms(ev, ev.vector(input, steps, name)?, v_at)?;
+    let mut out = Vec::new();
+    if func == InstantFn::HistogramFraction {
+        let f = |_: usize, step: usize, b: &mut Vec<(f64, f64)>| {
+            (bucket_fraction(params[0][step], params[1][step], b), None)
+        };
+        out.extend(per_group(&input, &groups, steps, 0, &f));
+    } else {
+        for k in 0..params.len() {
+            let f = |k: usize, step: usize, b: &mut Vec<(f64, f64)>| {
+                bucket_quantile_fixed(params[k][step], b)
+            };
+            let mut series = per_group(&input, &groups, steps, k, &f);
+            if let Some(label) = label {
+                let value = params[k]
+                    .first()
+                    .map_or_else(String::new, |&q| openmetrics_float(q));
+                for (s, _) in &mut series {
+                    s.labels = with_label(&s.labels, label, &value);
+                }
+            }
+            out.extend(series);
+        }
+    }
+    let mut result = Vec::with_capacity(out.len());
+    for (s, fixed) in out {
+        if let Some(f) = fixed {
+            ev.annotations.borrow_mut().info(
+                format!(
+                    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile), from buckets {} to {}, with a max diff of {}",
+                    format_g(f.min_bucket),
+                    format_g(f.max_bucket),
+                    format_g(f.max_diff)
+                ),
+                v_at,
+            );
+        }
+        result.push(s);
+    }
+    Ok(Value::Vector(normalize(result)?))
+}
+
+/// The function `f(k, step, buckets)` of every group at every step.
+fn per_group(
+    input: &[StepSeries],
+    groups: &[(Labels, Vec<(f64, usize)>)],
+    steps: Steps,
+    k: usize,
+    f: &BucketFn<'_>,
+) -> Vec<(StepSeries, Option<Fixed>)> {
+    groups
+        .par_iter()
         .map(|(labels, members)| {
             let mut buckets = Vec::with_capacity(members.len());
-            let values = (0..steps)
+            let mut fixed: Option<Fixed> = None;
+            let values = (0..steps.count)
                 .map(|step| {
                     buckets.clear();
                     buckets.extend(
@@ -57,12 +191,44 @@ pub(crate) fn histogram_quantile(
                             .iter()
                             .filter_map(|&(upper, i)| Some((upper, input[i].values[step]?))),
                     );
-                    (!buckets.is_empty()).then(|| bucket_quantile(phi, &mut buckets))
+                    if buckets.is_empty() {
+                        return None;
+                    }
+                    let (v, fx) = f(k, step, &mut buckets);
+                    fixed = fixed.or(fx);
+                    Some(v)
                 })
                 .collect();
-            StepSeries { labels, values }
+            (
+                StepSeries {
+                    labels: labels.clone(),
+                    values,
+                },
+                fixed,
+            )
         })
-        .collect())
+        .collect()
+}
+
+/// `labels` with `name` set to `value`.
+fn with_label(labels: &Labels, name: &str, value: &str) -> Labels {
+    Labels::new(
+        labels
+            .iter()
+            .filter(|l| l.name != name)
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .chain(std::iter::once((name, value))),
+    )
+}
+
+/// OpenMetrics' float text: integers with `.0`, `+Inf`, `-Inf`, `NaN`.
+fn openmetrics_float(f: f64) -> String {
+    let s = super::instant::format_f(f);
+    if f.is_finite() && f.fract() == 0.0 && !s.contains('e') {
+        format!("{s}.0")
+    } else {
+        s
+    }
 }
 
 /// Parses an `le` value the way Go's `strconv.ParseFloat` reads the usual spellings
@@ -78,22 +244,36 @@ fn parse_bound(le: &str) -> Option<f64> {
 /// positive bound starts at 0, one with a bound ≤ 0 answers with that bound; a rank in the +Inf
 /// bucket answers with the highest finite bound. NaN when φ is NaN, there is no +Inf bucket,
 /// fewer than two buckets or no observations; -Inf / +Inf for φ < 0 / φ > 1.
+#[cfg(test)]
 pub(crate) fn bucket_quantile(phi: f64, buckets: &mut Vec<(f64, f64)>) -> f64 {
+    bucket_quantile_fixed(phi, buckets).0
+}
+
+/// [`bucket_quantile`], and where monotonicity had to be forced.
+pub(crate) fn bucket_quantile_fixed(
+    phi: f64,
+    buckets: &mut Vec<(f64, f64)>,
+) -> (f64, Option<Fixed>) {
     if phi.is_nan() {
-        return f64::NAN;
+        return (f64::NAN, None);
     }
     if phi < 0.0 {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, None);
     }
     if phi > 1.0 {
-        return f64::INFINITY;
+        return (f64::INFINITY, None);
     }
     buckets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
-        return f64::NAN;
+        return (f64::NAN, None);
     }
     coalesce(buckets);
-    ensure_monotonic(buckets);
+    let fixed = ensure_monotonic(buckets);
+    (quantile_of_monotonic(phi, buckets), fixed)
+}
+
+/// The φ-quantile of sorted, coalesced, monotonic buckets ending with +Inf.
+fn quantile_of_monotonic(phi: f64, buckets: &[(f64, f64)]) -> f64 {
     let n = buckets.len();
     if n < 2 {
         return f64::NAN;
@@ -134,19 +314,95 @@ fn coalesce(buckets: &mut Vec<(f64, f64)>) {
 /// Makes cumulative counts non-decreasing: differences within float rounding are ignored in
 /// either direction, real decreases are lifted to the running maximum. Non-monotonic buckets
 /// arise from recording rules racing scrapes; the bucket search needs monotonicity.
-fn ensure_monotonic(buckets: &mut [(f64, f64)]) {
-    let mut prev = buckets[0].1;
+fn ensure_monotonic(buckets: &mut [(f64, f64)]) -> Option<Fixed> {
+    let mut fixed: Option<Fixed> = None;
+    let &(_, mut prev) = buckets.first()?;
     for b in &mut buckets[1..] {
         let curr = b.1;
         if curr == prev {
             continue;
         }
-        if almost_equal(prev, curr, SMALL_DELTA_TOLERANCE) || curr < prev {
+        if almost_equal(prev, curr, SMALL_DELTA_TOLERANCE) {
             b.1 = prev;
+            continue;
+        }
+        if curr < prev {
+            b.1 = prev;
+            let f = fixed.get_or_insert(Fixed {
+                min_bucket: f64::INFINITY,
+                max_bucket: f64::NEG_INFINITY,
+                max_diff: 0.0,
+            });
+            f.min_bucket = f.min_bucket.min(b.0);
+            f.max_bucket = f.max_bucket.max(b.0);
+            f.max_diff = f.max_diff.max(prev - curr);
             continue;
         }
         prev = curr;
     }
+    fixed
+}
+
+/// Prometheus' `BucketFraction`: the estimated fraction of observations in
+/// `[lower, upper]`, interpolating linearly within buckets.
+fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<(f64, f64)>) -> f64 {
+    buckets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+        return f64::NAN;
+    }
+    coalesce(buckets);
+    let count = buckets[buckets.len() - 1].1;
+    if count == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+    let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
+    let (mut lower_set, mut upper_set) = (false, false);
+    let mut lower_bound = if buckets[0].0 <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        0.0
+    };
+    for (i, &(upper_bound, bcount)) in buckets.iter().enumerate() {
+        if i > 0 {
+            lower_bound = buckets[i - 1].0;
+        }
+        let interpolate = |v: f64| {
+            if lower_bound == f64::NEG_INFINITY {
+                bcount
+            } else {
+                rank + (bcount - rank) * (v - lower_bound) / (upper_bound - lower_bound)
+            }
+        };
+        if !lower_set && lower_bound >= lower {
+            (lower_rank, lower_set) = (rank, true);
+        }
+        if !upper_set && lower_bound >= upper {
+            (upper_rank, upper_set) = (rank, true);
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        if !lower_set && lower_bound < lower && upper_bound > lower {
+            (lower_rank, lower_set) = (interpolate(lower), true);
+        }
+        if !upper_set && lower_bound < upper && upper_bound > upper {
+            (upper_rank, upper_set) = (interpolate(upper), true);
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        rank = bcount;
+    }
+    if !lower_set || lower_rank > count {
+        lower_rank = count;
+    }
+    if !upper_set || upper_rank > count {
+        upper_rank = count;
+    }
+    (upper_rank - lower_rank) / count
 }
 
 /// Relative float equality as Prometheus' `almost.Equal`.

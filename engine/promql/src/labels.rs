@@ -141,6 +141,18 @@ impl fmt::Display for Labels {
     }
 }
 
+impl Labels {
+    /// As Prometheus' Go code prints a label set in errors: `{__name__="x", a="b"}`.
+    pub(crate) fn go_string(&self) -> String {
+        let pairs: Vec<String> = self
+            .0
+            .iter()
+            .map(|l| format!("{}={:?}", l.name, l.value))
+            .collect();
+        format!("{{{}}}", pairs.join(", "))
+    }
+}
+
 impl fmt::Debug for Labels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)

@@ -57,20 +57,25 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod aggregate;
+mod annotations;
 mod binary;
 mod error;
 mod eval;
 mod functions;
 mod histogram;
+mod instant;
+mod label_fns;
 mod labels;
 mod limits;
+mod over_time;
 mod plan;
 mod querier;
 mod stats;
 mod value;
 
+pub use annotations::{Annotation, Annotations, Level};
 pub use error::QueryError;
-pub use eval::{EvalOptions, STALE_NAN_BITS};
+pub use eval::{EvalOptions, Evaluated, QueryStats, STALE_NAN_BITS};
 pub use histogram::BUCKET_LABEL;
 pub use labels::{Label, Labels, METRIC_NAME};
 pub use limits::{
@@ -78,7 +83,7 @@ pub use limits::{
 };
 pub use plan::{Plan, parse};
 pub use querier::{LabelMatcher, MatchOp, MemQuerier, Querier, Series};
-pub use value::{Matrix, MatrixSeries, Vector, VectorSample};
+pub use value::{InstantValue, Matrix, MatrixSeries, Vector, VectorSample};
 
 /// Parses `expr` and evaluates it at `start_ms`, `start_ms + step_ms`, … up to `end_ms` with
 /// [`EvalOptions::default`].

@@ -1,22 +1,25 @@
-//! PromQL text → Strata's own small plan.
+//! PromQL text → Strata's own plan.
 //!
-//! `promql-parser` does the parsing and type checking; this file walks its AST once and keeps
-//! only what the subset evaluates, so the evaluator never meets a construct it cannot handle.
-//! Everything else becomes [`QueryError::Unsupported`] naming the construct.
+//! `promql-parser` does the parsing and type checking; this file walks its AST once into
+//! [`Node`]s, resolving names (functions, aggregations, operators) so the evaluator never meets
+//! a construct it cannot handle. Anything it does not evaluate becomes
+//! [`QueryError::Unsupported`] naming the construct.
 
 use super::aggregate::{AggOp, Grouping};
-use super::binary::{BinOp, Matching};
+use super::annotations::{Locator, Pos};
+use super::binary::{BinOp, Card, Matching};
 use super::error::QueryError;
 use super::functions::RangeFn;
+use super::instant::InstantFn;
 use super::labels::METRIC_NAME;
 use super::limits::{self, MAX_DEPTH};
 use super::querier::{LabelMatcher, MatchOp};
 use promql_parser::label::{MatchOp as PMatchOp, Matcher};
 use promql_parser::parser::{
-    self as pp, AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, Offset,
-    VectorMatchCardinality, VectorSelector,
+    self as pp, AggregateExpr, AtModifier, BinaryExpr, Call, Expr, LabelModifier, Offset,
+    SubqueryExpr, VectorMatchCardinality, VectorSelector,
 };
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A parsed, checked query, ready to evaluate any number of times.
 #[derive(Debug, Clone)]
@@ -26,33 +29,59 @@ pub struct Plan {
     pub(crate) depth: usize,
 }
 
-/// An instant-vector selector: matchers and an offset (positive looks back).
+/// The `@` modifier: a fixed time, or the query's start or end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    Ms(i64),
+    Start,
+    End,
+}
+
+/// An instant-vector selector: matchers, an offset (positive looks back) and an `@`.
 #[derive(Debug, Clone)]
 pub(crate) struct Selector {
     pub matchers: Vec<LabelMatcher>,
     pub offset_ms: i64,
+    pub at: Option<At>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Number(f64),
+    String(String),
     Selector(Selector),
-    /// A function of a range vector, e.g. `rate(sel[range])`; `param` is the scalar first
-    /// argument of `quantile_over_time`.
-    RangeCall {
-        func: RangeFn,
+    /// `sel[range]`.
+    MatrixSelector {
         selector: Selector,
         range_ms: i64,
-        param: Option<Box<Node>>,
     },
-    HistogramQuantile {
-        phi: Box<Node>,
-        input: Box<Node>,
+    /// `expr[range:step]`; `step_ms` `None` takes the default subquery step.
+    Subquery {
+        expr: Box<Node>,
+        range_ms: i64,
+        step_ms: Option<i64>,
+        offset_ms: i64,
+        at: Option<At>,
+    },
+    /// A function of a range vector (`arg` is a matrix selector or a subquery) with scalar
+    /// parameters (`quantile_over_time`'s φ, `predict_linear`'s t, …).
+    RangeCall {
+        func: RangeFn,
+        arg: Box<Node>,
+        params: Vec<Node>,
+        pos: Box<Pos>,
+    },
+    Call {
+        func: InstantFn,
+        args: Vec<Node>,
+        pos: Box<Pos>,
     },
     Aggregate {
         op: AggOp,
         grouping: Grouping,
+        param: Option<Box<Node>>,
         input: Box<Node>,
+        pos: Box<Pos>,
     },
     Binary {
         op: BinOp,
@@ -64,8 +93,54 @@ pub(crate) enum Node {
     Negate(Box<Node>),
 }
 
+impl Plan {
+    /// The label matchers of every selector in the query (instant, range and in subqueries),
+    /// in the order they appear.
+    pub fn selectors(&self) -> Vec<Vec<LabelMatcher>> {
+        let mut out = Vec::new();
+        self.root.selectors(&mut out);
+        out
+    }
+}
+
+impl Node {
+    /// Collects the matchers of the selectors below (a plan is at most [`MAX_DEPTH`] deep).
+    fn selectors(&self, out: &mut Vec<Vec<LabelMatcher>>) {
+        match self {
+            Node::Number(_) | Node::String(_) => {}
+            Node::Selector(s) | Node::MatrixSelector { selector: s, .. } => {
+                out.push(s.matchers.clone());
+            }
+            Node::Subquery { expr, .. } | Node::Negate(expr) => expr.selectors(out),
+            Node::RangeCall { arg, params, .. } => {
+                params.iter().for_each(|p| p.selectors(out));
+                arg.selectors(out);
+            }
+            Node::Call { args, .. } => args.iter().for_each(|a| a.selectors(out)),
+            Node::Aggregate { param, input, .. } => {
+                if let Some(p) = param {
+                    p.selectors(out);
+                }
+                input.selectors(out);
+            }
+            Node::Binary { lhs, rhs, .. } => {
+                lhs.selectors(out);
+                rhs.selectors(out);
+            }
+        }
+    }
+
+    /// The node itself, looking through nothing (parentheses are not kept in the plan).
+    pub(crate) fn as_selector(&self) -> Option<&Selector> {
+        match self {
+            Node::Selector(s) | Node::MatrixSelector { selector: s, .. } => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// Parses `expr` into a [`Plan`]: [`QueryError::Parse`] for invalid PromQL,
-/// [`QueryError::Unsupported`] for PromQL outside the subset, [`QueryError::Limit`] for a
+/// [`QueryError::Unsupported`] for PromQL Strata does not evaluate, [`QueryError::Limit`] for a
 /// query over one of the limits ([`MAX_QUERY_BYTES`](super::MAX_QUERY_BYTES),
 /// [`MAX_NESTING`](super::MAX_NESTING), [`MAX_DEPTH`], …), checked before the parser runs.
 ///
@@ -88,12 +163,12 @@ pub fn parse(expr: &str) -> Result<Plan, QueryError> {
 /// Parses, converts and drops the AST; `expr` passed [`limits::check`].
 fn parse_checked(expr: &str) -> Result<Node, QueryError> {
     let ast = pp::parse(expr).map_err(|message| QueryError::Parse { message })?;
-    convert(&ast, 1)
+    convert(&ast, 1, &mut Locator::new(expr))
 }
 
 /// `depth` is `e`'s depth in the AST (the root is 1). [`limits::check`] bounds it already; the
 /// check here keeps the conversion and everything after it bounded on its own.
-fn convert(e: &Expr, depth: usize) -> Result<Node, QueryError> {
+fn convert(e: &Expr, depth: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
     if depth > MAX_DEPTH {
         return Err(QueryError::Limit {
             what: "levels of expression depth (operators and brackets)",
@@ -103,26 +178,51 @@ fn convert(e: &Expr, depth: usize) -> Result<Node, QueryError> {
     }
     let next = depth + 1;
     match e {
-        Expr::Paren(p) => convert(&p.expr, next),
+        Expr::Paren(p) => convert(&p.expr, next, loc),
         Expr::NumberLiteral(n) => Ok(Node::Number(n.val)),
-        Expr::StringLiteral(_) => Err(QueryError::unsupported("string literal")),
-        Expr::Unary(u) => Ok(Node::Negate(Box::new(convert(&u.expr, next)?))),
+        Expr::StringLiteral(s) => Ok(Node::String(s.val.clone())),
+        Expr::Unary(u) => Ok(Node::Negate(Box::new(convert(&u.expr, next, loc)?))),
         Expr::VectorSelector(vs) => Ok(Node::Selector(selector(vs)?)),
-        Expr::MatrixSelector(_) => Err(QueryError::unsupported(
-            "range vector as a result (wrap it in a function such as rate())",
-        )),
-        Expr::Subquery(_) => Err(QueryError::unsupported("subquery")),
-        Expr::Call(c) => call(c, next),
-        Expr::Aggregate(a) => aggregate(a, next),
-        Expr::Binary(b) => binary(b, next),
+        Expr::MatrixSelector(ms) => Ok(Node::MatrixSelector {
+            selector: selector(&ms.vs)?,
+            range_ms: positive_ms(&ms.range, "range")?,
+        }),
+        Expr::Subquery(sq) => subquery(sq, next, loc),
+        Expr::Call(c) => call(c, next, loc),
+        Expr::Aggregate(a) => aggregate(a, next, loc),
+        Expr::Binary(b) => binary(b, next, loc),
         Expr::Extension(_) => Err(QueryError::unsupported("extension expression")),
     }
 }
 
-fn selector(vs: &VectorSelector) -> Result<Selector, QueryError> {
-    if vs.at.is_some() {
-        return Err(QueryError::unsupported("`@` modifier"));
+fn at(a: &Option<AtModifier>) -> Result<Option<At>, QueryError> {
+    Ok(match a {
+        None => None,
+        Some(AtModifier::Start) => Some(At::Start),
+        Some(AtModifier::End) => Some(At::End),
+        Some(AtModifier::At(t)) => Some(At::Ms(system_time_ms(*t)?)),
+    })
+}
+
+fn system_time_ms(t: SystemTime) -> Result<i64, QueryError> {
+    let too_far = || QueryError::invalid("timestamp of `@` out of range");
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).map_err(|_| too_far()),
+        Err(e) => i64::try_from(e.duration().as_millis())
+            .map(|ms| -ms)
+            .map_err(|_| too_far()),
     }
+}
+
+fn offset_ms(o: &Option<Offset>) -> Result<i64, QueryError> {
+    Ok(match o {
+        None => 0,
+        Some(Offset::Pos(d)) => duration_ms(d)?,
+        Some(Offset::Neg(d)) => -duration_ms(d)?,
+    })
+}
+
+fn selector(vs: &VectorSelector) -> Result<Selector, QueryError> {
     if !vs.matchers.or_matchers.is_empty() {
         return Err(QueryError::unsupported("`or` between label matchers"));
     }
@@ -134,14 +234,10 @@ fn selector(vs: &VectorSelector) -> Result<Selector, QueryError> {
         }
         _ => {}
     }
-    let offset_ms = match &vs.offset {
-        None => 0,
-        Some(Offset::Pos(d)) => duration_ms(d)?,
-        Some(Offset::Neg(d)) => -duration_ms(d)?,
-    };
     Ok(Selector {
         matchers,
-        offset_ms,
+        offset_ms: offset_ms(&vs.offset)?,
+        at: at(&vs.at)?,
     })
 }
 
@@ -161,115 +257,118 @@ fn duration_ms(d: &Duration) -> Result<i64, QueryError> {
         .map_err(|_| QueryError::invalid(format!("duration {d:?} is too long")))
 }
 
-fn call(c: &Call, next: usize) -> Result<Node, QueryError> {
-    let name = c.func.name;
-    let args = &c.args.args;
-    if name == "histogram_quantile" {
-        let [phi, input] = args.as_slice() else {
-            return Err(QueryError::invalid("histogram_quantile takes 2 arguments"));
-        };
-        return Ok(Node::HistogramQuantile {
-            phi: Box::new(convert(phi, next)?),
-            input: Box::new(convert(input, next)?),
-        });
+fn positive_ms(d: &Duration, what: &str) -> Result<i64, QueryError> {
+    let ms = duration_ms(d)?;
+    if ms <= 0 {
+        return Err(QueryError::invalid(format!("the {what} must be positive")));
     }
-    let Some(func) = RangeFn::from_name(name) else {
-        return Err(QueryError::unsupported(format!("function `{name}`")));
+    Ok(ms)
+}
+
+fn subquery(sq: &SubqueryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
+    let step_ms = match &sq.step {
+        Some(d) if !d.is_zero() => Some(positive_ms(d, "subquery step")?),
+        _ => None,
     };
-    let (param, range_arg) = match (func.takes_param(), args.as_slice()) {
-        (false, [r]) => (None, r),
-        (true, [p, r]) => (Some(Box::new(convert(p, next)?)), r),
-        _ => {
+    Ok(Node::Subquery {
+        expr: Box::new(convert(&sq.expr, next, loc)?),
+        range_ms: positive_ms(&sq.range, "subquery range")?,
+        step_ms,
+        offset_ms: offset_ms(&sq.offset)?,
+        at: at(&sq.at)?,
+    })
+}
+
+fn call(c: &Call, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
+    let name = c.func.name;
+    let pos = Box::new(loc.next(name));
+    let args = c
+        .args
+        .args
+        .iter()
+        .map(|a| convert(a, next, loc))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(func) = RangeFn::from_name(name) {
+        let mut args = args;
+        let index = func.range_arg_index();
+        if index >= args.len() {
             return Err(QueryError::invalid(format!(
                 "wrong number of arguments to `{name}`"
             )));
         }
-    };
-    let (selector, range_ms) = range_selector(range_arg, name)?;
-    if range_ms <= 0 {
-        return Err(QueryError::invalid(format!(
-            "the range of `{name}` must be positive"
-        )));
+        let arg = args.remove(index);
+        if !matches!(arg, Node::MatrixSelector { .. } | Node::Subquery { .. }) {
+            return Err(QueryError::invalid(format!(
+                "`{name}` needs a range vector such as `metric[5m]`"
+            )));
+        }
+        return Ok(Node::RangeCall {
+            func,
+            arg: Box::new(arg),
+            params: args,
+            pos,
+        });
     }
-    Ok(Node::RangeCall {
-        func,
-        selector,
-        range_ms,
-        param,
-    })
-}
-
-/// The `sel[range]` argument of a range function, looking through parentheses.
-fn range_selector(e: &Expr, func: &str) -> Result<(Selector, i64), QueryError> {
-    match e {
-        Expr::Paren(p) => range_selector(&p.expr, func),
-        Expr::MatrixSelector(ms) => Ok((selector(&ms.vs)?, duration_ms(&ms.range)?)),
-        Expr::Subquery(_) => Err(QueryError::unsupported("subquery")),
-        _ => Err(QueryError::invalid(format!(
-            "`{func}` needs a range vector selector such as `metric[5m]`"
-        ))),
+    match InstantFn::from_name(name) {
+        Some(func) => Ok(Node::Call { func, args, pos }),
+        None => Err(QueryError::unsupported(format!("function `{name}`"))),
     }
 }
 
-fn aggregate(a: &AggregateExpr, next: usize) -> Result<Node, QueryError> {
+fn aggregate(a: &AggregateExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
     let name = a.op.to_string();
-    let op = match name.as_str() {
-        "sum" => AggOp::Sum,
-        "avg" => AggOp::Avg,
-        "min" => AggOp::Min,
-        "max" => AggOp::Max,
-        "count" => AggOp::Count,
-        _ => return Err(QueryError::unsupported(format!("aggregation `{name}`"))),
+    let pos = Box::new(loc.next(&name));
+    let Some(op) = AggOp::from_name(&name) else {
+        return Err(QueryError::unsupported(format!("aggregation `{name}`")));
     };
     let grouping = match &a.modifier {
         None => Grouping::By(Vec::new()),
         Some(LabelModifier::Include(l)) => Grouping::By(l.labels.clone()),
         Some(LabelModifier::Exclude(l)) => Grouping::Without(l.labels.clone()),
     };
+    let param = match &a.param {
+        Some(p) => Some(Box::new(convert(p, next, loc)?)),
+        None => None,
+    };
     Ok(Node::Aggregate {
         op,
         grouping,
-        input: Box::new(convert(&a.expr, next)?),
+        param,
+        input: Box::new(convert(&a.expr, next, loc)?),
+        pos,
     })
 }
 
-fn binary(b: &BinaryExpr, next: usize) -> Result<Node, QueryError> {
+fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
     let sym = b.op.to_string();
     let Some(op) = BinOp::from_symbol(&sym) else {
-        return Err(QueryError::unsupported(match sym.as_str() {
-            "and" | "or" | "unless" => format!("set operator `{sym}`"),
-            _ => format!("binary operator `{sym}`"),
-        }));
+        return Err(QueryError::unsupported(format!("binary operator `{sym}`")));
     };
     let mut matching = Matching::default();
     let mut return_bool = false;
     if let Some(m) = &b.modifier {
-        match &m.card {
-            VectorMatchCardinality::OneToOne => {}
-            VectorMatchCardinality::ManyToOne(_) => {
-                return Err(QueryError::unsupported("`group_left` modifier"));
-            }
-            VectorMatchCardinality::OneToMany(_) => {
-                return Err(QueryError::unsupported("`group_right` modifier"));
-            }
-            VectorMatchCardinality::ManyToMany => {
-                return Err(QueryError::unsupported("many-to-many vector matching"));
-            }
-        }
         if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
             return Err(QueryError::unsupported("`fill` modifier"));
         }
-        matching = match &m.matching {
-            None => Matching::default(),
-            Some(LabelModifier::Include(l)) => Matching::On(l.labels.clone()),
-            Some(LabelModifier::Exclude(l)) => Matching::Ignoring(l.labels.clone()),
+        matching.card = match &m.card {
+            VectorMatchCardinality::OneToOne | VectorMatchCardinality::ManyToMany => Card::OneToOne,
+            VectorMatchCardinality::ManyToOne(l) => Card::ManyToOne(l.labels.clone()),
+            VectorMatchCardinality::OneToMany(l) => Card::OneToMany(l.labels.clone()),
         };
+        match &m.matching {
+            None => {}
+            Some(LabelModifier::Include(l)) => {
+                matching.on = true;
+                matching.labels = l.labels.clone();
+            }
+            Some(LabelModifier::Exclude(l)) => matching.labels = l.labels.clone(),
+        }
         return_bool = m.return_bool;
     }
     Ok(Node::Binary {
         op,
-        lhs: Box::new(convert(&b.lhs, next)?),
-        rhs: Box::new(convert(&b.rhs, next)?),
+        lhs: Box::new(convert(&b.lhs, next, loc)?),
+        rhs: Box::new(convert(&b.rhs, next, loc)?),
         matching,
         return_bool,
     })
@@ -288,21 +387,11 @@ mod tests {
 
     #[test]
     fn names_what_is_unsupported() {
+        assert_eq!(unsupported("info(x)"), "function `info`");
         assert_eq!(
-            unsupported("predict_linear(x[5m], 60)"),
-            "function `predict_linear`"
+            unsupported("x{a=\"b\" or c=\"d\"}"),
+            "`or` between label matchers"
         );
-        assert_eq!(unsupported("x @ 100"), "`@` modifier");
-        assert_eq!(unsupported("rate(x[5m] @ end())"), "`@` modifier");
-        assert_eq!(unsupported("max_over_time(rate(x[1m])[5m:1m])"), "subquery");
-        assert_eq!(unsupported("topk(3, x)"), "aggregation `topk`");
-        assert_eq!(unsupported("a and b"), "set operator `and`");
-        assert_eq!(
-            unsupported("a * on(x) group_left b"),
-            "`group_left` modifier"
-        );
-        assert_eq!(unsupported("\"text\""), "string literal");
-        assert!(unsupported("x[5m]").starts_with("range vector as a result"));
     }
 
     #[test]
@@ -317,11 +406,11 @@ mod tests {
     }
 
     #[test]
-    fn selectors_get_a_name_matcher_and_offsets() {
+    fn selectors_get_a_name_matcher_offsets_and_at() {
         let Plan {
             root: Node::Selector(s),
             ..
-        } = parse("up{job=~\"a|b\"} offset -1m").unwrap()
+        } = parse("up{job=~\"a|b\"} offset -1m @ 100").unwrap()
         else {
             panic!()
         };
@@ -334,6 +423,7 @@ mod tests {
             LabelMatcher::new("job", MatchOp::RegexMatch, "a|b")
         );
         assert_eq!(s.offset_ms, -60_000);
+        assert_eq!(s.at, Some(At::Ms(100_000)));
     }
 
     #[test]
@@ -343,9 +433,12 @@ mod tests {
             p.root,
             Node::RangeCall {
                 func: RangeFn::Changes,
-                range_ms: 3_000_000,
                 ..
             }
+        ));
+        assert!(matches!(
+            parse("max_over_time(rate(x[1m])[5m:])").unwrap().root,
+            Node::RangeCall { .. }
         ));
     }
 }

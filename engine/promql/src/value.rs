@@ -41,8 +41,13 @@ impl Steps {
         self.start_ms + i as i64 * self.step_ms
     }
 
-    pub(crate) fn last(&self) -> i64 {
-        self.at(self.count - 1)
+    /// One step at `t_ms`.
+    pub(crate) fn instant(t_ms: i64) -> Steps {
+        Steps {
+            start_ms: t_ms,
+            step_ms: 1,
+            count: 1,
+        }
     }
 }
 
@@ -61,12 +66,44 @@ impl StepSeries {
     }
 }
 
-/// What a plan node evaluates to. Scalars in the subset are constants (literals and their
-/// arithmetic), so one number serves every step.
+/// A series of a range vector: its samples in time order, staleness markers removed.
+#[derive(Debug, Clone)]
+pub(crate) struct RangeSeries {
+    pub labels: Labels,
+    pub ts: Vec<i64>,
+    pub vs: Vec<f64>,
+}
+
+/// What a plan node evaluates to, at every step of its [`Steps`].
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
-    Scalar(f64),
+    /// One number per step.
+    Scalar(Vec<f64>),
     Vector(Vec<StepSeries>),
+    String(String),
+    /// A range vector (a range selector or subquery as the result of an instant query).
+    Matrix(Vec<RangeSeries>),
+}
+
+impl Value {
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Value::Scalar(_) => "scalar",
+            Value::Vector(_) => "instant vector",
+            Value::String(_) => "string",
+            Value::Matrix(_) => "range vector",
+        }
+    }
+}
+
+/// An instant query's result, of the expression's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstantValue {
+    Scalar(f64),
+    String(String),
+    Vector(Vector),
+    /// A range vector: each series' samples in its window.
+    Matrix(Matrix),
 }
 
 /// Sorts `series` by labels, dropping those without any value. Series whose labels became
@@ -82,10 +119,9 @@ pub(crate) fn normalize(mut series: Vec<StepSeries>) -> Result<Vec<StepSeries>, 
                 for (p, v) in prev.values.iter_mut().zip(s.values) {
                     match (&p, v) {
                         (Some(_), Some(_)) => {
-                            return Err(QueryError::invalid(format!(
-                                "vector cannot contain metrics with the same labelset {}",
-                                s.labels
-                            )));
+                            return Err(QueryError::invalid(
+                                "vector cannot contain metrics with the same labelset",
+                            ));
                         }
                         (None, Some(v)) => *p = Some(v),
                         _ => {}

@@ -1,0 +1,432 @@
+//! Runs parsed promqltest commands through the real storage path: every `load` is appended to a
+//! `Db` in a temporary directory, every `eval` is answered by the `Db`'s querier.
+
+use super::script::{Command, Eval, Expected, Matcher, Point, SeriesDesc};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use strata_engine::query::{self, EvalOptions, InstantValue, Labels, QueryError};
+use strata_engine::{Clock, Db, Fsync, Options};
+
+/// What happened to one eval.
+#[derive(Debug)]
+pub enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(&'static str),
+}
+
+/// One eval's line, query and outcome.
+#[derive(Debug)]
+pub struct EvalResult {
+    pub line: usize,
+    pub expr: String,
+    pub outcome: Outcome,
+}
+
+/// "Now" for the database: far after every test's samples (retention and the future bound
+/// read it), within the default retention of the epoch.
+const NOW_MS: i64 = 365 * 86_400_000;
+
+fn options() -> Options {
+    Options {
+        fsync: Fsync::Never,
+        clock: Clock::fixed(NOW_MS),
+        out_of_order_window_ms: NOW_MS,
+        future_tolerance_ms: NOW_MS,
+        ..Options::default()
+    }
+}
+
+/// A database for one stretch of a test file between `clear`s.
+struct Env {
+    dir: PathBuf,
+    db: Option<Db>,
+    /// Metric names with native-histogram samples (not loaded: Strata's PromQL reads floats).
+    histogram_metrics: HashSet<String>,
+    /// The label sets of series with native-histogram samples.
+    histogram_series: Vec<Vec<(String, String)>>,
+    /// `@st` lines seen (start timestamps are not modelled).
+    st_lines: usize,
+}
+
+impl Env {
+    fn new(base: &std::path::Path, n: usize) -> Result<Env, String> {
+        let dir = base.join(format!("env-{n}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = Db::open(&dir, options()).map_err(|e| e.to_string())?;
+        Ok(Env {
+            dir,
+            db: Some(db),
+            histogram_metrics: HashSet::new(),
+            histogram_series: Vec::new(),
+            st_lines: 0,
+        })
+    }
+
+    fn db(&self) -> &Db {
+        self.db.as_ref().expect("open until dropped")
+    }
+
+    fn load(&mut self, step_ms: i64, with_nhcb: bool, series: &[SeriesDesc]) -> Result<(), String> {
+        let db = self.db.as_ref().expect("open until dropped");
+        for s in series {
+            let has_histograms = s.points.contains(&Point::Histogram);
+            let name = s.metric_name().unwrap_or_default().to_owned();
+            if has_histograms {
+                self.histogram_metrics.insert(name.clone());
+                self.histogram_series.push(s.labels.clone());
+            }
+            if with_nhcb && let Some(base) = name.strip_suffix("_bucket") {
+                self.histogram_metrics.insert(base.to_owned());
+                let mut l: Vec<_> = s
+                    .labels
+                    .iter()
+                    .filter(|(n, _)| n != "le")
+                    .cloned()
+                    .collect();
+                for p in &mut l {
+                    if p.0 == "__name__" {
+                        p.1 = base.to_owned();
+                    }
+                }
+                self.histogram_series.push(l);
+            }
+            let mut ts = Vec::new();
+            let mut vs = Vec::new();
+            for (i, p) in s.points.iter().enumerate() {
+                if let Point::Float(v) = p {
+                    ts.push(i as i64 * step_ms);
+                    vs.push(*v);
+                }
+            }
+            if ts.is_empty() {
+                continue;
+            }
+            let r = db
+                .series_ref(&s.labels)
+                .map_err(|e| format!("series {:?}: {e}", s.labels))?;
+            let refs = vec![r; ts.len()];
+            let out = db
+                .append_batch(&refs, &ts, &vs)
+                .map_err(|e| e.to_string())?;
+            if let Some((i, e)) = out.rejected.first() {
+                return Err(format!("sample {i} of {:?} refused: {e}", s.labels));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = db.close();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs every command of a file; `base` is a scratch directory.
+pub fn run_file(cmds: &[Command], base: &std::path::Path) -> Result<Vec<EvalResult>, String> {
+    let mut n = 0;
+    let mut env = Env::new(base, n)?;
+    let mut load_error: Option<String> = None;
+    let mut results = Vec::new();
+    for cmd in cmds {
+        match cmd {
+            Command::Clear => {
+                n += 1;
+                drop(env);
+                env = Env::new(base, n)?;
+                load_error = None;
+            }
+            Command::Load {
+                step_ms,
+                with_nhcb,
+                series,
+                st_lines,
+            } => {
+                env.st_lines += st_lines;
+                if let Err(e) = env.load(*step_ms, *with_nhcb, series) {
+                    load_error = Some(e);
+                }
+            }
+            Command::Eval(ev) => {
+                let outcome = match &load_error {
+                    Some(e) => Outcome::Failed(format!("load failed: {e}")),
+                    None => run_eval(&env, ev),
+                };
+                results.push(EvalResult {
+                    line: ev.line,
+                    expr: ev.expr.clone(),
+                    outcome,
+                });
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Why an eval is not run, if it needs what Strata does not model.
+fn skip_reason(env: &Env, ev: &Eval) -> Option<&'static str> {
+    if ev.has_histograms
+        || mentions_any(&ev.expr, &env.histogram_metrics)
+        || selects_histograms(env, &ev.expr)
+    {
+        return Some("native histograms");
+    }
+    if env.st_lines > 0 {
+        return Some("start timestamps (@st)");
+    }
+    None
+}
+
+/// Whether a selector of `expr` matches a series with native-histogram samples.
+fn selects_histograms(env: &Env, expr: &str) -> bool {
+    if env.histogram_series.is_empty() {
+        return false;
+    }
+    let Ok(plan) = query::parse(expr) else {
+        return false;
+    };
+    let series = env
+        .histogram_series
+        .iter()
+        .map(|l| query::Series {
+            labels: Labels::new(l.clone()),
+            timestamps: vec![0],
+            values: vec![0.0],
+        })
+        .collect::<Vec<_>>();
+    let mut dedup = series;
+    dedup.sort_by(|a, b| a.labels.cmp(&b.labels));
+    dedup.dedup_by(|a, b| a.labels == b.labels);
+    let Ok(mem) = query::MemQuerier::new(dedup) else {
+        return false;
+    };
+    use query::Querier;
+    plan.selectors().iter().any(|m| {
+        mem.select(m, i64::MIN, i64::MAX)
+            .is_ok_and(|s| !s.is_empty())
+    })
+}
+
+/// Whether `expr` names one of `names` as a whole word.
+fn mentions_any(expr: &str, names: &HashSet<String>) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    names.iter().any(|n| {
+        expr.match_indices(n.as_str()).any(|(i, _)| {
+            let before = expr[..i].chars().next_back();
+            let after = expr[i + n.len()..].chars().next();
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+    })
+}
+
+fn run_eval(env: &Env, ev: &Eval) -> Outcome {
+    if let Some(why) = skip_reason(env, ev) {
+        return Outcome::Skipped(why);
+    }
+    let opts = EvalOptions::default();
+    let result = query::parse(&ev.expr).and_then(|plan| {
+        if ev.is_range {
+            plan.range(env.db(), ev.start_ms, ev.end_ms, ev.step_ms, &opts)
+                .map(|r| (InstantValue::Matrix(r.value), r.annotations))
+        } else {
+            plan.instant(env.db(), ev.start_ms, &opts)
+                .map(|r| (r.value, r.annotations))
+        }
+    });
+    match (result, &ev.expect.fail) {
+        (Err(e), Some(m)) => {
+            if fail_matches(m, &e) {
+                Outcome::Passed
+            } else {
+                Outcome::Failed(format!("failed as expected, but with {e}"))
+            }
+        }
+        (Err(QueryError::Unsupported { what }), None) => {
+            Outcome::Failed(format!("unsupported: {what}"))
+        }
+        (Err(e), None) => Outcome::Failed(format!("error: {e}")),
+        (Ok(_), Some(_)) => Outcome::Failed("expected the query to fail".into()),
+        (Ok((value, annotations)), None) => {
+            let warnings: Vec<String> = annotations.warnings().collect();
+            let infos: Vec<String> = annotations.infos().collect();
+            match check_annotations(ev, &warnings, &infos).and_then(|()| compare(ev, value)) {
+                Ok(()) => Outcome::Passed,
+                Err(e) => Outcome::Failed(e),
+            }
+        }
+    }
+}
+
+fn fail_matches(m: &Matcher, e: &QueryError) -> bool {
+    m.matches(&e.to_string()) || m.matches(&e.message())
+}
+
+fn check_annotations(ev: &Eval, warnings: &[String], infos: &[String]) -> Result<(), String> {
+    let x = &ev.expect;
+    if x.some_warn && warnings.is_empty() {
+        return Err("expected warnings, got none".into());
+    }
+    if x.some_info && infos.is_empty() {
+        return Err("expected info annotations, got none".into());
+    }
+    check_kind("warn", &x.warn, warnings)?;
+    check_kind("info", &x.info, infos)?;
+    if x.no_warn && !warnings.is_empty() {
+        return Err(format!("unexpected warnings {warnings:?}"));
+    }
+    if x.no_info && !infos.is_empty() {
+        return Err(format!("unexpected infos {infos:?}"));
+    }
+    Ok(())
+}
+
+fn check_kind(kind: &str, expected: &[Matcher], actual: &[String]) -> Result<(), String> {
+    if expected.is_empty() {
+        return Ok(());
+    }
+    if actual.is_empty() {
+        return Err(format!("expected {kind} annotations, got none"));
+    }
+    if let Some(m) = expected
+        .iter()
+        .find(|m| !actual.iter().any(|a| m.matches(a)))
+    {
+        return Err(format!(
+            "no {kind} annotation matches {m:?}; got {actual:?}"
+        ));
+    }
+    if let Some(a) = actual
+        .iter()
+        .find(|a| !expected.iter().any(|m| m.matches(a)))
+    {
+        return Err(format!("unexpected {kind} annotation {a:?}"));
+    }
+    Ok(())
+}
+
+/// Prometheus' `almost.Equal` with its default epsilon 1e-6: NaN equals NaN.
+fn almost_equal(a: f64, b: f64) -> bool {
+    const EPSILON: f64 = 1e-6;
+    const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
+    if (a.is_nan() && b.is_nan()) || a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < MIN_NORMAL {
+        return diff < EPSILON * MIN_NORMAL;
+    }
+    diff / abs_sum.min(f64::MAX) < EPSILON
+}
+
+fn key(labels: &Labels) -> Vec<(String, String)> {
+    labels
+        .iter()
+        .map(|l| (l.name.clone(), l.value.clone()))
+        .collect()
+}
+
+fn compare(ev: &Eval, value: InstantValue) -> Result<(), String> {
+    match (&ev.expected, value) {
+        (Expected::String(want), InstantValue::String(got)) => (*want == got)
+            .then_some(())
+            .ok_or_else(|| format!("expected string {want:?}, got {got:?}")),
+        (Expected::Scalar(want), InstantValue::Scalar(got)) => almost_equal(*want, got)
+            .then_some(())
+            .ok_or_else(|| format!("expected scalar {want}, got {got}")),
+        (Expected::Series(want), InstantValue::Vector(got)) if !ev.is_range => {
+            compare_vector(ev, want, &got)
+        }
+        (Expected::Series(want), InstantValue::Matrix(got)) => {
+            let (start, end, step) = match ev.range_vector {
+                Some(r) => r,
+                None if ev.is_range => (ev.start_ms, ev.end_ms, ev.step_ms),
+                None => return Err("got a range vector, expected an instant vector".into()),
+            };
+            compare_matrix(want, &got, start, end, step)
+        }
+        (want, got) => Err(format!("expected {want:?}, got {got:?}")),
+    }
+}
+
+fn compare_vector(ev: &Eval, want: &[SeriesDesc], got: &query::Vector) -> Result<(), String> {
+    let expected: BTreeMap<Vec<(String, String)>, (usize, f64)> = want
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s.points.first() {
+            Some(Point::Float(v)) => Some((s.labels.clone(), (i, *v))),
+            _ => None,
+        })
+        .collect();
+    if expected.len() != want.len() {
+        return Err("expected series without a value".into());
+    }
+    for (pos, s) in got.iter().enumerate() {
+        let k = key(&s.labels);
+        let Some(&(i, v)) = expected.get(&k) else {
+            return Err(format!("unexpected series {} = {}", s.labels, s.value));
+        };
+        if ev.expect.ordered && i != pos {
+            return Err(format!("{} at position {pos}, expected at {i}", s.labels));
+        }
+        if !almost_equal(v, s.value) {
+            return Err(format!("{}: expected {v}, got {}", s.labels, s.value));
+        }
+    }
+    if got.len() != expected.len() {
+        let seen: HashSet<_> = got.iter().map(|s| key(&s.labels)).collect();
+        let missing: Vec<_> = expected.keys().filter(|k| !seen.contains(*k)).collect();
+        return Err(format!("missing series {missing:?}"));
+    }
+    Ok(())
+}
+
+fn compare_matrix(
+    want: &[SeriesDesc],
+    got: &query::Matrix,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<(), String> {
+    if got.windows(2).any(|w| w[0].labels >= w[1].labels) {
+        return Err("range result not sorted by labels".into());
+    }
+    let expected: BTreeMap<Vec<(String, String)>, &SeriesDesc> =
+        want.iter().map(|s| (s.labels.clone(), s)).collect();
+    for s in got {
+        let Some(w) = expected.get(&key(&s.labels)) else {
+            return Err(format!("unexpected series {} = {:?}", s.labels, s.points));
+        };
+        let mut points = Vec::new();
+        for (i, p) in w.points.iter().enumerate() {
+            let t = start + i as i64 * step.max(1);
+            if t > end {
+                return Err(format!("{}: more expected points than steps", s.labels));
+            }
+            if let Point::Float(v) = p {
+                points.push((t, *v));
+            }
+        }
+        let same = points.len() == s.points.len()
+            && points
+                .iter()
+                .zip(&s.points)
+                .all(|(a, b)| a.0 == b.0 && almost_equal(a.1, b.1));
+        if !same {
+            return Err(format!(
+                "{}: expected {points:?}, got {:?}",
+                s.labels, s.points
+            ));
+        }
+    }
+    if got.len() != expected.len() {
+        let seen: HashSet<_> = got.iter().map(|s| key(&s.labels)).collect();
+        let missing: Vec<_> = expected.keys().filter(|k| !seen.contains(*k)).collect();
+        return Err(format!("missing series {missing:?}"));
+    }
+    Ok(())
+}
