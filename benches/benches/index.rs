@@ -25,7 +25,9 @@ fn index(c: &mut Criterion) {
     let data = LlmTelemetry::new(SERIES, 42);
     let idx = build(&data);
     let path = std::env::temp_dir().join(format!("strata-index-bench-{}", std::process::id()));
-    let disk_bytes = idx.write_file(&strata_storage::RealFs, &path).expect("write index");
+    let disk_bytes = idx
+        .write_file(&strata_storage::RealFs, &path)
+        .expect("write index");
     let file = IndexFile::open(&strata_storage::RealFs, &path).expect("open index");
     let usage = idx.memory_usage();
     println!(

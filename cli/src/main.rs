@@ -8,6 +8,8 @@ mod import;
 mod mixed_bench;
 mod otlp;
 mod query;
+mod query_json;
+mod query_time;
 mod spans_bench;
 
 use clap::{Parser, Subcommand};
@@ -78,16 +80,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Evaluate a PromQL expression (the supported subset) at a step over a range.
+    /// Evaluate a PromQL expression at one instant (`--time`, default: the clock's now, see
+    /// `--now`) or at a step over a range (`--start`, `--end`, `--step`).
     Query {
         #[arg(long)]
         db: PathBuf,
+        /// Instant query at T: Unix seconds with optional fraction or RFC 3339, as Prometheus'
+        /// `time=` (`1790000000.5`, `2026-09-21T14:13:20Z`).
+        #[arg(long, value_name = "T", allow_hyphen_values = true,
+              conflicts_with_all = ["start", "end", "step"],
+              value_parser = query_time::parse_instant)]
+        time: Option<i64>,
+        /// Range query from: Unix ms or RFC 3339.
+        #[arg(long, value_name = "MS|RFC3339", allow_hyphen_values = true,
+              requires_all = ["end", "step"], value_parser = query_time::parse_ms_or_rfc3339)]
+        start: Option<i64>,
+        /// Range query to (inclusive): Unix ms or RFC 3339.
+        #[arg(long, value_name = "MS|RFC3339", allow_hyphen_values = true,
+              requires_all = ["start", "step"], value_parser = query_time::parse_ms_or_rfc3339)]
+        end: Option<i64>,
+        /// Range query step: ms or a duration (`15s`, `1m`).
+        #[arg(long, value_name = "MS|DURATION",
+              requires_all = ["start", "end"], value_parser = query_time::parse_step)]
+        step: Option<i64>,
+        /// Print the Prometheus HTTP API's response (`status`, `data` with `resultType` and
+        /// `result`, `warnings`, `infos`) instead of text.
         #[arg(long)]
-        start: i64,
-        #[arg(long)]
-        end: i64,
-        #[arg(long)]
-        step: i64,
+        json: bool,
+        /// The PromQL expression (may start with `-`, e.g. `-rate(x[5m])`).
+        #[arg(allow_hyphen_values = true)]
         expr: String,
     },
     /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest).
@@ -266,11 +287,19 @@ fn main() -> ExitCode {
         Command::WalDump { db } => common::wal_dump(&db),
         Command::Query {
             db,
+            time,
             start,
             end,
             step,
+            json,
             expr,
-        } => query::run(&db, start, end, step, &expr, now),
+        } => {
+            let when = match (start, end, step) {
+                (Some(start), Some(end), Some(step)) => query::When::Range { start, end, step },
+                _ => query::When::Instant(time),
+            };
+            query::run(&db, when, &expr, json, now)
+        }
         Command::Demo { db } => demo::run(&db, now),
         Command::ImportOtlp {
             db,

@@ -1,29 +1,111 @@
-//! `strata query`: evaluates the PromQL subset at a step over a range and prints the result.
+//! `strata query`: evaluates a PromQL expression at one instant (`--time`, else the clock's
+//! now) or at a step over a range (`--start`, `--end`, `--step`), and prints the result as text
+//! or (`--json`) as Prometheus' HTTP API would answer it.
+//!
+//! Warnings and infos ("metric might not be a counter", …) go to standard error as text, and
+//! into the `warnings` and `infos` arrays with `--json`.
 
 use std::io::Write;
 use std::path::Path;
-use strata_engine::query::eval_range;
+use strata_engine::query::{Annotations, EvalOptions, InstantValue, Matrix, parse};
 
-use crate::common::{Access, CliResult, close_read, open, options, stdout};
+use crate::common::{Access, CliResult, Out, close_read, open, options, stdout};
+use crate::query_json::{self, sample_value};
 
-pub fn run(dir: &Path, start: i64, end: i64, step: i64, expr: &str, now: Option<i64>) -> CliResult {
+/// When to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// An instant query at this Unix ms; `None` for the clock's now (`--now`, else the system
+    /// clock).
+    Instant(Option<i64>),
+    /// A range query: every `step` ms from `start` to `end` (Unix ms).
+    Range { start: i64, end: i64, step: i64 },
+}
+
+pub fn run(dir: &Path, when: When, expr: &str, json: bool, now: Option<i64>) -> CliResult {
+    // Parse first: a typo in the query is reported without opening the database.
+    let plan = parse(expr)?;
     let db = open(dir, options(Access::Existing, now))?;
-    let result = eval_range(&db, expr, start, end, step)?;
+    let opts = EvalOptions::default();
     let mut out = stdout();
-    for s in &result {
-        let labels: Vec<String> = s
-            .labels
-            .iter()
-            .map(|l| format!("{}={:?}", l.name, l.value))
-            .collect();
-        writeln!(out, "{{{}}}", labels.join(", "))?;
-        for (t, v) in &s.points {
-            writeln!(out, "  {t} {v}")?;
+    let annotations = match when {
+        When::Instant(t) => {
+            let t_ms = t.unwrap_or_else(|| db.options().clock.now_ms());
+            let result = plan.instant(&db, t_ms, &opts)?;
+            if json {
+                let body = query_json::instant(&result.value, t_ms, &result.annotations);
+                writeln!(out, "{body}")?;
+            } else {
+                print_instant(&mut out, &result.value)?;
+            }
+            result.annotations
+        }
+        When::Range { start, end, step } => {
+            let result = plan.range(&db, start, end, step, &opts)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    query_json::range(&result.value, &result.annotations)
+                )?;
+            } else {
+                print_matrix(&mut out, &result.value)?;
+            }
+            result.annotations
+        }
+    };
+    out.flush()?;
+    if !json {
+        print_annotations(&annotations);
+    }
+    close_read(db)
+}
+
+/// `{name="value", …}`, labels in order.
+fn labels_text(labels: &strata_engine::query::Labels) -> String {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|l| format!("{}={:?}", l.name, l.value))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// A vector as `{labels} value` lines (in the result's order), a scalar as its value, a string
+/// as itself, a range vector as [`print_matrix`] does.
+fn print_instant(out: &mut Out, value: &InstantValue) -> CliResult {
+    match value {
+        InstantValue::Vector(v) => {
+            for s in v {
+                writeln!(out, "{} {}", labels_text(&s.labels), sample_value(s.value))?;
+            }
+            if v.is_empty() {
+                writeln!(out, "(no series)")?;
+            }
+        }
+        InstantValue::Scalar(v) => writeln!(out, "{}", sample_value(*v))?,
+        InstantValue::String(s) => writeln!(out, "{s}")?,
+        InstantValue::Matrix(m) => print_matrix(out, m)?,
+    }
+    Ok(())
+}
+
+/// Each series' labels, then one `  t_ms value` line per point.
+fn print_matrix(out: &mut Out, m: &Matrix) -> CliResult {
+    for s in m {
+        writeln!(out, "{}", labels_text(&s.labels))?;
+        for &(t, v) in &s.points {
+            writeln!(out, "  {t} {}", sample_value(v))?;
         }
     }
-    if result.is_empty() {
+    if m.is_empty() {
         writeln!(out, "(no series)")?;
     }
-    out.flush()?;
-    close_read(db)
+    Ok(())
+}
+
+/// `PromQL warning: …` / `PromQL info: …` lines on standard error, warnings first.
+fn print_annotations(annotations: &Annotations) {
+    for line in annotations.warnings().chain(annotations.infos()) {
+        eprintln!("{line}");
+    }
 }

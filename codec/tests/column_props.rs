@@ -324,6 +324,30 @@ proptest! {
     }
 
     #[test]
+    fn zstd_over_a_plain_column_is_the_direct_encoding(
+        ints in i64_column(),
+        floats in f64_column(),
+        strs in str_column(),
+    ) {
+        for mode in [ZstdMode::IfSmaller { level: 3 }, ZstdMode::Always { level: 1 }] {
+            let with = ColumnOptions { zstd: mode, ..NEVER };
+            let over = |plain: Vec<u8>| column::with_zstd(plain, mode).unwrap();
+            prop_assert_eq!(
+                over(column::encode_i64(&ints, &NEVER).unwrap()),
+                column::encode_i64(&ints, &with).unwrap()
+            );
+            prop_assert_eq!(
+                over(column::encode_f64(&floats, &NEVER).unwrap()),
+                column::encode_f64(&floats, &with).unwrap()
+            );
+            prop_assert_eq!(
+                over(column::encode_str(&strs, &NEVER).unwrap()),
+                column::encode_str(&strs, &with).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..64), first in 0x10u8..0x16) {
         let mut bytes = bytes;
         bytes.insert(0, first);

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+pub use strata_storage::Corruption;
 
 /// What went wrong in the engine.
 #[derive(Debug)]
@@ -66,13 +67,33 @@ pub enum Error {
     },
     /// A series reference this database never handed out.
     UnknownSeriesRef(u64),
-    /// A caller argument is unusable (mismatched batch lengths, bad options, …).
-    InvalidArgument(String),
-    /// A block, meta file or WAL record of the engine's own is malformed.
-    Corrupt {
-        path: PathBuf,
+    /// An option (of `Options` or the span configuration) is unusable.
+    InvalidOptions {
+        option: &'static str,
         detail: String,
     },
+    /// The three slices of an `append_batch` differ in length.
+    BatchMismatch {
+        refs: usize,
+        timestamps: usize,
+        values: usize,
+    },
+    /// Span `index` of a batch is unusable (zero ids, end before start, …).
+    InvalidSpan {
+        index: usize,
+        detail: String,
+    },
+    /// A bound was hit: `actual` of `what` where at most `limit` fit.
+    Limit {
+        what: &'static str,
+        limit: u64,
+        actual: u64,
+    },
+    /// A block, partition, meta file or WAL record of the engine's own is malformed: where,
+    /// down to the column, row group and byte offset when known.
+    Corrupt(Corruption),
+    /// The engine broke one of its own invariants (a bug: please report it).
+    Internal(String),
     /// The database was closed.
     Closed,
     /// No database at this path, and `Options::create_if_missing` is off.
@@ -92,10 +113,7 @@ impl Error {
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
-        Error::Corrupt {
-            path: path.into(),
-            detail: detail.into(),
-        }
+        Error::Corrupt(Corruption::new(path, detail))
     }
 
     /// Whether the error is about one sample (the rest of a batch was still applied).
@@ -168,8 +186,23 @@ impl fmt::Display for Error {
             ),
             Error::KindMismatch { series, detail } => write!(f, "{series}: {detail}"),
             Error::UnknownSeriesRef(r) => write!(f, "unknown series reference {r}"),
-            Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
-            Error::Corrupt { path, detail } => write!(f, "{}: corrupt: {detail}", path.display()),
+            Error::InvalidOptions { option, detail } => write!(f, "option {option}: {detail}"),
+            Error::BatchMismatch {
+                refs,
+                timestamps,
+                values,
+            } => write!(
+                f,
+                "batch lengths differ: {refs} refs, {timestamps} timestamps, {values} values"
+            ),
+            Error::InvalidSpan { index, detail } => write!(f, "span {index}: {detail}"),
+            Error::Limit {
+                what,
+                limit,
+                actual,
+            } => write!(f, "{actual} {what}, over the limit of {limit}"),
+            Error::Corrupt(c) => write!(f, "{c}"),
+            Error::Internal(s) => write!(f, "internal error: {s}"),
             Error::Closed => write!(f, "the database is closed"),
             Error::NoDatabase { path } => write!(f, "no Strata database at {}", path.display()),
         }
@@ -212,9 +245,9 @@ impl From<strata_tsdb::Error> for Error {
             T::Index(e) => Error::Index(e),
             T::Codec(e) => Error::Codec(e),
             T::KindMismatch { series, detail } => Error::KindMismatch { series, detail },
-            T::InvalidArgument(s) => Error::InvalidArgument(s),
-            T::Corrupt { path, detail } => Error::Corrupt { path, detail },
-            other => Error::InvalidArgument(other.to_string()),
+            T::Corrupt(c) => Error::Corrupt(c),
+            T::Internal(s) => Error::Internal(s),
+            other => Error::Internal(format!("unmapped storage error: {other}")),
         }
     }
 }
@@ -248,9 +281,20 @@ impl From<strata_spans::Error> for Error {
                 cutoff_ms,
                 bucket,
             },
-            S::InvalidArgument(s) => Error::InvalidArgument(s),
-            S::Corrupt { path, detail } => Error::Corrupt { path, detail },
-            other => Error::InvalidArgument(other.to_string()),
+            S::InvalidOptions { option, detail } => Error::InvalidOptions { option, detail },
+            S::InvalidSpan { index, detail } => Error::InvalidSpan { index, detail },
+            S::Limit {
+                what,
+                limit,
+                actual,
+            } => Error::Limit {
+                what,
+                limit,
+                actual,
+            },
+            S::Corrupt(c) => Error::Corrupt(c),
+            S::Internal(s) => Error::Internal(s),
+            other => Error::Internal(format!("unmapped span store error: {other}")),
         }
     }
 }

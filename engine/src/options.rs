@@ -90,27 +90,25 @@ impl Default for Options {
 
 impl Options {
     pub(crate) fn validate(&self) -> crate::Result<()> {
-        let bad = |s: String| Err(crate::Error::InvalidArgument(s));
+        let bad = |option: &'static str, detail: String| {
+            Err(crate::Error::InvalidOptions { option, detail })
+        };
         if self.block_duration_ms < 1000 {
-            return bad(format!(
-                "block_duration_ms {} is below 1000",
-                self.block_duration_ms
-            ));
+            let ms = self.block_duration_ms;
+            return bad("block_duration_ms", format!("{ms} is below 1000"));
         }
         if self.out_of_order_window_ms < 0 {
-            return bad("out_of_order_window_ms is negative".into());
+            return bad("out_of_order_window_ms", "is negative".into());
         }
         if !(1..=65535).contains(&self.chunk_samples) {
-            return bad(format!(
-                "chunk_samples {} not in 1..=65535",
-                self.chunk_samples
-            ));
+            let n = self.chunk_samples;
+            return bad("chunk_samples", format!("{n} not in 1..=65535"));
         }
         if self.future_tolerance_ms < 0 {
-            return bad("future_tolerance_ms is negative".into());
+            return bad("future_tolerance_ms", "is negative".into());
         }
         if self.metrics_retention_ms <= 0 {
-            return bad("metrics_retention_ms must be positive".into());
+            return bad("metrics_retention_ms", "must be positive".into());
         }
         let b = &self.metrics_bucket;
         if b.is_empty()
@@ -119,9 +117,10 @@ impl Options {
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
         {
-            return bad(format!(
-                "bucket name {b:?}: 1-64 characters of [A-Za-z0-9_-]"
-            ));
+            return bad(
+                "metrics_bucket",
+                format!("{b:?}: use 1-64 characters of [A-Za-z0-9_-]"),
+            );
         }
         Ok(())
     }

@@ -157,7 +157,7 @@ pub fn engine_code(e: &EngineError) -> strata_status {
         EngineError::Io { .. } => STRATA_ERR_IO,
         EngineError::Locked { .. } => STRATA_ERR_LOCKED,
         EngineError::Closed => STRATA_ERR_CLOSED,
-        EngineError::Corrupt { .. } => STRATA_ERR_CORRUPT,
+        EngineError::Corrupt(_) => STRATA_ERR_CORRUPT,
         EngineError::OutOfOrder { .. } => STRATA_ERR_OUT_OF_ORDER,
         EngineError::DuplicateTimestamp { .. } => STRATA_ERR_DUPLICATE_TIMESTAMP,
         EngineError::TooOld { .. } => STRATA_ERR_TOO_OLD,
@@ -165,7 +165,11 @@ pub fn engine_code(e: &EngineError) -> strata_status {
         EngineError::OutsideRetention { .. } => STRATA_ERR_OUTSIDE_RETENTION,
         EngineError::KindMismatch { .. } => STRATA_ERR_KIND_MISMATCH,
         EngineError::UnknownSeriesRef(_) => STRATA_ERR_UNKNOWN_SERIES,
-        EngineError::InvalidArgument(_) => STRATA_ERR_INVALID_ARGUMENT,
+        EngineError::InvalidOptions { .. }
+        | EngineError::BatchMismatch { .. }
+        | EngineError::InvalidSpan { .. } => STRATA_ERR_INVALID_ARGUMENT,
+        EngineError::Limit { .. } => STRATA_ERR_LIMIT,
+        EngineError::Internal(_) => STRATA_ERR_INTERNAL,
         EngineError::Otlp { source, .. } => match source {
             strata_engine::otlp::OtlpError::LimitExceeded { .. } => STRATA_ERR_LIMIT,
             _ => STRATA_ERR_INVALID_ARGUMENT,

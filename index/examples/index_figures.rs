@@ -110,7 +110,8 @@ fn main() {
     let bytes = idx.encode().expect("encode");
     let encode = t.elapsed();
     let path = std::env::temp_dir().join(format!("strata-index-figures-{}", std::process::id()));
-    idx.write_file(&strata_storage::RealFs, &path).expect("write");
+    idx.write_file(&strata_storage::RealFs, &path)
+        .expect("write");
     let t = Instant::now();
     let file = IndexFile::open(&strata_storage::RealFs, &path).expect("open");
     let open = t.elapsed();

@@ -191,7 +191,11 @@ impl MemIndex {
 
     /// Writes [`Self::encode`] to `path` and syncs the file; returns its size. Making the
     /// file's directory entry durable (rename, directory fsync) is the caller's business.
-    pub fn write_file(&self, fs: &dyn strata_storage::FileSystem, path: &std::path::Path) -> Result<u64> {
+    pub fn write_file(
+        &self,
+        fs: &dyn strata_storage::FileSystem,
+        path: &std::path::Path,
+    ) -> Result<u64> {
         let bytes = self.encode()?;
         fs.write_synced(path, &bytes)?;
         Ok(bytes.len() as u64)

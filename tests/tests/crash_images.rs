@@ -83,9 +83,15 @@ fn span(k: u64, from_ns: i64) -> Span {
         name: format!("chat m{}", k % 2),
         start_ns,
         end_ns: start_ns + 1_500_000_000,
-        resource: vec![KeyValue::new("service.name", AttrValue::Str("crash".into()))],
+        resource: vec![KeyValue::new(
+            "service.name",
+            AttrValue::Str("crash".into()),
+        )],
         attributes: vec![
-            KeyValue::new("gen_ai.request.model", AttrValue::Str(format!("m{}", k % 2))),
+            KeyValue::new(
+                "gen_ai.request.model",
+                AttrValue::Str(format!("m{}", k % 2)),
+            ),
             KeyValue::new("gen_ai.usage.input_tokens", AttrValue::Int(k as i64)),
         ],
         ..Span::default()
@@ -111,7 +117,11 @@ fn found(db: &Db) -> Expected {
         )
         .expect("select");
     for s in all {
-        let id = s.labels.iter().find(|(n, _)| n == "series").map(|(_, v)| v.clone());
+        let id = s
+            .labels
+            .iter()
+            .find(|(n, _)| n == "series")
+            .map(|(_, v)| v.clone());
         let pairs = s.timestamps_ms.iter().zip(&s.values);
         let e = got.samples.entry(id.unwrap_or_default()).or_default();
         e.extend(pairs.map(|(&t, v)| (t, v.to_bits())));
@@ -123,7 +133,11 @@ fn found(db: &Db) -> Expected {
             ..SpanFilter::default()
         })
         .expect("find spans");
-    got.spans = spans.span_id.iter().map(|id| u64::from_be_bytes(*id) - 1).collect();
+    got.spans = spans
+        .span_id
+        .iter()
+        .map(|id| u64::from_be_bytes(*id) - 1)
+        .collect();
     got.spans.sort_unstable();
     got
 }
@@ -134,7 +148,11 @@ fn check(db: &Db, want: &Expected, what: &str) {
     let got = found(db);
     assert!(got.samples == want.samples, "{what}: samples differ");
     if got.spans != want.spans {
-        let missing: Vec<_> = want.spans.iter().filter(|k| !got.spans.contains(k)).collect();
+        let missing: Vec<_> = want
+            .spans
+            .iter()
+            .filter(|k| !got.spans.contains(k))
+            .collect();
         let mut extra = got.spans.clone();
         for k in &want.spans {
             if let Some(i) = extra.iter().position(|x| x == k) {
@@ -145,7 +163,10 @@ fn check(db: &Db, want: &Expected, what: &str) {
     }
     let stored = db.stats().expect("stats").samples;
     let expected: usize = want.samples.values().map(Vec::len).sum();
-    assert_eq!(stored, expected as u64, "{what}: samples stored twice or lost");
+    assert_eq!(
+        stored, expected as u64,
+        "{what}: samples stored twice or lost"
+    );
 }
 
 /// A procedure under test: what exists before it, and the procedure.

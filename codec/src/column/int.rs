@@ -50,8 +50,9 @@ pub struct IntEncoding {
     pub packing: Packing,
 }
 
-const TRANSFORMS: [Transform; 3] = [Transform::Plain, Transform::Delta, Transform::DeltaOfDelta];
-const PACKINGS: [Packing; 3] = [Packing::BitPack, Packing::Varint, Packing::RunLength];
+pub(super) const TRANSFORMS: [Transform; 3] =
+    [Transform::Plain, Transform::Delta, Transform::DeltaOfDelta];
+pub(super) const PACKINGS: [Packing; 3] = [Packing::BitPack, Packing::Varint, Packing::RunLength];
 
 impl IntEncoding {
     pub const fn new(transform: Transform, packing: Packing) -> Self {
@@ -105,7 +106,7 @@ impl fmt::Display for IntEncoding {
 }
 
 /// Splits `values` into heads (stored as varints) and residuals.
-fn transform(values: &[i64], t: Transform) -> ([i64; 2], usize, Cow<'_, [i64]>) {
+pub(super) fn transform(values: &[i64], t: Transform) -> ([i64; 2], usize, Cow<'_, [i64]>) {
     let mut heads = [0i64; 2];
     match t {
         Transform::Plain => (heads, 0, Cow::Borrowed(values)),
@@ -149,7 +150,7 @@ fn for_each_run(values: &[i64], mut f: impl FnMut(i64, usize)) {
     }
 }
 
-fn packed_size(res: &[i64], p: Packing) -> usize {
+pub(super) fn packed_size(res: &[i64], p: Packing) -> usize {
     match p {
         Packing::BitPack => bitpack::size(res),
         Packing::Varint => res.iter().map(|&v| varint_len(zigzag_encode(v))).sum(),
@@ -168,7 +169,7 @@ fn heads_size(heads: &[i64]) -> usize {
 }
 
 /// The encoding to use for `values` and its body size in bytes: `force` if given, otherwise the
-/// smallest of all nine.
+/// smallest of all nine (sized in one pass, [`super::plan`]).
 pub(crate) fn plan(values: &[i64], force: Option<IntEncoding>) -> (IntEncoding, usize) {
     if let Some(enc) = force {
         let (heads, nh, res) = transform(values, enc.transform);
@@ -177,18 +178,7 @@ pub(crate) fn plan(values: &[i64], force: Option<IntEncoding>) -> (IntEncoding, 
             heads_size(&heads[..nh]) + packed_size(&res, enc.packing),
         );
     }
-    let mut best: Option<(IntEncoding, usize)> = None;
-    for t in TRANSFORMS {
-        let (heads, nh, res) = transform(values, t);
-        let head_bytes = heads_size(&heads[..nh]);
-        for p in PACKINGS {
-            let size = head_bytes + packed_size(&res, p);
-            if best.is_none_or(|(_, s)| size < s) {
-                best = Some((IntEncoding::new(t, p), size));
-            }
-        }
-    }
-    best.expect("nine candidates")
+    super::plan::choose(values)
 }
 
 /// Appends the body of `values` in encoding `enc`.

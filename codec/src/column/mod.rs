@@ -26,6 +26,7 @@ mod bitpack;
 mod boolean;
 mod float;
 mod int;
+mod plan;
 mod string;
 mod zstd_layer;
 
@@ -54,7 +55,8 @@ const WHAT: &str = "column";
 /// Bytes of `v` as a LEB128 varint.
 #[inline]
 pub(crate) fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+    // ceil(bits / 7) for bits in 1..=64, without a division.
+    ((64 - (v | 1).leading_zeros() as usize) * 9 + 64) >> 6
 }
 
 /// What a column holds. Stored in the low nibble of byte 0.
@@ -261,17 +263,7 @@ fn finish(
     let mut out = Vec::with_capacity(body.len() + 16);
     out.push(FORMAT_VERSION << 4 | ty as u8);
     put_uvarint(&mut out, n as u64);
-    let frame = match opts.zstd {
-        ZstdMode::Never => None,
-        ZstdMode::IfSmaller { level } if body.len() >= MIN_ZSTD_BODY_BYTES => {
-            zstd_layer::compress(&body, level)
-                .ok()
-                .filter(|f| varint_len(body.len() as u64) + f.len() < body.len())
-        }
-        ZstdMode::IfSmaller { .. } => None,
-        ZstdMode::Always { level } => Some(zstd_layer::compress(&body, level)?),
-    };
-    match frame {
+    match zstd_frame(&body, opts.zstd)? {
         Some(frame) => {
             out.push(id | ZSTD_FLAG);
             put_uvarint(&mut out, body.len() as u64);
@@ -282,6 +274,44 @@ fn finish(
             out.extend_from_slice(&body);
         }
     }
+    Ok(out)
+}
+
+/// The zstd frame to store instead of `body`, if `mode` asks for one.
+fn zstd_frame(body: &[u8], mode: ZstdMode) -> Result<Option<Vec<u8>>> {
+    Ok(match mode {
+        ZstdMode::Never => None,
+        ZstdMode::IfSmaller { level } if body.len() >= MIN_ZSTD_BODY_BYTES => {
+            zstd_layer::compress(body, level)
+                .ok()
+                .filter(|f| varint_len(body.len() as u64) + f.len() < body.len())
+        }
+        ZstdMode::IfSmaller { .. } => None,
+        ZstdMode::Always { level } => Some(zstd_layer::compress(body, level)?),
+    })
+}
+
+/// Adds the zstd layer `mode` asks for to `column`, a column encoded with
+/// [`ZstdMode::Never`]: the same bytes as encoding it with `mode` in the first place, without
+/// encoding it again (a caller that first looks at the plain size pays one encoding).
+pub fn with_zstd(column: Vec<u8>, mode: ZstdMode) -> Result<Vec<u8>> {
+    let mut r = ByteReader::new(&column, WHAT);
+    r.u8()?;
+    r.uvarint()?;
+    let at = r.position();
+    let codec = r.u8()?;
+    if codec & ZSTD_FLAG != 0 {
+        return Err(Error::invalid(WHAT, "the column already has a zstd layer"));
+    }
+    let body = r.rest();
+    let Some(frame) = zstd_frame(body, mode)? else {
+        return Ok(column);
+    };
+    let mut out = Vec::with_capacity(at + 12 + frame.len());
+    out.extend_from_slice(&column[..at]);
+    out.push(codec | ZSTD_FLAG);
+    put_uvarint(&mut out, body.len() as u64);
+    out.extend_from_slice(&frame);
     Ok(out)
 }
 
@@ -609,7 +639,11 @@ mod tests {
 
     #[test]
     fn varint_len_matches_put_uvarint() {
-        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::MAX >> 1, u64::MAX] {
+        let mut edges = vec![0u64, 1, 127, 128, 16_383, 16_384, u64::MAX >> 1, u64::MAX];
+        for bits in 1..64 {
+            edges.extend([(1u64 << bits) - 1, 1u64 << bits]);
+        }
+        for v in edges {
             let mut buf = Vec::new();
             put_uvarint(&mut buf, v);
             assert_eq!(varint_len(v), buf.len(), "{v}");

@@ -6,13 +6,16 @@
 //! length the column header states (itself bounded by the value count), and insists on exactly
 //! one frame with nothing after it.
 //!
-//! Creating a decompression context is far from free (zstd probes the CPU with `cpuid`, which a
-//! virtual machine may trap), and a sealed block holds many small columns, so each thread keeps
-//! one context and resets its session before every frame.
+//! Creating a context is far from free (zstd probes the CPU with `cpuid`, which a virtual
+//! machine may trap, and allocates its tables), and a sealed block holds many small columns, so
+//! each thread keeps one decompression context, reset before every frame, and one compression
+//! context (each frame starts a new session; the output is the same as a fresh context's).
 
 use std::cell::RefCell;
 
-use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer, ResetDirective, get_error_name};
+use zstd::zstd_safe::{
+    CCtx, CParameter, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective, get_error_name,
+};
 
 use crate::error::{Error, Result};
 
@@ -27,9 +30,14 @@ const GROW_STEP_BYTES: usize = 64 << 10;
 /// (a large body, or a hostile window) leaves a bigger context, which is then dropped.
 const MAX_CACHED_CONTEXT_BYTES: usize = 256 << 10;
 
+/// Largest compression context a thread keeps (high levels on large bodies need far more).
+const MAX_CACHED_CCTX_BYTES: usize = 8 << 20;
+
 thread_local! {
     /// The thread's decompression context, with [`MAX_WINDOW_LOG`] already set.
     static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+    /// The thread's compression context; only its level is ever set.
+    static CCTX: RefCell<Option<CCtx<'static>>> = const { RefCell::new(None) };
 }
 
 const WHAT: &str = "column zstd layer";
@@ -37,7 +45,38 @@ const WHAT: &str = "column zstd layer";
 /// Compresses `body` as one zstd frame at `level` (clamped to [`LEVELS`]).
 pub(crate) fn compress(body: &[u8], level: i32) -> Result<Vec<u8>> {
     let level = level.clamp(*LEVELS.start(), *LEVELS.end());
-    zstd::bulk::compress(body, level).map_err(|e| Error::invalid(WHAT, e.to_string()))
+    let fresh =
+        || zstd::bulk::compress(body, level).map_err(|e| Error::invalid(WHAT, e.to_string()));
+    // As in `decompress`: a fresh context serves while the thread exits or on re-entry.
+    CCTX.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            let cctx = match slot.as_mut() {
+                Some(cctx) => cctx,
+                None => match CCtx::try_create() {
+                    Some(cctx) => slot.insert(cctx),
+                    None => return fresh(),
+                },
+            };
+            let res = compress_with(cctx, body, level);
+            if res.is_err() || cctx.sizeof() > MAX_CACHED_CCTX_BYTES {
+                *slot = None;
+            }
+            res
+        }
+        Err(_) => fresh(),
+    })
+    .unwrap_or_else(|_| fresh())
+}
+
+/// One frame of `body` at `level` with a kept context: what `zstd::bulk::compress` does with
+/// a new one (set the level, then `ZSTD_compress2`, which starts a new session).
+fn compress_with(cctx: &mut CCtx<'static>, body: &[u8], level: i32) -> Result<Vec<u8>> {
+    let err = |code| Error::invalid(WHAT, format!("zstd: {}", get_error_name(code)));
+    cctx.set_parameter(CParameter::CompressionLevel(level))
+        .map_err(err)?;
+    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(body.len()));
+    cctx.compress2(&mut out, body).map_err(err)?;
+    Ok(out)
 }
 
 fn zstd_error(at: usize, code: usize) -> Error {
@@ -206,6 +245,26 @@ mod tests {
         }
         assert!(decompress(&frame, body.len() - 1, 0).is_err());
         assert_eq!(decompress(&frame, body.len(), 0).unwrap(), body);
+    }
+
+    #[test]
+    fn a_kept_context_writes_the_bytes_of_a_fresh_one() {
+        let bodies: Vec<Vec<u8>> = vec![
+            (0..200_000u32).map(|i| (i % 251) as u8).collect(),
+            (0..5000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 27) as u8)
+                .collect(),
+            b"short".to_vec(),
+            Vec::new(),
+        ];
+        for level in [3, 9, 1, 19, 3] {
+            for b in &bodies {
+                assert_eq!(
+                    compress(b, level).unwrap(),
+                    zstd::bulk::compress(b, level).unwrap()
+                );
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,12 @@
 //! Overcounting (a `-` in `1e-5`, a label named `or` in `by (or)`) is harmless at these limits.
 //! A query over any limit is [`QueryError::Limit`] naming it; nothing is parsed.
 //!
+//! The same pass rejects a number the parser would take as a duration — inside `[…]`, or after
+//! `offset` and an optional sign — when it is out of Prometheus' range (over 2^63 ns, about 292
+//! years, or `Inf`/`NaN`): `promql-parser` 0.11 converts such a number with
+//! `Duration::from_secs_f64`, which panics on it. Like Prometheus, that is the parse error
+//! "duration out of range" ([`QueryError::Parse`]).
+//!
 //! ## The limits, and why these numbers
 //!
 //! | limit | value | real queries |
@@ -67,6 +73,10 @@ pub const MAX_DEPTH: usize = 256;
 pub const MAX_ESCAPES_PER_STRING: usize = 8_192;
 /// Most comment lines with no token between them.
 pub const MAX_COMMENT_LINES_IN_A_ROW: usize = 1_024;
+
+/// Largest duration written as a number of seconds, Prometheus' `durationLiteralOutOfRange`:
+/// `time.Duration` is an i64 of nanoseconds.
+const MAX_DURATION_SECONDS: f64 = 9_223_372_036.854_775;
 
 /// Stack of the thread that parses, or evaluates, a query too large to handle on the caller's
 /// thread (see the module docs).
@@ -166,6 +176,9 @@ struct Scan {
     comment_run: usize,
     /// Most comment lines in a row so far.
     comment_lines: usize,
+    /// 1 right after the keyword `offset`, 2 after `offset` and a sign: the next number is a
+    /// duration.
+    after_offset: u8,
 }
 
 impl Scan {
@@ -175,6 +188,7 @@ impl Scan {
             escapes: 0,
             comment_run: 0,
             comment_lines: 0,
+            after_offset: 0,
         }
     }
 
@@ -200,6 +214,15 @@ impl Scan {
         let top = self.groups.len() - 1;
         // Inside `{…}` there are only matchers: `=`, `!=`, `or` there build no expression.
         let in_braces = self.groups[top].open == b'{';
+        let after_offset = std::mem::take(&mut self.after_offset);
+        let duration_position = if self.groups[top].open == b'[' {
+            c.is_ascii_digit() // the lexer starts nothing else there
+        } else {
+            after_offset > 0 && !in_braces
+        };
+        if duration_position && let Some(end) = duration_number(expr, i)? {
+            return Ok(end);
+        }
         match c {
             b'"' | b'\'' | b'`' => return self.string(b, i),
             b'(' | b'[' | b'{' => self.open(c)?,
@@ -213,11 +236,25 @@ impl Scan {
                     self.groups[top].ops += 1;
                 }
             }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' if !in_braces => self.groups[top].ops += 1,
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' if !in_braces => {
+                self.groups[top].ops += 1;
+                if after_offset == 1 && (c == b'+' || c == b'-') {
+                    self.after_offset = 2;
+                }
+            }
+            // In `[…]` a `:` separates a subquery's range from its step: a token of its own.
+            b':' if self.groups[top].open == b'[' => {}
             c if is_word_byte(c) => {
-                let end = word_end(b, i);
-                if !in_braces && is_operator_word(&expr[i..end]) {
+                let mut end = word_end(b, i);
+                if self.groups[top].open == b'[' {
+                    end = expr[i..end].find(':').map_or(end, |k| i + k);
+                }
+                let word = &expr[i..end];
+                if !in_braces && is_operator_word(word) {
                     self.groups[top].ops += 1;
+                }
+                if !in_braces && word.eq_ignore_ascii_case("offset") {
+                    self.after_offset = 1;
                 }
                 return Ok(end);
             }
@@ -290,6 +327,72 @@ impl Scan {
             escapes: self.escapes,
             comment_lines: self.comment_lines,
         })
+    }
+}
+
+/// Scans the number the lexer would read at `expr[i..]`, where the parser takes a number as a
+/// duration (seconds), and returns the index past it; [`QueryError::Parse`] when it is out of
+/// Prometheus' range. `None` when no plain number starts there: a duration with a unit (which
+/// the parser converts with checked arithmetic), or text that is the parser's error to report.
+fn duration_number(expr: &str, i: usize) -> Result<Option<usize>, QueryError> {
+    let out_of_range = || QueryError::Parse {
+        message: "duration out of range".into(),
+    };
+    let b = expr.as_bytes();
+    let word = &expr[i..word_end(b, i)];
+    if word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("nan") {
+        return Err(out_of_range());
+    }
+    if !(b[i].is_ascii_digit() || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        return Ok(None);
+    }
+    // As the lexer's `scan_number`: `0x` hex digits, or digits, `.` digits, `e` sign digits.
+    let hex = b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X'));
+    let mut j = if hex { i + 2 } else { i };
+    let run = |mut j: usize, ok: fn(&u8) -> bool| {
+        while b.get(j).is_some_and(ok) {
+            j += 1;
+        }
+        j
+    };
+    let digit: fn(&u8) -> bool = if hex {
+        u8::is_ascii_hexdigit
+    } else {
+        u8::is_ascii_digit
+    };
+    j = run(j, digit);
+    if b.get(j) == Some(&b'.') {
+        j = run(j + 1, digit);
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += usize::from(matches!(b.get(j + 1), Some(b'+' | b'-'))) + 1;
+        j = run(j, u8::is_ascii_digit);
+    }
+    if b.get(j)
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'.')
+    {
+        return Ok(None);
+    }
+    match number_value(&expr[i..j]) {
+        Some(v) if v.is_nan() || v > MAX_DURATION_SECONDS => Err(out_of_range()),
+        _ => Ok(Some(j)),
+    }
+}
+
+/// The value `promql-parser`'s `parse_str_radix` gives an unsigned number: hex after `0x`,
+/// octal after a leading `0` (without `.`, `8` or `9`), else decimal; `None` where it fails.
+fn number_value(s: &str) -> Option<f64> {
+    let octal = s.len() > 1
+        && s.starts_with('0')
+        && !s.contains(['.', '8', '9'])
+        && !s.starts_with("0x")
+        && !s.starts_with("0X");
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok().map(|v| v as f64)
+    } else if octal {
+        i64::from_str_radix(&s[1..], 8).ok().map(|v| v as f64)
+    } else {
+        s.parse().ok()
     }
 }
 
@@ -385,6 +488,41 @@ mod tests {
         assert_eq!(depth("1))) + 1"), 2);
         // An unterminated string swallows the rest, as in the lexer.
         assert_eq!(depth("x{a=\"((((+"), 2);
+    }
+
+    #[test]
+    fn numbers_as_durations_out_of_range_are_parse_errors() {
+        let out_of_range = |q: &str| matches!(check(q), Err(QueryError::Parse { message }) if message == "duration out of range");
+        // Found by the `promql_eval` fuzz target: each panicked in `Duration::from_secs_f64`.
+        for q in [
+            "foo offset 99999999999999999999999999 ^ 2",
+            "foo offset -1e400",
+            "foo offset Inf",
+            "foo offset + nAn",
+            "foo[1e20]",
+            "foo[5m:1e300]",
+            "foo[99999999999]",
+            "foo offset 0x7fffffffffffffff",
+            "sum(foo[5m] offset 1e10)",
+        ] {
+            assert!(out_of_range(q), "{q}: {:?}", check(q));
+        }
+        // In range, with a unit, not a duration, or someone else's error: the parser's call.
+        for q in [
+            "foo offset 9223372036",
+            "foo[300]",
+            "foo[5:1.5]",
+            "foo[0x10:017]",
+            "foo offset 5m",
+            "foo[99999999999y]",
+            "1e400 + foo",
+            "foo{offset=\"1e400\"}",
+            "foo offset 5m + Inf",
+            "foo[1e400m]",
+            "foo[5m] # offset Inf",
+        ] {
+            assert!(check(q).is_ok(), "{q}: {:?}", check(q));
+        }
     }
 
     #[test]

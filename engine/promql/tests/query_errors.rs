@@ -138,3 +138,31 @@ fn storage_errors_pass_through_with_their_source() {
     // Scalars never touch storage.
     assert!(eval_instant(&Broken, "1 + 1", 0).is_ok());
 }
+
+/// Found by the `promql_eval` fuzz target: `promql-parser` 0.11 converts a number written as a
+/// duration with `Duration::from_secs_f64`, which panics on `Inf`, `NaN` and anything over
+/// 2^64 s. Strata refuses these first, as Prometheus does ("duration out of range").
+#[test]
+fn numbers_as_durations_out_of_range_are_parse_errors_not_panics() {
+    let crash = format!("foo offset -{} ^ 2", "9".repeat(54));
+    for expr in [
+        crash.as_str(),
+        "foo offset Inf",
+        "foo offset NaN",
+        "foo[1e20]",
+        "foo[5m:1e400]",
+        "rate(foo[1e300])",
+    ] {
+        match parse(expr) {
+            Err(QueryError::Parse { message }) => {
+                assert_eq!(message, "duration out of range", "{expr}")
+            }
+            other => panic!("{expr}: expected a parse error, got {other:?}"),
+        }
+    }
+    // In range, numbers are seconds, as in Prometheus.
+    let q = load(60_000, &[("foo", "1 2")]);
+    let v = eval_instant(&q, "foo offset 60", 120_000).expect("offset in seconds");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].value, 2.0);
+}

@@ -1,8 +1,8 @@
 //! Buckets, routing rules, the content policy and the price table: persisted as
 //! `DIR/spans/config.json` (written to a temporary file, fsynced, renamed).
 
-use strata_storage::Fs;
 use std::path::Path;
+use strata_storage::Fs;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -103,9 +103,10 @@ pub fn check_bucket_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(format!(
-            "bucket name {name:?}: use 1-64 characters of [A-Za-z0-9_-], not starting with '-'"
-        )))
+        Err(Error::options(
+            "bucket name",
+            format!("{name:?}: use 1-64 characters of [A-Za-z0-9_-], not starting with '-'"),
+        ))
     }
 }
 
@@ -120,15 +121,18 @@ impl Router {
         let mut rules = Vec::with_capacity(config.rules.len());
         for r in &config.rules {
             if !config.buckets.iter().any(|b| b.name == r.bucket) {
-                return Err(Error::InvalidArgument(format!(
-                    "rule on {:?} routes to unknown bucket {:?}",
-                    r.key, r.bucket
-                )));
+                return Err(Error::options(
+                    "span config rules",
+                    format!(
+                        "rule on {:?} routes to unknown bucket {:?}",
+                        r.key, r.bucket
+                    ),
+                ));
             }
             let re = match r.op {
                 RuleOp::Equals => None,
                 RuleOp::Regex => Some(Regex::new(&format!("^(?:{})$", r.value)).map_err(|e| {
-                    Error::InvalidArgument(format!("rule regex {:?}: {e}", r.value))
+                    Error::options("span config rules", format!("regex {:?}: {e}", r.value))
                 })?),
             };
             rules.push((r.clone(), re));
@@ -136,9 +140,10 @@ impl Router {
         if let ContentPolicy::Bucket(b) = &config.content
             && !config.buckets.iter().any(|x| &x.name == b)
         {
-            return Err(Error::InvalidArgument(format!(
-                "content policy routes to unknown bucket {b:?}"
-            )));
+            return Err(Error::options(
+                "span config content policy",
+                format!("routes to unknown bucket {b:?}"),
+            ));
         }
         Ok(Router { rules })
     }
@@ -190,7 +195,7 @@ pub(crate) fn load(fs: &Fs, root: &Path) -> Result<Option<SpanConfig>> {
 
 pub(crate) fn save(fs: &Fs, root: &Path, config: &SpanConfig) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(config)
-        .map_err(|e| Error::InvalidArgument(format!("span config: {e}")))?;
+        .map_err(|e| Error::Internal(format!("span config does not serialize: {e}")))?;
     fs.replace_synced(root, CONFIG_FILE, &bytes)
         .map_err(|e| Error::io(root.join(CONFIG_FILE), e))
 }

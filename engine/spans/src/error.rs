@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+pub use strata_storage::Corruption;
 
 /// What went wrong in the span store.
 #[derive(Debug)]
@@ -29,13 +30,26 @@ pub enum Error {
         cutoff_ms: i64,
         bucket: String,
     },
-    /// A caller argument is unusable (a bad filter, config or span).
-    InvalidArgument(String),
-    /// A partition, config file or WAL payload of the store's own is malformed.
-    Corrupt {
-        path: PathBuf,
+    /// An option or the span configuration (buckets, rules, content policy) is unusable.
+    InvalidOptions {
+        option: &'static str,
         detail: String,
     },
+    /// Span `index` of a batch is unusable (zero ids, end before start, …).
+    InvalidSpan {
+        index: usize,
+        detail: String,
+    },
+    /// A bound of the store was hit: `actual` of `what` where at most `limit` fit.
+    Limit {
+        what: &'static str,
+        limit: u64,
+        actual: u64,
+    },
+    /// A partition, config file or WAL payload of the store's own is malformed.
+    Corrupt(Corruption),
+    /// The store broke one of its own invariants (a bug: please report it).
+    Internal(String),
 }
 
 /// The span store's result type.
@@ -50,8 +64,12 @@ impl Error {
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
-        Error::Corrupt {
-            path: path.into(),
+        Error::Corrupt(Corruption::new(path, detail))
+    }
+
+    pub(crate) fn options(option: &'static str, detail: impl Into<String>) -> Self {
+        Error::InvalidOptions {
+            option,
             detail: detail.into(),
         }
     }
@@ -81,8 +99,15 @@ impl fmt::Display for Error {
                 f,
                 "{what}: timestamp {timestamp_ms} ms is older than bucket {bucket}'s retention keeps (cutoff {cutoff_ms} ms)"
             ),
-            Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
-            Error::Corrupt { path, detail } => write!(f, "{}: corrupt: {detail}", path.display()),
+            Error::InvalidOptions { option, detail } => write!(f, "{option}: {detail}"),
+            Error::InvalidSpan { index, detail } => write!(f, "span {index}: {detail}"),
+            Error::Limit {
+                what,
+                limit,
+                actual,
+            } => write!(f, "{actual} {what}, over the limit of {limit}"),
+            Error::Corrupt(c) => write!(f, "{c}"),
+            Error::Internal(s) => write!(f, "internal error: {s}"),
         }
     }
 }

@@ -32,9 +32,9 @@ mod rollup;
 mod seal;
 
 use std::collections::BTreeMap;
-use strata_storage::Fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use strata_storage::Fs;
 
 use parking_lot::RwLock;
 use strata_wal::{Position, RecordType, Wal};
@@ -190,12 +190,11 @@ impl SpanStore {
     /// partition. Leftover `.tmp-*` directories of an interrupted seal are removed.
     pub fn open(root: &Path, options: SpanStoreOptions) -> Result<SpanStore> {
         if options.partition_ms <= 0 {
-            return Err(Error::InvalidArgument(
-                "partition_ms must be positive".into(),
-            ));
+            return Err(Error::options("partition_ms", "must be positive"));
         }
         let fs = &options.fs;
-        fs.create_dirs_synced(root).map_err(|e| Error::io(root, e))?;
+        fs.create_dirs_synced(root)
+            .map_err(|e| Error::io(root, e))?;
         let config = match config::load(fs, root)? {
             Some(c) => c,
             None => {
@@ -221,7 +220,12 @@ impl SpanStore {
                 if !p.is_dir {
                     continue;
                 }
-                if let Some(seq) = p.name.rsplit('_').next().and_then(|s| s.parse::<u64>().ok()) {
+                if let Some(seq) = p
+                    .name
+                    .rsplit('_')
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                {
                     next_seq = next_seq.max(seq + 1);
                 }
                 sealed.push(Arc::new(Partition::open(&**fs, &path)?));
@@ -267,9 +271,10 @@ impl SpanStore {
     pub fn set_bucket(&self, name: &str, retention_ms: i64) -> Result<()> {
         config::check_bucket_name(name)?;
         if retention_ms <= 0 {
-            return Err(Error::InvalidArgument(format!(
-                "bucket {name}: retention must be positive"
-            )));
+            return Err(Error::options(
+                "retention_ms",
+                format!("bucket {name}: must be positive"),
+            ));
         }
         self.update_config(|c| {
             match c.buckets.iter_mut().find(|b| b.name == name) {
@@ -308,7 +313,7 @@ impl SpanStore {
 
     fn validate(&self, spans: &[Span]) -> Result<()> {
         for (i, s) in spans.iter().enumerate() {
-            let bad = |d: String| Err(Error::InvalidArgument(format!("span {i}: {d}")));
+            let bad = |detail: String| Err(Error::InvalidSpan { index: i, detail });
             if s.trace_id == [0; 16] {
                 return bad("trace id is all zeros".into());
             }
@@ -348,12 +353,11 @@ impl SpanStore {
         for chunk in spans.chunks(self.options.max_spans_per_record.max(1)) {
             let payload = encode_payload(chunk);
             if payload.len() > strata_wal::MAX_RECORD_LEN {
-                return Err(Error::InvalidArgument(format!(
-                    "{} spans encode to {} bytes, more than a WAL record holds ({}); send smaller batches",
-                    chunk.len(),
-                    payload.len(),
-                    strata_wal::MAX_RECORD_LEN
-                )));
+                return Err(Error::Limit {
+                    what: "bytes in one WAL record of spans (send smaller batches)",
+                    limit: strata_wal::MAX_RECORD_LEN as u64,
+                    actual: payload.len() as u64,
+                });
             }
             position = wal.append(RecordType::SPANS, &payload)?;
         }

@@ -13,10 +13,8 @@ fn merge_rows(into: &mut BTreeMap<WindowKey, Vec<Row>>, more: BTreeMap<WindowKey
 impl SpanStore {
     /// Applies one SPANS WAL record during replay.
     pub fn replay_record(&self, payload: &[u8]) -> Result<()> {
-        let spans = decode_payload(payload).map_err(|e| Error::Corrupt {
-            path: self.root.clone(),
-            detail: format!("SPANS WAL record: {e}"),
-        })?;
+        let spans = decode_payload(payload)
+            .map_err(|e| Error::corrupt(&self.root, format!("SPANS WAL record: {e}")))?;
         let mut st = self.state.write();
         let st = &mut *st;
         let mut rows = BTreeMap::new();

@@ -6,7 +6,7 @@ use strata_codec::column::{self, ColumnOptions};
 
 use super::genai::GenAi;
 use super::model::StatusCode;
-use super::partition::{ColFile, Row, col_file, dict_str_cols, pick};
+use super::partition::{ColFile, FastMap, Row, col_file, dict_str_cols, pick};
 use super::query::Percentiles;
 use crate::error::{Error, Result};
 
@@ -243,8 +243,9 @@ pub fn build(rows: &[&Row]) -> Vec<(RollupKey, Totals)> {
         u8,
         &'r str,
     );
-    let mut index: std::collections::HashMap<Borrowed<'_>, usize> = Default::default();
+    let mut index: FastMap<Borrowed<'_>, usize> = FastMap::default();
     let mut groups: Vec<(RollupKey, Collector)> = Vec::new();
+    let mut prev: Option<(Borrowed<'_>, usize)> = None;
     for r in rows {
         let g = &r.genai;
         let key = (
@@ -257,10 +258,15 @@ pub fn build(rows: &[&Row]) -> Vec<(RollupKey, Totals)> {
             r.span.status_code.as_u8(),
             g.error_type.as_str(),
         );
-        let at = *index.entry(key).or_insert_with(|| {
-            groups.push((RollupKey::of(r.span.status_code, g), Collector::default()));
-            groups.len() - 1
-        });
+        // Rows are clustered: many have the previous row's key.
+        let at = match prev {
+            Some((p, at)) if p == key => at,
+            _ => *index.entry(key).or_insert_with(|| {
+                groups.push((RollupKey::of(r.span.status_code, g), Collector::default()));
+                groups.len() - 1
+            }),
+        };
+        prev = Some((key, at));
         groups[at]
             .1
             .add(r.span.status_code, r.span.duration_ns(), g);

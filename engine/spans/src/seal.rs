@@ -122,8 +122,11 @@ impl SpanStore {
         type Group<'r> = (Vec<&'r Row>, Vec<ContentRow>);
         let mut groups: BTreeMap<(String, i64), Group<'_>> = BTreeMap::new();
         for (key, rows) in taken {
+            if !rows.is_empty() {
+                let hot = &mut groups.entry(key.clone()).or_default().0;
+                hot.extend(rows.iter());
+            }
             for r in rows.iter() {
-                groups.entry(key.clone()).or_default().0.push(r);
                 if r.content.is_empty() {
                     continue;
                 }
@@ -162,9 +165,11 @@ impl SpanStore {
             }
             let Ok(row_count) = u32::try_from(rows.len()) else {
                 undo(&new_parts);
-                return Err(Error::InvalidArgument(
-                    "over 2^32 spans in one window".into(),
-                ));
+                return Err(Error::Limit {
+                    what: "spans in one partition window",
+                    limit: u64::from(u32::MAX),
+                    actual: rows.len() as u64,
+                });
             };
             let meta = PartitionMeta {
                 version: partition::PARTITION_VERSION,

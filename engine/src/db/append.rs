@@ -97,12 +97,11 @@ impl DbCore {
     ) -> Result<BatchOutcome> {
         self.check_open()?;
         if refs.len() != timestamps_ms.len() || refs.len() != values.len() {
-            return Err(Error::InvalidArgument(format!(
-                "batch lengths differ: {} refs, {} timestamps, {} values",
-                refs.len(),
-                timestamps_ms.len(),
-                values.len()
-            )));
+            return Err(Error::BatchMismatch {
+                refs: refs.len(),
+                timestamps: timestamps_ms.len(),
+                values: values.len(),
+            });
         }
         // Held from validation to the WAL write: a checkpoint cannot fall in between.
         let _gate = self.append_gate.read();

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use super::DbCore;
 use crate::block::Block;
 use crate::block::writer::write_block;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::head::MemSeries;
-use crate::records::{self, FloatSample, SeriesRecord};
-use strata_tsdb::compaction;
+use crate::records;
+use strata_tsdb::{checkpoint, compaction};
 
 /// WAL segments after which a span seal also checkpoints the WAL.
 const SEAL_CHECKPOINT_SEGMENTS: u64 = 4;
@@ -255,7 +255,8 @@ impl DbCore {
             let _gate = self.append_gate.write();
             self.log_checkpoint_start(min_valid)?
         };
-        self.relog_floats(&series)?;
+        let mut append = |t, p: &[u8]| self.wal.append(t, p).map(drop).map_err(Error::from);
+        checkpoint::relog_floats(&series, &mut append)?;
         self.finish_span_checkpoint(&marks)?;
         self.wal.sync()?;
         self.wal.truncate_before(start)?;
@@ -272,65 +273,10 @@ impl DbCore {
         let mut payload = Vec::new();
         records::encode_marker(records::Marker::HeadMinValid(min_valid), &mut payload);
         let start = self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
-        let series = self.head.with_series(|all| all.to_vec());
-        let mut defs = Vec::new();
-        for id in 0..series.len() {
-            defs.push(SeriesRecord {
-                series_ref: id as u64,
-                labels: self.head.labels(id as u32).unwrap_or_default(),
-            });
-            if defs.len() == 4096 || id + 1 == series.len() {
-                payload.clear();
-                records::encode_series(&defs, &mut payload);
-                self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
-                defs.clear();
-            }
-        }
-        for (id, s) in series.iter().enumerate() {
-            let chunks = s.lock().read_histograms(i64::MIN, i64::MAX)?;
-            for cols in chunks {
-                for (t, h) in cols.iter() {
-                    payload.clear();
-                    let sample = [(id as u64, t, &h.to_histogram())];
-                    records::encode_histogram_samples(&sample, &mut payload);
-                    self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
-                }
-            }
-        }
+        let mut append = |t, p: &[u8]| self.wal.append(t, p).map(drop).map_err(Error::from);
+        let series = checkpoint::log_definitions_and_histograms(&self.head, &mut append)?;
         let marks = self.begin_span_checkpoint()?;
         Ok((start, series, marks))
-    }
-
-    /// Re-logs every float sample in the head, a record per 65,536 samples, with appends
-    /// going on (see [`Self::checkpoint`]).
-    fn relog_floats(&self, series: &[Arc<parking_lot::Mutex<MemSeries>>]) -> Result<()> {
-        let mut samples = Vec::with_capacity(1 << 16);
-        let mut payload = Vec::new();
-        let (mut ts, mut vs) = (Vec::new(), Vec::new());
-        for (id, s) in series.iter().enumerate() {
-            ts.clear();
-            vs.clear();
-            s.lock().read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)?;
-            for (&t, &v) in ts.iter().zip(&vs) {
-                samples.push(FloatSample {
-                    series_ref: id as u64,
-                    timestamp_ms: t,
-                    value: v,
-                });
-                if samples.len() == 1 << 16 {
-                    payload.clear();
-                    records::encode_float_samples(&samples, &mut payload);
-                    self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
-                    samples.clear();
-                }
-            }
-        }
-        if !samples.is_empty() {
-            payload.clear();
-            records::encode_float_samples(&samples, &mut payload);
-            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
-        }
-        Ok(())
     }
 
     /// Merges blocks that fall in the same aligned window of each compaction level.

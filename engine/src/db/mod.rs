@@ -200,7 +200,8 @@ impl DbCore {
         if !options.create_if_missing && !fs.is_dir(&dir.join("wal")) {
             return Err(Error::NoDatabase { path: dir });
         }
-        fs.create_dirs_synced(&dir).map_err(|e| Error::io(&dir, e))?;
+        fs.create_dirs_synced(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
         let lock = lock_dir(&**fs, &dir)?;
         let blocks_dir = dir.join("blocks").join(&options.metrics_bucket);
         let blocks = recover::open_blocks(&**fs, &blocks_dir)?;
@@ -215,7 +216,9 @@ impl DbCore {
             log_id: None,
         };
         let wal_dir = dir.join("wal");
-        let wal_storage = fs.dir_storage(&wal_dir).map_err(|e| Error::io(&wal_dir, e))?;
+        let wal_storage = fs
+            .dir_storage(&wal_dir)
+            .map_err(|e| Error::io(&wal_dir, e))?;
         let wal = Wal::open(wal_storage, wal_options)?;
         let span_options = SpanStoreOptions {
             fs: fs.clone(),

@@ -2,9 +2,9 @@
 //! replay into the head.
 
 use std::collections::HashSet;
-use strata_storage::FileSystem;
 use std::path::Path;
 use std::sync::Arc;
+use strata_storage::FileSystem;
 
 use super::DbCore;
 use crate::block::Block;
@@ -36,7 +36,8 @@ pub(super) fn open_blocks(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Arc<Blo
     let mut kept = Vec::new();
     for b in blocks {
         if replaced.contains(&b.meta.id) {
-            fs.remove_dir_all(&b.dir).map_err(|e| Error::io(&b.dir, e))?;
+            fs.remove_dir_all(&b.dir)
+                .map_err(|e| Error::io(&b.dir, e))?;
         } else {
             kept.push(Arc::new(b));
         }

@@ -1,8 +1,6 @@
 //! `stats`: what the database holds and what it costs on disk.
 
 use serde::Serialize;
-use std::path::Path;
-use strata_storage::FileSystem;
 
 use super::DbCore;
 use crate::error::{Error, Result};
@@ -64,28 +62,6 @@ impl WalRecovery {
     }
 }
 
-/// Bytes of the files in `path` and one level of directories below it (the WAL's layout).
-fn dir_bytes(fs: &dyn FileSystem, path: &Path) -> Result<u64> {
-    let mut total = 0;
-    let Ok(entries) = fs.list_dir(path) else {
-        return Ok(0);
-    };
-    for e in entries {
-        let at = path.join(&e.name);
-        total += if e.is_dir {
-            let inner = fs.list_dir(&at).map_err(|err| Error::io(&at, err))?;
-            inner
-                .iter()
-                .filter(|f| !f.is_dir)
-                .map(|f| fs.file_len(&at.join(&f.name)).unwrap_or(0))
-                .sum()
-        } else {
-            fs.file_len(&at).map_err(|err| Error::io(&at, err))?
-        };
-    }
-    Ok(total)
-}
-
 impl DbCore {
     /// The metadata of every block, oldest first: time range, compaction level (0 = cut from
     /// the head), the blocks it replaced, sizes. Cheap (copies of small structs).
@@ -106,7 +82,11 @@ impl DbCore {
             block_samples += b.meta.stats.samples;
             s.block_chunk_bytes += b.meta.stats.chunk_bytes;
             s.block_index_bytes += b.meta.stats.index_bytes;
-            s.block_meta_bytes += self.options.fs.file_len(&b.dir.join("meta.json")).unwrap_or(0);
+            s.block_meta_bytes += self
+                .options
+                .fs
+                .file_len(&b.dir.join("meta.json"))
+                .unwrap_or(0);
             s.min_time_ms = Some(
                 s.min_time_ms
                     .map_or(b.meta.min_time_ms, |t| t.min(b.meta.min_time_ms)),
@@ -138,7 +118,12 @@ impl DbCore {
         }
         s.head_samples = head_samples;
         s.samples = block_samples + head_samples;
-        s.wal_bytes = dir_bytes(&*self.options.fs, &self.dir.join("wal"))?;
+        let wal_dir = self.dir.join("wal");
+        s.wal_bytes = self
+            .options
+            .fs
+            .dir_bytes(&wal_dir)
+            .map_err(|e| Error::io(&wal_dir, e))?;
         let block_bytes = s.block_chunk_bytes + s.block_index_bytes + s.block_meta_bytes;
         if block_samples > 0 {
             s.block_bytes_per_sample = block_bytes as f64 / block_samples as f64;

@@ -89,6 +89,26 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     /// Takes the exclusive lock `path` (a `LOCK` file); `None` when another holder has it.
     fn try_lock(&self, path: &Path) -> io::Result<Option<DirLock>>;
 
+    /// Bytes of the files in directory `path` and in the directories right below it (the
+    /// layouts of a WAL, a block, a partition); 0 when `path` does not exist.
+    fn dir_bytes(&self, path: &Path) -> io::Result<u64> {
+        let Ok(entries) = self.list_dir(path) else {
+            return Ok(0);
+        };
+        let mut total = 0;
+        for e in entries {
+            let at = path.join(&e.name);
+            if !e.is_dir {
+                total += self.file_len(&at)?;
+                continue;
+            }
+            for f in self.list_dir(&at)?.iter().filter(|f| !f.is_dir) {
+                total += self.file_len(&at.join(&f.name))?;
+            }
+        }
+        Ok(total)
+    }
+
     /// Publishes a directory of immutable files: creates `tmp` (removing a leftover of an
     /// earlier attempt), writes and fsyncs `files` in order, fsyncs `tmp`, renames it to
     /// `dir` and fsyncs the parent of `dir`. A crash leaves `tmp` or the whole `dir`; an error
@@ -307,7 +327,12 @@ mod tests {
         fs.replace_synced(&dir, "cfg", b"two").unwrap();
         assert_eq!(fs.read(&dir.join("cfg")).unwrap(), b"two");
         assert_eq!(&*fs.map(&dir.join("cfg")).unwrap(), b"two");
-        let names: Vec<_> = fs.list_dir(&dir).unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = fs
+            .list_dir(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["cfg"]);
         assert!(fs.write_synced(&dir.join("missing/x"), b"").is_err());
         let lock = fs.try_lock(&dir.join("LOCK")).unwrap();

@@ -14,12 +14,14 @@
 
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
+mod corruption;
 mod dir;
 mod fs;
 mod mem;
 mod memfs;
 pub mod mmap;
 
+pub use corruption::Corruption;
 pub use dir::{FsStorage, Storage, StorageFile, read_full_at};
 pub use fs::{DirEntry, DirLock, FileBytes, FileSystem, Fs, PathResult, RealFs};
 pub use mem::{MemDir, MemFile, MemStorage};

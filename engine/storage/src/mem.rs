@@ -52,7 +52,9 @@ impl Storage for MemDir {
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        PathBuf::from("mem:").join(self.dir.strip_prefix("/").unwrap_or(&self.dir)).join(name)
+        PathBuf::from("mem:")
+            .join(self.dir.strip_prefix("/").unwrap_or(&self.dir))
+            .join(name)
     }
 }
 

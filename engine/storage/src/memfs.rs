@@ -7,9 +7,9 @@
 //! which is what a power cut can leave on a real disk. A new file whose directory was never
 //! synced is gone after a crash, however often the file itself was synced.
 
+use crate::Storage;
 use crate::fs::{DirEntry, DirLock, FileBytes, FileSystem};
 use crate::mem::{MemDir, MemFile};
-use crate::Storage;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
@@ -279,9 +279,11 @@ fn names(path: &Path) -> io::Result<Vec<&str>> {
     let mut out = Vec::new();
     for c in path.components() {
         match c {
-            Component::Normal(s) => out.push(s.to_str().ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "path is not UTF-8")
-            })?),
+            Component::Normal(s) => {
+                out.push(s.to_str().ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "path is not UTF-8")
+                })?)
+            }
             Component::ParentDir => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -327,14 +329,20 @@ impl Inner {
     fn dir(&self, id: u64) -> io::Result<&DirData> {
         match self.nodes.get(&id) {
             Some(Node::Dir(d)) => Ok(d),
-            _ => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "not a directory",
+            )),
         }
     }
 
     fn dir_mut(&mut self, id: u64) -> io::Result<&mut DirData> {
         match self.nodes.get_mut(&id) {
             Some(Node::Dir(d)) => Ok(d),
-            _ => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "not a directory",
+            )),
         }
     }
 
@@ -391,7 +399,10 @@ impl Inner {
             && at == op
         {
             self.failing_op = None;
-            return Err(io::Error::new(kind, format!("injected: operation {op} failed")));
+            return Err(io::Error::new(
+                kind,
+                format!("injected: operation {op} failed"),
+            ));
         }
         match &mut self.ops_left {
             Some(0) => Err(io::Error::other("injected: storage stopped")),
@@ -631,7 +642,8 @@ mod tests {
         assert_eq!(image.read(Path::new("/db/blocks/a")).unwrap(), b"data");
         // A rename is durable once the directories holding both names are synced.
         fs.create_dir_all(Path::new("/db/tmp")).unwrap();
-        fs.rename(Path::new("/db/tmp"), Path::new("/db/final")).unwrap();
+        fs.rename(Path::new("/db/tmp"), Path::new("/db/final"))
+            .unwrap();
         assert!(!fs.crash_image().is_dir(Path::new("/db/final")));
         fs.sync_dir(Path::new("/db")).unwrap();
         assert!(fs.crash_image().is_dir(Path::new("/db/final")));
@@ -643,7 +655,9 @@ mod tests {
         let clean = MemFs::new();
         clean.create_dirs_synced(Path::new("/p")).unwrap();
         let before = clean.mutating_ops();
-        clean.publish_dir(Path::new("/p/.tmp"), Path::new("/p/d"), &files).unwrap();
+        clean
+            .publish_dir(Path::new("/p/.tmp"), Path::new("/p/d"), &files)
+            .unwrap();
         let steps = clean.mutating_ops() - before;
         for k in 0..steps {
             let fs = MemFs::new();
@@ -654,7 +668,8 @@ mod tests {
                 .unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::StorageFull, "step {k}: {path:?}");
             assert!(fs.list_dir(Path::new("/p")).unwrap().is_empty(), "step {k}");
-            fs.publish_dir(Path::new("/p/.tmp"), Path::new("/p/d"), &files).unwrap();
+            fs.publish_dir(Path::new("/p/.tmp"), Path::new("/p/d"), &files)
+                .unwrap();
             let image = fs.crash_image();
             assert_eq!(image.read(Path::new("/p/d/two")).unwrap(), b"2", "step {k}");
         }

@@ -5,8 +5,8 @@
 use parking_lot::Mutex;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use strata_storage::FileSystem;
 use std::sync::Arc;
+use strata_storage::FileSystem;
 
 use crate::block::Block;
 use crate::block::writer::SeriesData;
@@ -96,8 +96,10 @@ pub fn read_merged(group: &[Arc<Block>]) -> Result<Vec<SeriesData>> {
 /// directory that open removes, never a half-deleted block that looks whole.
 pub fn remove_block_dir(fs: &dyn FileSystem, b: &Block) -> Result<()> {
     let doomed = b.dir.with_extension("deleting");
-    fs.rename(&b.dir, &doomed).map_err(|e| Error::io(&b.dir, e))?;
-    fs.remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))
+    fs.rename(&b.dir, &doomed)
+        .map_err(|e| Error::io(&b.dir, e))?;
+    fs.remove_dir_all(&doomed)
+        .map_err(|e| Error::io(&doomed, e))
 }
 
 /// Combines parts of the same label set (from several blocks or partitions) into one series,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+pub use strata_storage::Corruption;
 
 /// What went wrong in the head or a block.
 #[derive(Debug)]
@@ -21,13 +22,10 @@ pub enum Error {
         series: String,
         detail: &'static str,
     },
-    /// A caller argument is unusable.
-    InvalidArgument(String),
-    /// A block or meta file is malformed.
-    Corrupt {
-        path: PathBuf,
-        detail: String,
-    },
+    /// A block, meta file or WAL record is malformed.
+    Corrupt(Corruption),
+    /// The head or a block writer broke one of its own invariants (a bug: please report it).
+    Internal(String),
 }
 
 /// The metrics storage's result type.
@@ -42,10 +40,7 @@ impl Error {
     }
 
     pub fn corrupt(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
-        Error::Corrupt {
-            path: path.into(),
-            detail: detail.into(),
-        }
+        Error::Corrupt(Corruption::new(path, detail))
     }
 }
 
@@ -56,8 +51,8 @@ impl fmt::Display for Error {
             Error::Index(e) => write!(f, "index: {e}"),
             Error::Codec(e) => write!(f, "codec: {e}"),
             Error::KindMismatch { series, detail } => write!(f, "{series}: {detail}"),
-            Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
-            Error::Corrupt { path, detail } => write!(f, "{}: corrupt: {detail}", path.display()),
+            Error::Corrupt(c) => write!(f, "{c}"),
+            Error::Internal(s) => write!(f, "internal error: {s}"),
         }
     }
 }

@@ -16,6 +16,7 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 pub mod block;
+pub mod checkpoint;
 pub mod compaction;
 mod error;
 pub mod head;

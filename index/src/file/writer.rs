@@ -203,4 +203,3 @@ fn write_toc_and_footer(
     put_u32(out, toc_crc);
     out.extend_from_slice(&MAGIC);
 }
-

@@ -33,6 +33,10 @@ fn options() -> Options {
         clock: Clock::fixed(NOW_MS),
         out_of_order_window_ms: NOW_MS,
         future_tolerance_ms: NOW_MS,
+        // A load is one batch of history, as in Prometheus' test storage: no head cut may
+        // start (on the background thread) while it is appended, or later samples of the same
+        // load would be older than the head accepts.
+        auto_cut: false,
         ..Options::default()
     }
 }

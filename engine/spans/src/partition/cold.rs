@@ -6,13 +6,12 @@
 //! one typed value column per key over the rows that have it (`v<key>`), and events plus
 //! links.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use strata_codec::column::{self, ColumnOptions};
 
 use super::colfile::{ColFile, Columns};
-use super::dict::{Dict, dict_bytes_cols, dict_str_cols, pick};
+use super::dict::{Dict, FastMap, Interner, dict_bytes_cols, dict_str_cols, pick};
 use super::hot_field::HotField;
 use super::{Partition, Row};
 use crate::codec;
@@ -34,7 +33,7 @@ const TYPE_ANY: u64 = 4;
 /// The cold columns of one row group, named without their group suffix.
 pub(super) fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Columns> {
     let attrs = Attributes::of(rows);
-    let resource = resource_blobs(rows);
+    let resource = resources(rows);
     let scope: Vec<&str> = rows.iter().map(|r| r.span.scope.as_str()).collect();
     let links: Vec<Vec<u8>> = rows.iter().map(|r| codec::links_blob(&r.span)).collect();
     let events = Events::of(rows);
@@ -61,9 +60,9 @@ pub(super) fn cold_columns(rows: &[&Row], opts: &ColumnOptions) -> Result<Column
             pick(opts, |o| column::encode_u64(&types, o))?,
         ),
     ];
-    out.extend(dict_bytes_cols("resource", &resource, opts)?);
+    out.extend(resource.cols("resource", opts)?);
     out.extend(dict_str_cols("scope", &scope, opts)?);
-    out.extend(dict_bytes_cols("shape", &attrs.shapes, opts)?);
+    out.extend(attrs.shapes.cols("shape", opts)?);
     out.extend(dict_bytes_cols("links", &links, opts)?);
     out.extend(dict_str_cols("ev_name", &events.names, opts)?);
     out.extend(dict_bytes_cols("ev_attrs", &events.attrs, opts)?);
@@ -78,21 +77,22 @@ struct Attributes<'a> {
     values: Vec<Vec<&'a AttrValue>>,
     rows: Vec<Vec<usize>>,
     /// Per row, its key ids as varints.
-    shapes: Vec<Vec<u8>>,
+    shapes: Interner,
 }
 
 impl<'a> Attributes<'a> {
     /// Gathers the attributes of `rows`.
     fn of(rows: &[&'a Row]) -> Attributes<'a> {
-        let mut key_ids: HashMap<&str, u32> = HashMap::new();
+        let mut key_ids: FastMap<&str, u32> = FastMap::default();
         let mut a = Attributes {
             keys: Vec::new(),
             values: Vec::new(),
             rows: Vec::new(),
-            shapes: Vec::with_capacity(rows.len()),
+            shapes: Interner::with_capacity(rows.len()),
         };
         let mut ids: Vec<u32> = Vec::new();
         let mut prev_ids: Vec<u32> = Vec::new();
+        let mut shape: Vec<u8> = Vec::new();
         for (row, &r) in rows.iter().enumerate() {
             std::mem::swap(&mut ids, &mut prev_ids);
             ids.clear();
@@ -111,9 +111,12 @@ impl<'a> Attributes<'a> {
                 a.rows[id as usize].push(row);
                 ids.push(id);
             }
-            let mut sh = Vec::with_capacity(ids.len() * 2);
-            put_shape(&mut sh, &ids);
-            a.shapes.push(sh);
+            // Equal key ids make equal shapes.
+            if row == 0 || ids != prev_ids || !a.shapes.repeat() {
+                shape.clear();
+                put_shape(&mut shape, &ids);
+                a.shapes.push(&shape);
+            }
         }
         a
     }
@@ -136,16 +139,20 @@ fn decode_shape(b: &[u8]) -> Option<Vec<u32>> {
     Some(out)
 }
 
-/// Each row's resource as a blob. Rows of a process share one resource: it is encoded once
-/// per run of equal resources.
-fn resource_blobs(rows: &[&Row]) -> Vec<Vec<u8>> {
-    let mut resource: Vec<Vec<u8>> = Vec::with_capacity(rows.len());
+/// Each row's resource as a blob, dictionary coded. Rows of a process share one resource: it
+/// is encoded once per run of equal resources (a run takes its first row's blob).
+fn resources(rows: &[&Row]) -> Interner {
+    let mut resource = Interner::with_capacity(rows.len());
+    let mut blob = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let blob = match i.checked_sub(1) {
-            Some(p) if rows[p].span.resource == r.span.resource => resource[p].clone(),
-            _ => codec::kvs_blob(&r.span.resource),
-        };
-        resource.push(blob);
+        let same = i
+            .checked_sub(1)
+            .is_some_and(|p| rows[p].span.resource == r.span.resource);
+        if !(same && resource.repeat()) {
+            blob.clear();
+            codec::put_kvs(&mut blob, &r.span.resource);
+            resource.push(&blob);
+        }
     }
     resource
 }
@@ -473,7 +480,8 @@ impl Cold {
             || rows.windows(2).any(|w| w[0] >= w[1])
             || rows.last().is_some_and(|r| *r >= self.shapes.ids.len())
         {
-            return Err(Error::InvalidArgument(format!(
+            debug_assert!(false, "cold columns asked for rows out of order or range");
+            return Err(Error::Internal(format!(
                 "{}: cold columns asked for rows out of order or range",
                 self.path.display()
             )));
@@ -513,7 +521,8 @@ impl Cold {
             cursor[k] += 1;
             let value = match &self.vals[k] {
                 KeyValues::Skipped => {
-                    return Err(Error::InvalidArgument(format!(
+                    debug_assert!(false, "row read with attribute values not loaded");
+                    return Err(Error::Internal(format!(
                         "{}: row {i} read with attribute values not loaded",
                         self.path.display()
                     )));

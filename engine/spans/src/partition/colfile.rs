@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use strata_codec::column;
 
 use super::dict::Dict;
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 
 /// First bytes of every column file.
 const COLFILE_MAGIC: &[u8; 4] = b"STSC";
@@ -29,18 +29,26 @@ pub(crate) fn col_file<S: AsRef<str>>(cols: &[(S, Vec<u8>)]) -> Result<Vec<u8>> 
     let mut out = Vec::new();
     out.extend_from_slice(COLFILE_MAGIC);
     out.push(COLFILE_VERSION);
-    let n = u16::try_from(cols.len())
-        .map_err(|_| Error::InvalidArgument("over 65535 columns in one file".into()))?;
+    let n = u16::try_from(cols.len()).map_err(|_| Error::Limit {
+        what: "columns in one column file",
+        limit: u64::from(u16::MAX),
+        actual: cols.len() as u64,
+    })?;
     out.extend_from_slice(&n.to_le_bytes());
     for (name, bytes) in cols {
         let name = name.as_ref();
         if name.len() > 255 {
-            return Err(Error::InvalidArgument(format!(
-                "column name {name} too long"
-            )));
+            return Err(Error::Limit {
+                what: "bytes in a column name",
+                limit: 255,
+                actual: name.len() as u64,
+            });
         }
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| Error::InvalidArgument(format!("column {name} over 4 GiB")))?;
+        let len = u32::try_from(bytes.len()).map_err(|_| Error::Limit {
+            what: "bytes in one column of a partition",
+            limit: u64::from(u32::MAX),
+            actual: bytes.len() as u64,
+        })?;
         out.push(name.len() as u8);
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&len.to_le_bytes());
@@ -116,20 +124,19 @@ impl ColFile {
     /// The bytes of column `name`, its CRC checked (once per process).
     pub(super) fn col(&self, name: &str) -> Result<&[u8]> {
         let Some(&i) = self.names.get(name) else {
-            return Err(Error::corrupt(&self.path, format!("missing column {name}")));
+            let c = Corruption::new(&self.path, "missing column").in_column(name);
+            return Err(Error::Corrupt(c));
         };
         let (range, crc) = &self.cols[i];
         let b = &self.map[range.clone()];
         if !self.verified[i].load(Ordering::Relaxed) {
             let got = crc32fast::hash(b);
             if got != *crc {
-                return Err(Error::corrupt(
-                    &self.path,
-                    format!(
-                        "column {name} at byte {}: CRC stored {crc:#010x}, computed {got:#010x}",
-                        range.start
-                    ),
-                ));
+                let detail = format!("CRC stored {crc:#010x}, computed {got:#010x}");
+                let c = Corruption::new(&self.path, detail)
+                    .in_column(name)
+                    .at_offset(range.start as u64);
+                return Err(Error::Corrupt(c));
             }
             self.verified[i].store(true, Ordering::Relaxed);
         }
@@ -138,7 +145,12 @@ impl ColFile {
 
     /// A decoding error of column `name`, as a corruption of this file.
     fn codec_error(&self, name: &str, e: strata_codec::Error) -> Error {
-        Error::corrupt(&self.path, format!("column {name}: {e}"))
+        let mut c = Corruption::new(&self.path, e.to_string()).in_column(name);
+        if let (strata_codec::Error::Corrupt { offset, .. }, Some(&i)) = (&e, self.names.get(name))
+        {
+            c = c.at_offset((self.cols[i].0.start + offset) as u64);
+        }
+        Error::Corrupt(c)
     }
 
     /// Checks that column `name` decoded to the `rows` values it must hold.
@@ -146,9 +158,9 @@ impl ColFile {
         if got == rows {
             Ok(())
         } else {
-            Err(Error::corrupt(
-                &self.path,
-                format!("column {name} has {got} values, expected {rows}"),
+            let detail = format!("{got} values, expected {rows}");
+            Err(Error::Corrupt(
+                Corruption::new(&self.path, detail).in_column(name),
             ))
         }
     }

@@ -1,13 +1,12 @@
 //! Hot columns (`hot.col`): the span fields and GenAI columns every query reads, one set of
 //! columns per row group.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use strata_codec::column::{self, ColumnOptions};
 
 use super::colfile::Columns;
-use super::dict::{Dict, dict_str_cols, pick};
+use super::dict::{Dict, FastMap, dict_str_cols, pick};
 use super::{HOT_FILE, Partition, Row, costs, parents};
 use crate::error::{Error, Result};
 use crate::genai::{GenAi, PriceTable};
@@ -61,7 +60,7 @@ pub(crate) fn from_opt(v: i64) -> Option<u64> {
 pub(super) struct Placement<'a> {
     pub first_row: usize,
     pub ordinal: &'a [u64],
-    pub row_of: &'a HashMap<([u8; 16], [u8; 8]), usize>,
+    pub row_of: &'a FastMap<([u8; 16], [u8; 8]), usize>,
 }
 
 /// The hot columns of one row group, named without their group suffix. Parents are

@@ -6,6 +6,7 @@ use std::path::Path;
 use strata_index::{IndexFile, LabelIndex, RoaringBitmap, RowIndex};
 
 use super::colfile::ColFile;
+use super::dict::FastMap;
 use super::{Partition, Row};
 use crate::error::{Error, Result};
 use crate::genai::GenAi;
@@ -45,18 +46,37 @@ pub(crate) fn indexed(name: &str, value: &str) -> bool {
 pub(super) fn encode(rows: &[&Row], group_rows: usize) -> Result<Vec<u8>> {
     let mut index = RowIndex::new();
     index.set_row_count(rows.len().div_ceil(group_rows) as u32);
-    let mut prev: Option<(usize, Vec<(&str, &str)>)> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let (g, labels) = (i / group_rows, dimension_labels(&r.span, &r.genai));
-        // Clustered rows repeat their neighbours' labels: index each set once per group.
-        if prev
-            .as_ref()
-            .is_some_and(|(pg, pl)| *pg == g && *pl == labels)
-        {
-            continue;
+    // A group's rows repeat a few label sets: index each once per group (adding a group
+    // under labels it already has changes nothing). Keyed by the fields the labels come from.
+    type Fields<'r> = (
+        &'r str,
+        &'r str,
+        &'r str,
+        &'r str,
+        u8,
+        &'r str,
+        &'r str,
+        &'r str,
+    );
+    let mut seen: FastMap<Fields<'_>, ()> = FastMap::default();
+    for (g, group) in rows.chunks(group_rows.max(1)).enumerate() {
+        seen.clear();
+        for r in group {
+            let ga = &r.genai;
+            let fields = (
+                ga.service.as_str(),
+                ga.model(),
+                ga.provider.as_str(),
+                ga.operation.as_str(),
+                r.span.status_code.as_u8(),
+                ga.error_type.as_str(),
+                ga.agent_name.as_str(),
+                ga.tool_name.as_str(),
+            );
+            if seen.insert(fields, ()).is_none() {
+                index.add_row(g as u32, &dimension_labels(&r.span, ga))?;
+            }
         }
-        index.add_row(g as u32, &labels)?;
-        prev = Some((g, labels));
     }
     Ok(index.encode()?)
 }

@@ -19,8 +19,8 @@ mod parents;
 mod traces;
 mod write;
 
-use strata_storage::FileSystem;
 use std::path::{Path, PathBuf};
+use strata_storage::FileSystem;
 
 use serde::{Deserialize, Serialize};
 use strata_index::IndexFile;
@@ -31,7 +31,7 @@ use super::rollup::{self, RollupKey, Totals};
 use crate::error::{Error, Result};
 
 pub(crate) use colfile::{ColFile, col_file};
-pub(crate) use dict::{Dict, dict_str_cols, pick};
+pub(crate) use dict::{Dict, FastMap, dict_str_cols, pick};
 pub(crate) use hot::{Hot, from_opt};
 pub(crate) use labels::indexed;
 pub(crate) use write::write;
@@ -127,7 +127,7 @@ impl Partition {
             return Err(Error::corrupt(&meta_path, "group_rows is 0"));
         }
         let index = labels::read(fs, &dir.join(INDEX_FILE))?;
-        let bytes_on_disk = dir_bytes(fs, dir)?;
+        let bytes_on_disk = fs.dir_bytes(dir).map_err(|e| Error::io(dir, e))?;
         let hot = ColFile::open(fs, &dir.join(HOT_FILE))?;
         check_groups(&meta_path, &meta, &hot)?;
         let cold = ColFile::open(fs, &dir.join(COLD_FILE))?;
@@ -192,16 +192,6 @@ fn read_meta(fs: &dyn FileSystem, path: &Path) -> Result<PartitionMeta> {
         ));
     }
     Ok(meta)
-}
-
-/// Total size of the files in `dir`.
-fn dir_bytes(fs: &dyn FileSystem, dir: &Path) -> Result<u64> {
-    let mut bytes = 0;
-    for e in fs.list_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = dir.join(&e.name);
-        bytes += fs.file_len(&path).map_err(|err| Error::io(&path, err))?;
-    }
-    Ok(bytes)
 }
 
 /// Checks the row and group counts of `meta` (at `meta_path`) against the row groups of

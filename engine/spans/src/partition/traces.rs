@@ -5,6 +5,7 @@
 use std::ops::Range;
 use std::path::Path;
 
+use rayon::prelude::*;
 use strata_codec::column::{self, ColumnOptions};
 
 use super::colfile::{ColFile, col_file};
@@ -38,23 +39,27 @@ pub(super) enum Layout {
     },
 }
 
-/// Encodes the trace index of `rows` (in partition order): distinct trace ids in order (a
-/// trace's ordinal is its position), per trace the clusters holding its rows; per cluster
-/// its first row and first ordinal; per row group the ordinal of its first row. Returns each
-/// row's trace ordinal and the bytes of `traces.col`.
+/// Encodes the trace index of `rows` (in partition order, with their cluster ranks `ranks`):
+/// distinct trace ids in order (a trace's ordinal is its position), per trace the clusters
+/// holding its rows; per cluster its first row and first ordinal; per row group the ordinal
+/// of its first row. Returns each row's trace ordinal and the bytes of `traces.col`.
 pub(super) fn encode(
     rows: &[&Row],
+    ranks: &[u32],
     group_rows: usize,
     opts: &ColumnOptions,
 ) -> Result<(Vec<u64>, Vec<u8>)> {
-    let mut trace_ids: Vec<[u8; 16]> = rows.iter().map(|r| r.span.trace_id).collect();
-    trace_ids.sort_unstable();
+    // As big-endian u128s: the order of the ids, compared in one instruction.
+    let key = |r: &&Row| u128::from_be_bytes(r.span.trace_id);
+    let mut trace_ids: Vec<u128> = rows.par_iter().map(key).collect();
+    trace_ids.par_sort_unstable();
     trace_ids.dedup();
     let ordinal: Vec<u64> = rows
-        .iter()
-        .map(|r| trace_ids.binary_search(&r.span.trace_id).unwrap_or(0) as u64)
+        .par_iter()
+        .map(|r| trace_ids.binary_search(&key(r)).unwrap_or(0) as u64)
         .collect();
-    let (masks, cluster_row, cluster_trace) = clusters(rows, &ordinal, trace_ids.len());
+    let trace_ids: Vec<[u8; 16]> = trace_ids.iter().map(|t| t.to_be_bytes()).collect();
+    let (masks, cluster_row, cluster_trace) = clusters(ranks, &ordinal, trace_ids.len());
     let group_trace: Vec<u64> = ordinal.iter().step_by(group_rows).copied().collect();
     let ids: Vec<&[u8]> = trace_ids.iter().map(|t| &t[..]).collect();
     let file = col_file(&[
@@ -67,14 +72,14 @@ pub(super) fn encode(
     Ok((ordinal, file))
 }
 
-/// The clusters of `rows` (runs of one [`cluster_key`]): per trace ordinal the mask of
-/// clusters holding its rows, and per cluster its first row and that row's ordinal.
-fn clusters(rows: &[&Row], ordinal: &[u64], traces: usize) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+/// The clusters of rows whose cluster ranks are `ranks` (runs of one rank, that is of one
+/// [`cluster_key`]): per trace ordinal the mask of clusters holding its rows, and per cluster
+/// its first row and that row's ordinal.
+fn clusters(ranks: &[u32], ordinal: &[u64], traces: usize) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
     let mut masks = vec![0u64; traces];
     let (mut cluster_row, mut cluster_trace) = (Vec::new(), Vec::new());
-    let mut prev: Option<(&str, &str, &str)> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let key = cluster_key(r);
+    let mut prev: Option<u32> = None;
+    for (i, &key) in ranks.iter().enumerate() {
         if prev != Some(key) {
             cluster_row.push(i as u64);
             cluster_trace.push(ordinal[i]);

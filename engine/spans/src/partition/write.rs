@@ -1,7 +1,6 @@
 //! Writing a partition: rows ordered by cluster, encoded by row group in parallel, and the
 //! files written to a temporary directory that is fsynced and renamed into place.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use strata_storage::FileSystem;
 
@@ -10,6 +9,7 @@ use strata_codec::column::ColumnOptions;
 
 use super::cold::cold_columns;
 use super::colfile::{Columns, col_file};
+use super::dict::FastMap;
 use super::hot::{Placement, hot_columns};
 use super::traces::cluster_key;
 use super::{
@@ -31,77 +31,119 @@ pub(crate) fn write(
     content: &mut [ContentRow],
     prices: &PriceTable,
 ) -> Result<PathBuf> {
-    sort_rows(rows);
+    let ranks = sort_rows(rows);
     content.sort_by_key(|r| (r.trace_id, r.span_id));
     let rows: &[&Row] = rows;
+    let content: &[ContentRow] = content;
     let opts = ColumnOptions::default();
     let group_rows = meta.group_rows.max(1) as usize;
-    let (ordinal, traces) = traces::encode(rows, group_rows, &opts)?;
-    let (hot, cold) = encode_groups(rows, group_rows, &ordinal, prices, &opts)?;
+    // The row groups (in parallel among themselves) beside the content and the label index.
+    let (groups, others) = rayon::join(
+        || -> Result<_> {
+            let (traces, row_of) = rayon::join(
+                || traces::encode(rows, &ranks, group_rows, &opts),
+                || row_of(rows),
+            );
+            let (ordinal, traces) = traces?;
+            let (hot, cold) = encode_groups(rows, group_rows, &ordinal, &row_of, prices, &opts)?;
+            Ok((traces, hot, cold))
+        },
+        || -> Result<_> {
+            let content = content::encode(content, &opts)?;
+            Ok((content, labels::encode(rows, group_rows)?))
+        },
+    );
+    let ((traces, hot, cold), (content, index)) = (groups?, others?);
     let files = Files {
         hot,
         cold,
         traces,
-        content: content::encode(content, &opts)?,
-        index: labels::encode(rows, group_rows)?,
+        content,
+        index,
     };
     write_dir(fs, bucket_dir, name, meta, rows, files)
 }
 
 /// Orders `rows` by cluster (service, model, provider), so that filters on them read few row
-/// groups; within a cluster, by trace, start and span id.
-fn sort_rows(rows: &mut [&Row]) {
+/// groups; within a cluster, by trace, start and span id. Returns each row's cluster rank (the
+/// position of its cluster among the partition's clusters in key order), in the new order.
+fn sort_rows(rows: &mut [&Row]) -> Vec<u32> {
     // Rank the clusters once (a few distinct keys among many rows: hash each row's key once,
-    // sort only the distinct ones), then sort on integers and ids.
-    let mut distinct: HashMap<(&str, &str, &str), u32> = HashMap::new();
-    let row_keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| cluster_key(r)).collect();
-    for k in &row_keys {
-        distinct.entry(*k).or_insert(0);
-    }
-    let mut keys: Vec<(&str, &str, &str)> = distinct.keys().copied().collect();
-    keys.sort_unstable();
-    for (rank, k) in keys.iter().enumerate() {
-        distinct.insert(*k, rank as u32);
-    }
-    // (cluster rank, trace, start, span, index in `rows`)
-    type SortKey = (u32, [u8; 16], i64, [u8; 8], usize);
-    let mut sorted: Vec<SortKey> = rows
-        .iter()
-        .zip(&row_keys)
-        .enumerate()
-        .map(|(i, (r, k))| {
-            let rank = distinct[k];
-            (rank, r.span.trace_id, r.span.start_ns, r.span.span_id, i)
+    // sort only the distinct ones), then sort on integers and ids. Chunks of rows find their
+    // distinct keys in parallel.
+    const CHUNK: usize = 4096;
+    type Key<'r> = (&'r str, &'r str, &'r str);
+    let chunks: Vec<(Vec<Key<'_>>, Vec<u32>)> = rows
+        .par_chunks(CHUNK)
+        .map(|c| {
+            let mut seen: FastMap<Key<'_>, u32> = FastMap::default();
+            let mut keys = Vec::new();
+            let ids = c
+                .iter()
+                .map(|r| {
+                    *seen.entry(cluster_key(r)).or_insert_with(|| {
+                        keys.push(cluster_key(r));
+                        keys.len() as u32 - 1
+                    })
+                })
+                .collect();
+            (keys, ids)
         })
         .collect();
-    sorted.sort_unstable();
+    let mut distinct: Vec<Key<'_>> = chunks.iter().flat_map(|c| c.0.iter().copied()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let rank_of: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|(keys, _)| {
+            keys.iter()
+                .map(|k| distinct.binary_search(k).unwrap_or(0) as u32)
+                .collect()
+        })
+        .collect();
+    // (cluster rank, trace, start, span, index in `rows`); ids as big-endian integers, which
+    // order as their bytes do. The index makes every key distinct: the order is the same
+    // whatever sort makes it.
+    type SortKey = (u32, u128, i64, u64, usize);
+    let mut sorted: Vec<SortKey> = rows
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let rank = rank_of[i / CHUNK][chunks[i / CHUNK].1[i % CHUNK] as usize];
+            let trace = u128::from_be_bytes(r.span.trace_id);
+            let span = u64::from_be_bytes(r.span.span_id);
+            (rank, trace, r.span.start_ns, span, i)
+        })
+        .collect();
+    sorted.par_sort_unstable();
     let old: Vec<&Row> = rows.to_vec();
     for (slot, (.., i)) in rows.iter_mut().zip(&sorted) {
         *slot = old[*i];
     }
+    sorted.iter().map(|k| k.0).collect()
 }
 
 /// The row of every (trace, span) of `rows` (the first, if one repeats).
-fn row_of(rows: &[&Row]) -> HashMap<([u8; 16], [u8; 8]), usize> {
-    let mut row_of = HashMap::with_capacity(rows.len());
+fn row_of(rows: &[&Row]) -> FastMap<([u8; 16], [u8; 8]), usize> {
+    let mut row_of = FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     for (i, r) in rows.iter().enumerate() {
         row_of.entry((r.span.trace_id, r.span.span_id)).or_insert(i);
     }
     row_of
 }
 
-/// Encodes the hot and cold columns of `rows` (whose trace ordinals are `ordinal`) by row
-/// group, and frames each as a column file: the bytes of `hot.col` and `attrs.col`. Row
-/// groups encode independently: in parallel, then framed in order, the columns of group `g`
-/// named `<column>@<g>`.
+/// Encodes the hot and cold columns of `rows` (whose trace ordinals are `ordinal`, and whose
+/// rows by (trace, span) are `row_of`) by row group, and frames each as a column file: the
+/// bytes of `hot.col` and `attrs.col`. Row groups encode independently: in parallel, then
+/// framed in order, the columns of group `g` named `<column>@<g>`.
 fn encode_groups(
     rows: &[&Row],
     group_rows: usize,
     ordinal: &[u64],
+    row_of: &FastMap<([u8; 16], [u8; 8]), usize>,
     prices: &PriceTable,
     opts: &ColumnOptions,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let row_of = row_of(rows);
     let encoded: Vec<Result<(Columns, Columns)>> = rows
         .par_chunks(group_rows)
         .enumerate()
@@ -109,12 +151,14 @@ fn encode_groups(
             let place = Placement {
                 first_row: g * group_rows,
                 ordinal: &ordinal[g * group_rows..g * group_rows + chunk.len()],
-                row_of: &row_of,
+                row_of,
             };
-            Ok((
-                hot_columns(chunk, &place, prices, opts)?,
-                cold_columns(chunk, opts)?,
-            ))
+            // Hot and cold apart: the last groups keep both threads busy.
+            let (hot, cold) = rayon::join(
+                || hot_columns(chunk, &place, prices, opts),
+                || cold_columns(chunk, opts),
+            );
+            Ok((hot?, cold?))
         })
         .collect();
     let mut hot_cols = Vec::new();
@@ -155,8 +199,8 @@ fn write_dir(
     let tmp = bucket_dir.join(format!(".tmp-{name}"));
     let index = col_file(&[("index", files.index)])?;
     let rollup = rollup::encode(&rollup::build(rows))?;
-    let meta_bytes =
-        serde_json::to_vec_pretty(meta).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let meta_bytes = serde_json::to_vec_pretty(meta)
+        .map_err(|e| Error::Internal(format!("partition meta: {e}")))?;
     let mut out: Vec<(&str, &[u8])> = vec![
         (HOT_FILE, &files.hot),
         (COLD_FILE, &files.cold),

@@ -4,9 +4,9 @@
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use strata_storage::FileSystem;
 use strata_codec::column::{self, ColumnOptions};
 use strata_index::MemIndex;
+use strata_storage::FileSystem;
 
 use super::format::{ChunkKind, ChunkRef, FOOTER_MAGIC, HEADER, encode_table};
 use super::meta::{BlockMeta, BlockStats, META_VERSION};
@@ -70,7 +70,6 @@ fn encode_series(s: &SeriesData) -> Result<Vec<EncodedChunk>> {
     Ok(out)
 }
 
-
 /// A block id that sorts by time: min time, then a unique suffix.
 fn new_block_id(min_time_ms: i64) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,9 +96,7 @@ pub fn write_block(
 ) -> Result<(PathBuf, BlockMeta)> {
     series.retain(|s| !s.timestamps.is_empty() || !s.histogram_chunks.is_empty());
     if series.is_empty() {
-        return Err(Error::InvalidArgument(
-            "a block needs at least one sample".into(),
-        ));
+        return Err(Error::Internal("a block needs at least one sample".into()));
     }
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     let encoded: Vec<Vec<EncodedChunk>> = series
@@ -136,7 +133,7 @@ fn encode_index(series: &[SeriesData]) -> Result<Vec<u8>> {
     for (i, s) in series.iter().enumerate() {
         let id = index.get_or_insert(&s.labels)?;
         if id as usize != i {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::Internal(format!(
                 "duplicate label set in block: {:?}",
                 s.labels
             )));
@@ -220,7 +217,11 @@ fn publish_block(
     let tmp = parent.join(format!("{id}.tmp"));
     let dir = parent.join(id);
     let meta_json = meta.to_json();
-    let files: [(&str, &[u8]); 3] = [("chunks", chunks), ("index", index), ("meta.json", &meta_json)];
+    let files: [(&str, &[u8]); 3] = [
+        ("chunks", chunks),
+        ("index", index),
+        ("meta.json", &meta_json),
+    ];
     fs.publish_dir(&tmp, &dir, &files)
         .map_err(|(path, e)| Error::io(path, e))?;
     Ok(dir)

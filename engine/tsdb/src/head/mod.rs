@@ -82,8 +82,8 @@ impl Head {
         let mut index = self.index.write();
         let got = index.get_or_insert(labels)?;
         if got as u64 != id {
-            return Err(Error::InvalidArgument(format!(
-                "replayed series id {id} was assigned {got}: WAL series records out of sequence"
+            return Err(Error::Internal(format!(
+                "replayed series id {id} was assigned {got}: WAL series records applied out of sequence"
             )));
         }
         let mut series = self.series.write();
