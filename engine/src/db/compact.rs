@@ -13,78 +13,18 @@ use strata_tsdb::{checkpoint, compaction};
 /// WAL segments after which a span seal also checkpoints the WAL.
 const SEAL_CHECKPOINT_SEGMENTS: u64 = 4;
 
-/// What `compact` did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct CompactReport {
-    pub blocks_written: usize,
-    pub blocks_merged: usize,
-    pub blocks_expired: usize,
-    pub span_partitions_written: usize,
-    pub span_partitions_expired: usize,
-    /// What retention deleted, per bucket (only buckets that lost something).
-    pub expired: Vec<Expired>,
-}
+pub use strata_tsdb::report::{CompactReport, Expired, ExpiredTotals};
 
-/// What retention deleted from one bucket: metric blocks and their samples, span partitions
-/// and their spans (content included).
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Expired {
-    pub bucket: String,
-    pub metric_blocks: usize,
-    pub samples: u64,
-    pub span_partitions: usize,
-    pub spans: u64,
-    pub content_rows: u64,
-    pub content_bytes: u64,
-    /// Bytes on disk freed.
-    pub bytes: u64,
-}
-
-/// Running totals of what retention deleted since the database was opened (`Stats`).
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ExpiredTotals {
-    pub metric_blocks: u64,
-    pub samples: u64,
-    pub span_partitions: u64,
-    pub spans: u64,
-    pub content_bytes: u64,
-}
-
-impl CompactReport {
-    fn note_blocks(&mut self, bucket: &str, blocks: usize, samples: u64, bytes: u64) {
-        if blocks == 0 {
-            return;
-        }
-        self.blocks_expired += blocks;
-        let e = self.bucket(bucket);
-        e.metric_blocks += blocks;
-        e.samples += samples;
-        e.bytes += bytes;
-    }
-
-    fn note_spans(&mut self, expired: Vec<crate::spans::SpanExpiry>) {
-        for x in expired {
-            self.span_partitions_expired += x.partitions;
-            let e = self.bucket(&x.bucket);
-            e.span_partitions += x.partitions;
-            e.spans += x.spans;
-            e.content_rows += x.content_rows;
-            e.content_bytes += x.content_bytes;
-            e.bytes += x.bytes;
-        }
-    }
-
-    fn bucket(&mut self, name: &str) -> &mut Expired {
-        match self.expired.iter().position(|e| e.bucket == name) {
-            Some(i) => &mut self.expired[i],
-            None => {
-                self.expired.push(Expired {
-                    bucket: name.to_owned(),
-                    ..Expired::default()
-                });
-                self.expired.last_mut().expect("just pushed")
-            }
-        }
+/// Adds what span retention dropped to a compaction's report.
+fn note_spans(report: &mut CompactReport, expired: Vec<crate::spans::SpanExpiry>) {
+    for x in expired {
+        report.span_partitions_expired += x.partitions;
+        let e = report.bucket(&x.bucket);
+        e.span_partitions += x.partitions;
+        e.spans += x.spans;
+        e.content_rows += x.content_rows;
+        e.content_bytes += x.content_bytes;
+        e.bytes += x.bytes;
     }
 }
 
@@ -363,7 +303,7 @@ impl DbCore {
             t.content_bytes += e.content_bytes;
         }
         drop(t);
-        report.note_spans(expired);
+        note_spans(report, expired);
         Ok(())
     }
 

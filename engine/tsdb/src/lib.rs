@@ -22,6 +22,7 @@ mod error;
 pub mod head;
 pub mod records;
 pub mod replay;
+pub mod report;
 pub mod samples;
 
 pub use error::{Error, Result};

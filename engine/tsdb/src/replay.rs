@@ -256,3 +256,36 @@ impl<'a> MetricReplay<'a> {
         Ok((self.report, range))
     }
 }
+
+/// The WAL's recovery report at open, as numbers.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+pub struct WalRecovery {
+    pub clean: bool,
+    /// `segment:offset` and bytes of the torn tail cut, if any.
+    pub truncated_tail: Option<String>,
+    pub truncated_tail_bytes: u64,
+    /// Damaged ranges skipped in salvage mode: `segment:offset+len`.
+    pub skipped_ranges: Vec<String>,
+    pub skipped_bytes: u64,
+    pub repaired_headers: Vec<u64>,
+}
+
+impl WalRecovery {
+    pub fn of(r: &strata_wal::RecoveryReport) -> WalRecovery {
+        WalRecovery {
+            clean: r.is_clean(),
+            truncated_tail: r
+                .truncated_tail
+                .as_ref()
+                .map(|t| format!("{}:{}", t.segment, t.offset)),
+            truncated_tail_bytes: r.truncated_tail.as_ref().map_or(0, |t| t.dropped_bytes),
+            skipped_ranges: r
+                .skipped
+                .iter()
+                .map(|s| format!("{}:{}+{}", s.segment, s.offset, s.len_bytes))
+                .collect(),
+            skipped_bytes: r.skipped.iter().map(|s| s.len_bytes).sum(),
+            repaired_headers: r.repaired_headers.clone(),
+        }
+    }
+}
