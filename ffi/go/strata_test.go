@@ -192,7 +192,7 @@ func TestErrors(t *testing.T) {
 	if _, err := db.Query("sum(", 0, 1, 1); !errors.Is(err, ErrQueryParse) {
 		t.Fatalf("parse: %v", err)
 	}
-	if _, err := db.Query("predict_linear(x[5m], 60)", 0, 1, 1); !errors.Is(err, ErrQueryUnsupported) {
+	if _, err := db.Query("info(x)", 0, 1, 1); !errors.Is(err, ErrQueryUnsupported) {
 		t.Fatalf("unsupported: %v", err)
 	}
 	if _, err := db.Select(0, 1, Matcher{MatchRegex, "model", "(unclosed"}); !errors.Is(err, ErrInvalidArgument) {

@@ -18,18 +18,19 @@
 //!   `(t - range, t]` without staleness markers; `offset` shifts both (negative allowed);
 //! - `rate`, `increase`, `delta` extrapolate like `extrapolatedRate` (to the window edges if
 //!   the samples come within 1.1 average intervals, else by half an interval; counters not
-//!   below zero); `irate`, `idelta`, `resets`, `changes`; `avg/min/max/sum/count/last/
-//!   quantile_over_time`;
-//! - `sum`, `avg`, `min`, `max`, `count` with `by`/`without`;
-//! - `histogram_quantile(φ, v)` over classic `le` buckets (`BucketQuantile`);
-//! - `+ - * / % ^ atan2` and comparisons (filters, or 0/1 with `bool`) between scalars and
-//!   vectors, vector–vector one-to-one with `on`/`ignoring`;
+//!   below zero), with the "might not be a counter" annotations;
+//! - the stable language besides: subqueries, `@` (with `start()`/`end()`), vector matching
+//!   with `on`/`ignoring`/`group_left`/`group_right`, `and`/`or`/`unless`, `bool`, every
+//!   aggregation but `limit_ratio`, every function on floats and classic `le` histograms
+//!   (`histogram_quantile` with Prometheus' monotonicity fix);
 //! - functions, arithmetic and aggregations drop `__name__` (`last_over_time`, filtering
 //!   comparisons and `by (__name__)` keep it); two results with the same labels at the same
 //!   step are an error.
 //!
-//! Anything else — other functions and aggregations, `@`, subqueries, set operators,
-//! `group_left`/`group_right` — is [`QueryError::Unsupported`], naming the construct.
+//! Not supported (a [`QueryError::Unsupported`] naming the construct, or a parse error):
+//! native histograms, `limit_ratio`, and the experimental syntax (duration expressions,
+//! `anchored`/`smoothed`, `fill`, `info`). `docs/promql.md` lists it all, with Prometheus'
+//! test files as the measure.
 //!
 //! Before anything is parsed, one pass over the text checks the limits that keep parsing and
 //! evaluation within a bounded stack (a query over one is [`QueryError::Limit`]):

@@ -277,7 +277,7 @@ static void test_null_arguments(void) {
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_query_range(db, "x", 0, 10, 1, NULL, &err));
   CHECK_STATUS(STRATA_ERR_QUERY_PARSE, strata_db_query_range(db, "sum(", 0, 10, 1, &cur, &err));
   CHECK_STATUS(STRATA_ERR_QUERY_UNSUPPORTED,
-               strata_db_query_range(db, "predict_linear(x[5m], 60)", 0, 10, 1, &cur, &err));
+               strata_db_query_range(db, "info(x)", 0, 10, 1, &cur, &err));
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_query_range(db, "x", 0, 10, 0, &cur, &err));
   CHECK(cur == NULL);
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_series_cursor_next(NULL, &view, &has, &err));
