@@ -25,8 +25,8 @@ mod wal_dump;
 pub use block::{BlockMeta, BlockStats};
 pub use db::compact::{CompactReport, Expired, ExpiredTotals};
 pub use db::{
-    BatchOutcome, Db, DbCore, HistogramSeries, OtlpMetricsOutcome, ReplayReport, SeriesRef,
-    SeriesSamples, Stats, WalRecovery,
+    BatchOutcome, Db, HistogramSeries, OtlpMetricsOutcome, ReplayReport, SeriesRef, SeriesSamples,
+    Stats, WalRecovery,
 };
 pub use error::{Error, Result};
 pub use options::{Fsync, Options};

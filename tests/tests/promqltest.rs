@@ -174,7 +174,7 @@ fn stale_markers_survive_wal_and_blocks() {
             strata_engine::query::MatchOp::Equal,
             "m",
         );
-        let s = db.select(&[m], 0, 10_000_000).expect("select");
+        let s = Querier::select(db, &[m], 0, 10_000_000).expect("select");
         s[0].values
             .iter()
             .map(|v| v.to_bits())

@@ -6,7 +6,7 @@
 
 use strata_codec::histogram::Histogram;
 
-use super::{DbCore, SeriesRef};
+use super::{Db, SeriesRef};
 use crate::error::{Error, Result};
 use crate::head::Placement;
 use crate::records::{self, FloatSample, SeriesRecord};
@@ -29,7 +29,7 @@ pub struct BatchOutcome {
     pub outside_retention: usize,
 }
 
-impl DbCore {
+impl Db {
     /// The reference of a label set, creating the series if it is new (its definition is
     /// written to the WAL before the reference is returned). Labels are validated: a metric
     /// name, valid names, no duplicates, within the index's limits.
@@ -38,14 +38,14 @@ impl DbCore {
         labels: &[(N, V)],
     ) -> Result<SeriesRef> {
         self.check_open()?;
-        if let Some(id) = self.head.lookup(labels)? {
+        if let Some(id) = self.core.head.lookup(labels)? {
             return Ok(SeriesRef(id as u64));
         }
         // A new series' definition must not fall inside a checkpoint (between its first record
         // and the definitions it re-logs): the checkpoint would truncate the segments before it
         // without defining the series again.
-        let _gate = self.append_gate.read();
-        let (id, _) = self.head.get_or_create(labels, |id, index| {
+        let _gate = self.core.append_gate.read();
+        let (id, _) = self.core.head.get_or_create(labels, |id, index| {
             let labels = index
                 .labels(id)
                 .map(|it| it.map(|(n, v)| (n.to_owned(), v.to_owned())).collect())
@@ -58,7 +58,9 @@ impl DbCore {
                 }],
                 &mut payload,
             );
-            self.wal.append(strata_wal::RecordType::SERIES, &payload)?;
+            self.core
+                .wal
+                .append(strata_wal::RecordType::SERIES, &payload)?;
             Ok::<(), Error>(())
         })?;
         Ok(SeriesRef(id as u64))
@@ -104,12 +106,12 @@ impl DbCore {
             });
         }
         // Held from validation to the WAL write: a checkpoint cannot fall in between.
-        let _gate = self.append_gate.read();
-        let min_valid = self.head.min_valid_ms();
-        let window = self.options.out_of_order_window_ms;
-        let limits = self.chunk_limits();
+        let _gate = self.core.append_gate.read();
+        let min_valid = self.core.head.min_valid_ms();
+        let window = self.core.options.out_of_order_window_ms;
+        let limits = self.core.chunk_limits();
         let (max_t, retention_cutoff) = self.time_bounds();
-        let reject_old = self.options.reject_outside_retention;
+        let reject_old = self.core.options.reject_outside_retention;
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::with_capacity(refs.len());
         // Refusals are turned into errors after the registry lock is released: naming the
@@ -118,7 +120,7 @@ impl DbCore {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         // Validate and apply under one lock per sample, so later samples of the batch see the
         // earlier ones. The WAL record follows; nothing is acknowledged before it is written.
-        self.head.with_series(|all| -> Result<()> {
+        self.core.head.with_series(|all| -> Result<()> {
             for (i, ((&r, &t), &v)) in refs.iter().zip(timestamps_ms).zip(values).enumerate() {
                 let Some(series) = all.get(r.0 as usize) else {
                     refused.push((i, r, t, "unknown", 0));
@@ -167,7 +169,7 @@ impl DbCore {
         }
         self.log_float_samples(&accepted)?;
         outcome.accepted += accepted.len();
-        self.head.note_times(lo, hi);
+        self.core.head.note_times(lo, hi);
         drop(_gate);
         self.maybe_cut()?;
         Ok(outcome)
@@ -182,15 +184,16 @@ impl DbCore {
     ) -> Result<()> {
         self.check_open()?;
         histogram.validate()?;
-        let _gate = self.append_gate.read();
+        let _gate = self.core.append_gate.read();
         let s = self
+            .core
             .head
             .series(series.0 as u32)
             .ok_or(Error::UnknownSeriesRef(series.0))?;
-        let min_valid = self.head.min_valid_ms();
+        let min_valid = self.core.head.min_valid_ms();
         if t_ms < min_valid {
             return Err(Error::TooOld {
-                series: self.head.describe(series.0 as u32),
+                series: self.core.head.describe(series.0 as u32),
                 timestamp_ms: t_ms,
                 min_valid_ms: min_valid,
             });
@@ -199,19 +202,19 @@ impl DbCore {
         if t_ms > max_t {
             return Err(self.sample_error(series, t_ms, "future", max_t));
         }
-        if t_ms < retention_cutoff && self.options.reject_outside_retention {
+        if t_ms < retention_cutoff && self.core.options.reject_outside_retention {
             return Err(self.sample_error(series, t_ms, "retention", retention_cutoff));
         }
         let mut guard = s.lock();
         if guard.kind == crate::head::series::Kind::Float {
             return Err(Error::KindMismatch {
-                series: self.head.describe(series.0 as u32),
+                series: self.core.head.describe(series.0 as u32),
                 detail: "histogram sample for a float series",
             });
         }
         if guard.newest_t != i64::MIN && t_ms <= guard.newest_t {
             return Err(Error::OutOfOrder {
-                series: self.head.describe(series.0 as u32),
+                series: self.core.head.describe(series.0 as u32),
                 timestamp_ms: t_ms,
                 newest_ms: guard.newest_t,
                 window_ms: 0,
@@ -220,10 +223,12 @@ impl DbCore {
         let mut payload = Vec::new();
         records::encode_histogram_samples(&[(series.0, t_ms, histogram)], &mut payload);
         // Held across the WAL write so two writers of one histogram series stay in order.
-        self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
-        guard.apply_histogram(t_ms, histogram, self.histogram_limits())?;
+        self.core
+            .wal
+            .append(strata_wal::RecordType::METRICS, &payload)?;
+        guard.apply_histogram(t_ms, histogram, self.core.histogram_limits())?;
         drop(guard);
-        self.head.note_times(t_ms, t_ms);
+        self.core.head.note_times(t_ms, t_ms);
         drop(_gate);
         self.maybe_cut()?;
         Ok(())
@@ -236,7 +241,9 @@ impl DbCore {
         let mut payload = Vec::with_capacity(samples.len().min(SAMPLES_PER_RECORD) * 14 + 32);
         if samples.len() <= SAMPLES_PER_RECORD {
             records::encode_float_samples(samples, &mut payload);
-            self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+            self.core
+                .wal
+                .append(strata_wal::RecordType::METRICS, &payload)?;
             return Ok(());
         }
         let parts: Vec<&[FloatSample]> = samples.chunks(SAMPLES_PER_RECORD).collect();
@@ -245,7 +252,10 @@ impl DbCore {
             payload.clear();
             let last = i + 1 == parts.len();
             records::encode_float_part(first, last, part, &mut payload);
-            let pos = self.wal.append(strata_wal::RecordType::METRICS, &payload)?;
+            let pos = self
+                .core
+                .wal
+                .append(strata_wal::RecordType::METRICS, &payload)?;
             first.get_or_insert(pos);
         }
         Ok(())
@@ -253,10 +263,10 @@ impl DbCore {
 
     /// The newest timestamp accepted now, and the oldest the metrics bucket's retention keeps.
     pub(super) fn time_bounds(&self) -> (i64, i64) {
-        let now = self.options.clock.now_ms();
+        let now = self.core.options.clock.now_ms();
         (
-            now.saturating_add(self.options.future_tolerance_ms),
-            now.saturating_sub(self.options.metrics_retention_ms),
+            now.saturating_add(self.core.options.future_tolerance_ms),
+            now.saturating_sub(self.core.options.metrics_retention_ms),
         )
     }
 
@@ -264,7 +274,7 @@ impl DbCore {
         if why == "unknown" {
             return Error::UnknownSeriesRef(r.0);
         }
-        let series = self.head.describe(r.0 as u32);
+        let series = self.core.head.describe(r.0 as u32);
         match why {
             "old" => Error::TooOld {
                 series,
@@ -280,7 +290,7 @@ impl DbCore {
                 what: series,
                 timestamp_ms: t,
                 cutoff_ms: newest_or_min,
-                bucket: self.options.metrics_bucket.clone(),
+                bucket: self.core.options.metrics_bucket.clone(),
             },
             "duplicate" => Error::DuplicateTimestamp {
                 series,
@@ -294,7 +304,7 @@ impl DbCore {
                 series,
                 timestamp_ms: t,
                 newest_ms: newest_or_min,
-                window_ms: self.options.out_of_order_window_ms,
+                window_ms: self.core.options.out_of_order_window_ms,
             },
         }
     }

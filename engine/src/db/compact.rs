@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use super::DbCore;
+use super::Db;
 use crate::block::Block;
-use crate::block::writer::write_block;
 use crate::error::{Error, Result};
 use crate::head::MemSeries;
 use crate::records;
@@ -35,7 +34,7 @@ type CheckpointStart = (
     crate::spans::CheckpointMarks,
 );
 
-impl DbCore {
+impl Db {
     /// Called after appends: wakes the background thread once the head spans more than 1.5
     /// block durations (when `auto_cut` is on). Cheap: two atomic loads.
     pub(super) fn maybe_cut(&self) -> Result<()> {
@@ -47,11 +46,11 @@ impl DbCore {
 
     /// Where the head should be cut now, if anywhere: keep the newest half block in the head.
     fn cut_point(&self) -> Option<i64> {
-        if !self.options.auto_cut {
+        if !self.core.options.auto_cut {
             return None;
         }
-        let (lo, hi) = self.head.time_range()?;
-        let dur = self.options.block_duration_ms;
+        let (lo, hi) = self.core.head.time_range()?;
+        let dur = self.core.options.block_duration_ms;
         (hi.saturating_sub(lo) > dur + dur / 2)
             .then(|| compaction::floor_to(hi.saturating_sub(dur / 2), dur))
     }
@@ -60,7 +59,7 @@ impl DbCore {
     /// retention. Runs on the background thread; callable directly (tests, tools).
     pub fn maintain(&self) -> Result<CompactReport> {
         self.check_open()?;
-        let _m = self.maintenance.lock();
+        let _m = self.core.maintenance.lock();
         let mut report = CompactReport::default();
         if let Some(upto) = self.cut_point() {
             report.blocks_written += self.cut_head_locked(upto)?;
@@ -69,9 +68,9 @@ impl DbCore {
         self.apply_retention_locked(&mut report)?;
         // Span windows are sealed once a whole window has passed since they ended (late spans
         // of an older window get a partition of their own at the next pass).
-        let now = self.options.clock.now_ms();
-        if self.spans.stats().open_spans > 0 {
-            let n = self.seal_spans(now.saturating_sub(self.spans.partition_ms()))?;
+        let now = self.core.options.clock.now_ms();
+        if self.core.spans.stats().open_spans > 0 {
+            let n = self.seal_spans(now.saturating_sub(self.core.spans.partition_ms()))?;
             report.span_partitions_written += n;
             self.checkpoint_after_seal(false)?;
         }
@@ -82,9 +81,9 @@ impl DbCore {
     /// Cuts everything in the head into blocks, merges blocks and applies retention.
     pub fn compact(&self) -> Result<super::compact::CompactReport> {
         self.check_open()?;
-        let _m = self.maintenance.lock();
+        let _m = self.core.maintenance.lock();
         let mut report = CompactReport::default();
-        if let Some((_, hi)) = self.head.time_range() {
+        if let Some((_, hi)) = self.core.head.time_range() {
             report.blocks_written += self.cut_head_locked(hi.saturating_add(1))?;
         }
         report.blocks_merged += self.compact_blocks_locked()?;
@@ -94,7 +93,7 @@ impl DbCore {
         if sealed > 0 {
             self.checkpoint_after_seal(true)?;
         }
-        self.apply_span_retention(self.options.clock.now_ms(), &mut report)?;
+        self.apply_span_retention(self.core.options.clock.now_ms(), &mut report)?;
         Ok(report)
     }
 
@@ -103,7 +102,7 @@ impl DbCore {
     /// Returns the number of partitions written.
     pub fn seal_spans_through(&self, upto_ms: i64) -> Result<usize> {
         self.check_open()?;
-        let _m = self.maintenance.lock();
+        let _m = self.core.maintenance.lock();
         let n = self.seal_spans(upto_ms)?;
         if n > 0 {
             self.checkpoint_after_seal(false)?;
@@ -115,10 +114,10 @@ impl DbCore {
     /// or once [`SEAL_CHECKPOINT_SEGMENTS`] segments were written since the last checkpoint
     /// (a database holding only spans never cuts its head, the other occasion for one).
     fn checkpoint_after_seal(&self, force: bool) -> Result<()> {
-        let since = self.wal.end().segment
-            - (*self.checkpoint_segment.lock()).max(self.wal.start().segment);
+        let since = self.core.wal.end().segment
+            - (*self.core.checkpoint_segment.lock()).max(self.core.wal.start().segment);
         if force || since >= SEAL_CHECKPOINT_SEGMENTS {
-            self.checkpoint(self.head.min_valid_ms())?;
+            self.checkpoint(self.core.head.min_valid_ms())?;
         }
         Ok(())
     }
@@ -129,43 +128,25 @@ impl DbCore {
         // From now on nothing older than `upto` is accepted. Taken under the append gate so no
         // append validated against the old bound is still on its way into the head.
         {
-            let _gate = self.append_gate.write();
-            self.head.set_min_valid_ms(upto);
+            let _gate = self.core.append_gate.write();
+            self.core.head.set_min_valid_ms(upto);
         }
-        let dur = self.options.block_duration_ms;
-        let limits = self.chunk_limits();
-        let hist_limits = self.histogram_limits();
-        let series = self.head.with_series(|all| all.to_vec());
+        let dur = self.core.options.block_duration_ms;
+        let limits = self.core.chunk_limits();
+        let hist_limits = self.core.histogram_limits();
+        let series = self.core.head.with_series(|all| all.to_vec());
         // Copy first and write the blocks; then, with readers held off, publish them and drop
         // their samples from the head: a reader sees every sample exactly once.
-        let partitions = compaction::head_partitions(&self.head, &series, upto, dur)?;
-        let parent = self.blocks_dir();
+        let partitions = compaction::head_partitions(&self.core.head, &series, upto, dur)?;
         let written = partitions.len();
-        let fs = &*self.options.fs;
-        let mut new_blocks: Vec<Arc<Block>> = Vec::with_capacity(written);
-        for (_, parts) in partitions {
-            let parts = compaction::merge_parts(parts);
-            let bucket = &self.options.metrics_bucket;
-            let opened = write_block(fs, &parent, bucket, parts, 0, Vec::new())
-                .and_then(|(dir, _)| Block::open(fs, &dir));
-            match opened {
-                Ok(block) => new_blocks.push(Arc::new(block)),
-                Err(e) => {
-                    // The head keeps these samples (and the WAL too): blocks written by this
-                    // cut go, or a retry would write them twice.
-                    for b in &new_blocks {
-                        let _ = compaction::remove_block_dir(fs, b);
-                    }
-                    return Err(e.into());
-                }
-            }
-        }
+        let (fs, bucket) = (&*self.core.options.fs, &self.core.options.metrics_bucket);
+        let new_blocks = compaction::write_head_blocks(fs, &self.blocks_dir(), bucket, partitions)?;
         // Publish the blocks and drop their samples from the head in one step for readers.
         {
-            let _view = self.view.write();
-            let mut blocks = self.blocks.write();
+            let _view = self.core.view.write();
+            let mut blocks = self.core.blocks.write();
             blocks.extend(new_blocks);
-            blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+            compaction::sort_blocks(&mut blocks);
             drop(blocks);
             for s in &series {
                 let mut g = s.lock();
@@ -175,7 +156,7 @@ impl DbCore {
                 }
             }
         }
-        self.head.reset_min_time(upto);
+        self.core.head.reset_min_time(upto);
         self.checkpoint(upto)?;
         Ok(written)
     }
@@ -192,15 +173,15 @@ impl DbCore {
     /// must replay in order, so they are logged before any append that follows the marker.
     fn checkpoint(&self, min_valid: i64) -> Result<()> {
         let (start, series, marks) = {
-            let _gate = self.append_gate.write();
+            let _gate = self.core.append_gate.write();
             self.log_checkpoint_start(min_valid)?
         };
-        let mut append = |t, p: &[u8]| self.wal.append(t, p).map(drop).map_err(Error::from);
+        let mut append = |t, p: &[u8]| self.core.wal.append(t, p).map(drop).map_err(Error::from);
         checkpoint::relog_floats(&series, &mut append)?;
         self.finish_span_checkpoint(&marks)?;
-        self.wal.sync()?;
-        self.wal.truncate_before(start)?;
-        *self.checkpoint_segment.lock() = self.wal.end().segment;
+        self.core.wal.sync()?;
+        self.core.wal.truncate_before(start)?;
+        *self.core.checkpoint_segment.lock() = self.core.wal.end().segment;
         Ok(())
     }
 
@@ -209,12 +190,15 @@ impl DbCore {
     fn log_checkpoint_start(&self, min_valid: i64) -> Result<CheckpointStart> {
         // The checkpoint starts a segment of its own: once it is durable every older segment
         // goes, and the WAL is no larger than what the head still needs.
-        self.wal.start_segment();
+        self.core.wal.start_segment();
         let mut payload = Vec::new();
         records::encode_marker(records::Marker::HeadMinValid(min_valid), &mut payload);
-        let start = self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
-        let mut append = |t, p: &[u8]| self.wal.append(t, p).map(drop).map_err(Error::from);
-        let series = checkpoint::log_definitions_and_histograms(&self.head, &mut append)?;
+        let start = self
+            .core
+            .wal
+            .append(strata_wal::RecordType::MARKERS, &payload)?;
+        let mut append = |t, p: &[u8]| self.core.wal.append(t, p).map(drop).map_err(Error::from);
+        let series = checkpoint::log_definitions_and_histograms(&self.core.head, &mut append)?;
         let marks = self.begin_span_checkpoint()?;
         Ok((start, series, marks))
     }
@@ -223,13 +207,13 @@ impl DbCore {
     fn compact_blocks_locked(&self) -> Result<usize> {
         let mut merged = 0;
         for (level, factor) in compaction::COMPACTION_FACTORS.iter().enumerate() {
-            let window = self.options.block_duration_ms.saturating_mul(*factor);
+            let window = self.core.options.block_duration_ms.saturating_mul(*factor);
             // As Prometheus does: no block longer than a tenth of the retention, so expiry can
             // still drop data close to its age.
-            if window > self.options.metrics_retention_ms / 10 {
+            if window > self.core.options.metrics_retention_ms / 10 {
                 break;
             }
-            let blocks = self.blocks.read().clone();
+            let blocks = self.core.blocks.read().clone();
             for group in compaction::merge_groups(&blocks, window, level as u32) {
                 self.merge_blocks(&group, level as u32 + 1)?;
                 merged += group.len();
@@ -239,23 +223,13 @@ impl DbCore {
     }
 
     fn merge_blocks(&self, group: &[Arc<Block>], level: u32) -> Result<()> {
-        let parts = compaction::read_merged(group)?;
-        let sources = group.iter().map(|b| b.meta.id.clone()).collect();
-        let fs = &*self.options.fs;
-        let (dir, _) = write_block(
-            fs,
-            &self.blocks_dir(),
-            &self.options.metrics_bucket,
-            parts,
-            level,
-            sources,
-        )?;
-        let new_block = Arc::new(Block::open(fs, &dir)?);
+        let (fs, bucket) = (&*self.core.options.fs, &self.core.options.metrics_bucket);
+        let new_block = compaction::merge_into_block(fs, &self.blocks_dir(), bucket, group, level)?;
         {
-            let mut blocks = self.blocks.write();
+            let mut blocks = self.core.blocks.write();
             blocks.retain(|b| !group.iter().any(|g| Arc::ptr_eq(b, g)));
             blocks.push(new_block);
-            blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+            compaction::sort_blocks(&mut blocks);
         }
         for b in group {
             compaction::remove_block_dir(fs, b)?;
@@ -269,6 +243,7 @@ impl DbCore {
     fn apply_retention_locked(&self, report: &mut CompactReport) -> Result<()> {
         let cutoff = self.time_bounds().1;
         let expired: Vec<Arc<Block>> = self
+            .core
             .blocks
             .read()
             .iter()
@@ -278,25 +253,26 @@ impl DbCore {
         if expired.is_empty() {
             return Ok(());
         }
-        self.blocks
+        self.core
+            .blocks
             .write()
             .retain(|b| !expired.iter().any(|e| Arc::ptr_eq(b, e)));
-        let (mut samples, mut bytes) = (0, 0);
-        for b in &expired {
-            samples += b.meta.stats.samples;
-            bytes += b.meta.stats.chunk_bytes + b.meta.stats.index_bytes;
-            compaction::remove_block_dir(&*self.options.fs, b)?;
-        }
-        report.note_blocks(&self.options.metrics_bucket, expired.len(), samples, bytes);
-        let mut t = self.expired.lock();
+        let (samples, bytes) = compaction::remove_expired(&*self.core.options.fs, &expired)?;
+        report.note_blocks(
+            &self.core.options.metrics_bucket,
+            expired.len(),
+            samples,
+            bytes,
+        );
+        let mut t = self.core.expired.lock();
         t.metric_blocks += expired.len() as u64;
         t.samples += samples;
         Ok(())
     }
 
     fn apply_span_retention(&self, now_ms: i64, report: &mut CompactReport) -> Result<()> {
-        let expired = self.spans.apply_retention(now_ms)?;
-        let mut t = self.expired.lock();
+        let expired = self.core.spans.apply_retention(now_ms)?;
+        let mut t = self.core.expired.lock();
         for e in &expired {
             t.span_partitions += e.partitions as u64;
             t.spans += e.spans;
@@ -311,15 +287,15 @@ impl DbCore {
     /// span partitions older than their bucket keeps, measured from `Options::clock`.
     pub fn apply_retention(&self) -> Result<CompactReport> {
         self.check_open()?;
-        let _m = self.maintenance.lock();
+        let _m = self.core.maintenance.lock();
         let mut report = CompactReport::default();
         self.apply_retention_locked(&mut report)?;
-        self.apply_span_retention(self.options.clock.now_ms(), &mut report)?;
+        self.apply_span_retention(self.core.options.clock.now_ms(), &mut report)?;
         Ok(report)
     }
 
     /// What retention deleted since the database was opened.
     pub fn expired_totals(&self) -> ExpiredTotals {
-        self.expired.lock().clone()
+        self.core.expired.lock().clone()
     }
 }

@@ -42,19 +42,19 @@ use crate::spans::{SpanStore, SpanStoreOptions};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesRef(pub u64);
 
-/// An open database: a cheap handle (`Clone` shares it) over [`DbCore`], where the methods
-/// live (`Deref`). `Send + Sync`: use it from many threads at once. A background thread cuts
-/// the head into blocks, merges blocks and applies retention; [`Db::close`] (or dropping the
-/// last handle) stops it.
+/// An open database: a cheap handle (`Clone` shares it). `Send + Sync`: use it from many
+/// threads at once. A background thread cuts the head into blocks, merges blocks and applies
+/// retention; [`Db::close`] (or dropping the last handle) stops it.
 #[derive(Debug, Clone)]
 pub struct Db {
     core: Arc<DbCore>,
+    /// Empty in the handle the background thread makes for one pass.
     maintenance_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
-/// The database itself. Reached through [`Db`].
+/// The state every handle shares.
 #[derive(Debug)]
-pub struct DbCore {
+struct DbCore {
     dir: PathBuf,
     options: Options,
     _lock: DirLock,
@@ -88,14 +88,6 @@ pub struct DbCore {
     expired: Mutex<compact::ExpiredTotals>,
 }
 
-impl std::ops::Deref for Db {
-    type Target = DbCore;
-
-    fn deref(&self) -> &DbCore {
-        &self.core
-    }
-}
-
 /// A flag and a condition variable: "there is maintenance to do" (or "stop").
 #[derive(Debug, Default)]
 struct Wake {
@@ -125,17 +117,20 @@ const MAINTENANCE_PERIOD: Duration = Duration::from_secs(30);
 impl Db {
     /// Opens (creating if needed) the database in `dir`, replaying its WAL.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
-        let core = Arc::new(DbCore::open(dir.as_ref(), options)?);
-        let weak: Weak<DbCore> = Arc::downgrade(&core);
-        let wake = Arc::clone(&core.wake);
+        let db = Db {
+            core: Arc::new(DbCore::open(dir.as_ref(), options)?),
+            maintenance_thread: Arc::new(Mutex::new(None)),
+        };
+        let replayed = recover::replay_wal(&db.core)?;
+        let _ = db.core.replay_report.set(replayed);
+        let weak: Weak<DbCore> = Arc::downgrade(&db.core);
+        let wake = Arc::clone(&db.core.wake);
         let thread = std::thread::Builder::new()
             .name("strata-maintenance".into())
             .spawn(move || maintenance_loop(weak, wake))
             .map_err(|e| Error::io(dir.as_ref(), e))?;
-        Ok(Db {
-            core,
-            maintenance_thread: Arc::new(Mutex::new(Some(thread))),
-        })
+        *db.maintenance_thread.lock() = Some(thread);
+        Ok(db)
     }
 
     /// Stops background work, syncs the WAL and closes the database. Every handle then
@@ -182,10 +177,15 @@ pub(crate) fn lock_dir(fs: &dyn FileSystem, dir: &Path) -> Result<DirLock> {
 fn maintenance_loop(core: Weak<DbCore>, wake: Arc<Wake>) {
     loop {
         wake.wait(MAINTENANCE_PERIOD);
-        let Some(db) = core.upgrade() else { return };
-        if db.closed.load(Ordering::Acquire) {
+        let Some(core) = core.upgrade() else { return };
+        if core.closed.load(Ordering::Acquire) {
             return;
         }
+        // A handle for this pass that does not own the thread (dropping it never joins).
+        let db = Db {
+            core,
+            maintenance_thread: Arc::new(Mutex::new(None)),
+        };
         // Errors here surface to callers through the next compact() / stats(); the thread
         // keeps going (a full disk may clear up).
         let _ = db.maintain();
@@ -204,7 +204,7 @@ impl DbCore {
             .map_err(|e| Error::io(&dir, e))?;
         let lock = lock_dir(&**fs, &dir)?;
         let blocks_dir = dir.join("blocks").join(&options.metrics_bucket);
-        let blocks = recover::open_blocks(&**fs, &blocks_dir)?;
+        let blocks = strata_tsdb::compaction::open_blocks(&**fs, &blocks_dir)?;
         let wal_options = strata_wal::Options {
             segment_size_bytes: options.wal_segment_bytes,
             sync: options.fsync.to_wal(),
@@ -246,36 +246,7 @@ impl DbCore {
         if let Some(newest) = db.blocks.read().iter().map(|b| b.meta.max_time_ms).max() {
             db.head.set_min_valid_ms(newest.saturating_add(1));
         }
-        let replayed = recover::replay_wal(&db)?;
-        let _ = db.replay_report.set(replayed);
         Ok(db)
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub fn options(&self) -> &Options {
-        &self.options
-    }
-
-    /// What WAL recovery found on open (torn tails truncated, ranges skipped in salvage mode).
-    pub fn wal_recovery_report(&self) -> &strata_wal::RecoveryReport {
-        self.wal.recovery_report()
-    }
-
-    /// What replay found on open beyond the WAL's own report: samples skipped because no
-    /// surviving record defines their series (salvage mode), batches that never committed.
-    pub fn replay_report(&self) -> ReplayReport {
-        self.replay_report.get().cloned().unwrap_or_default()
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(Error::Closed)
-        } else {
-            Ok(())
-        }
     }
 
     fn chunk_limits(&self) -> ChunkLimits {
@@ -288,20 +259,52 @@ impl DbCore {
     fn histogram_limits(&self) -> HistogramLimits {
         HistogramLimits::default()
     }
+}
+
+impl Db {
+    pub fn dir(&self) -> &Path {
+        &self.core.dir
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.core.options
+    }
+
+    /// What WAL recovery found on open (torn tails truncated, ranges skipped in salvage mode).
+    pub fn wal_recovery_report(&self) -> &strata_wal::RecoveryReport {
+        self.core.wal.recovery_report()
+    }
+
+    /// What replay found on open beyond the WAL's own report: samples skipped because no
+    /// surviving record defines their series (salvage mode), batches that never committed.
+    pub fn replay_report(&self) -> ReplayReport {
+        self.core.replay_report.get().cloned().unwrap_or_default()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.core.closed.load(Ordering::Acquire) {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
 
     fn blocks_dir(&self) -> PathBuf {
-        self.dir.join("blocks").join(&self.options.metrics_bucket)
+        self.core
+            .dir
+            .join("blocks")
+            .join(&self.core.options.metrics_bucket)
     }
 
     /// Wakes the background thread.
     fn wake_maintenance(&self) {
-        self.wake.notify();
+        self.core.wake.notify();
     }
 
     /// Makes everything appended so far durable, whatever the sync policy.
     pub fn sync(&self) -> Result<()> {
         self.check_open()?;
-        self.wal.sync()?;
+        self.core.wal.sync()?;
         Ok(())
     }
 }

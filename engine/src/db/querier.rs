@@ -2,7 +2,7 @@
 
 use strata_index::Matcher;
 
-use super::DbCore;
+use super::Db;
 use crate::query::{LabelMatcher, Labels, Querier, QueryError, Series};
 
 /// Converts a query-layer matcher into the index's (regexes are compiled and checked here).
@@ -11,18 +11,7 @@ pub fn to_index_matcher(m: &LabelMatcher) -> Result<Matcher, QueryError> {
         .map_err(|e| QueryError::Storage(format!("matcher {m}: {e}").into()))
 }
 
-impl Querier for super::Db {
-    fn select(
-        &self,
-        matchers: &[LabelMatcher],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Vec<Series>, QueryError> {
-        Querier::select(&**self, matchers, start_ms, end_ms)
-    }
-}
-
-impl Querier for DbCore {
+impl Querier for Db {
     fn select(
         &self,
         matchers: &[LabelMatcher],
@@ -33,7 +22,7 @@ impl Querier for DbCore {
             .iter()
             .map(to_index_matcher)
             .collect::<Result<Vec<_>, _>>()?;
-        let found = DbCore::select(self, &matchers, start_ms, end_ms)
+        let found = Db::select(self, &matchers, start_ms, end_ms)
             .map_err(|e| QueryError::Storage(Box::new(e)))?;
         Ok(found
             .into_iter()

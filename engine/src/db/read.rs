@@ -6,7 +6,7 @@ use std::sync::Arc;
 use strata_codec::histogram::HistogramColumns;
 use strata_index::Matcher;
 
-use super::DbCore;
+use super::Db;
 use crate::error::{Error, Result};
 
 /// One series' samples from a select, in time order.
@@ -25,7 +25,7 @@ fn normalize(s: &mut SeriesSamples) {
 /// A histogram series from [`Db::select_histograms`]: its labels and decoded chunks.
 pub type HistogramSeries = (Vec<(String, String)>, Vec<HistogramColumns>);
 
-impl DbCore {
+impl Db {
     /// Every float series matching all `matchers` (Prometheus semantics), with its samples in
     /// `[start_ms, end_ms]`, sorted by label set. Series with no sample in the range are left out.
     pub fn select(
@@ -35,8 +35,9 @@ impl DbCore {
         end_ms: i64,
     ) -> Result<Vec<SeriesSamples>> {
         self.check_open()?;
-        let _view = self.view.read();
+        let _view = self.core.view.read();
         let blocks: Vec<_> = self
+            .core
             .blocks
             .read()
             .iter()
@@ -77,12 +78,12 @@ impl DbCore {
                 .collect::<Result<_>>()?;
             parts.into_iter().for_each(&mut add);
         }
-        let ids: Vec<u32> = self.head.select(matchers)?.iter().collect();
+        let ids: Vec<u32> = self.core.head.select(matchers)?.iter().collect();
         let head_parts: Vec<SeriesSamples> = ids
             .par_iter()
             .filter_map(|&id| {
-                let series = self.head.series(id)?;
-                let labels = self.head.labels(id)?;
+                let series = self.core.head.series(id)?;
+                let labels = self.core.head.labels(id)?;
                 let mut s = SeriesSamples {
                     labels,
                     timestamps_ms: Vec::new(),
@@ -114,8 +115,8 @@ impl DbCore {
         end_ms: i64,
     ) -> Result<Vec<HistogramSeries>> {
         self.check_open()?;
-        let _view = self.view.read();
-        let blocks: Vec<Arc<_>> = self.blocks.read().clone();
+        let _view = self.core.view.read();
+        let blocks: Vec<Arc<_>> = self.core.blocks.read().clone();
         let mut merged: BTreeMap<Vec<(String, String)>, Vec<HistogramColumns>> = BTreeMap::new();
         for block in blocks
             .iter()
@@ -128,8 +129,10 @@ impl DbCore {
                 }
             }
         }
-        for id in self.head.select(matchers)?.iter() {
-            let (Some(series), Some(labels)) = (self.head.series(id), self.head.labels(id)) else {
+        for id in self.core.head.select(matchers)?.iter() {
+            let (Some(series), Some(labels)) =
+                (self.core.head.series(id), self.core.head.labels(id))
+            else {
                 continue;
             };
             let chunks = series.lock().read_histograms(start_ms, end_ms)?;

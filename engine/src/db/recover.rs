@@ -1,50 +1,11 @@
 //! Opening: blocks on disk (dropping leftovers of interrupted writes and compactions) and WAL
 //! replay into the head.
 
-use std::collections::HashSet;
-use std::path::Path;
-use std::sync::Arc;
-use strata_storage::FileSystem;
-
 use super::DbCore;
-use crate::block::Block;
 use crate::error::{Error, Result};
 use crate::records::{self, Marker};
 use strata_tsdb::replay::MetricReplay;
 pub use strata_tsdb::replay::ReplayReport;
-
-/// Opens every block under `dir`, sorted by min time. Temporary directories (a block write that
-/// never finished) are deleted, and so are blocks that a finished compaction replaced (their id
-/// is in another block's `sources`).
-pub(super) fn open_blocks(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Arc<Block>>> {
-    fs.create_dirs_synced(dir).map_err(|e| Error::io(dir, e))?;
-    let mut blocks = Vec::new();
-    for entry in fs.list_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = dir.join(&entry.name);
-        if entry.name.ends_with(".tmp") || entry.name.ends_with(".deleting") {
-            fs.remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-            continue;
-        }
-        if entry.is_dir {
-            blocks.push(Block::open(fs, &path)?);
-        }
-    }
-    let replaced: HashSet<String> = blocks
-        .iter()
-        .flat_map(|b| b.meta.sources.iter().cloned())
-        .collect();
-    let mut kept = Vec::new();
-    for b in blocks {
-        if replaced.contains(&b.meta.id) {
-            fs.remove_dir_all(&b.dir)
-                .map_err(|e| Error::io(&b.dir, e))?;
-        } else {
-            kept.push(Arc::new(b));
-        }
-    }
-    kept.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
-    Ok(kept)
-}
 
 /// Replays the WAL into the head. Samples older than the head's minimum valid time are in
 /// blocks already and are skipped; everything else is applied permissively (nothing that was

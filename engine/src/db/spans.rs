@@ -1,7 +1,7 @@
 //! Spans and OTLP through the `Db`: the span store shares the database's WAL, append gate,
 //! checkpoints and maintenance.
 
-use super::DbCore;
+use super::Db;
 use crate::error::{Error, Result};
 use crate::otlp;
 use crate::records::{self, Marker};
@@ -21,10 +21,10 @@ pub struct OtlpMetricsOutcome {
     pub outside_retention: usize,
 }
 
-impl DbCore {
+impl Db {
     /// The span tables: queries (`find`, `trace`, `aggregate`), buckets, routing rules, prices.
     pub fn spans(&self) -> &SpanStore {
-        &self.spans
+        &self.core.spans
     }
 
     /// Appends spans: logged to the WAL (acknowledged per the sync policy), then queryable.
@@ -39,16 +39,16 @@ impl DbCore {
     pub fn append_spans_owned(&self, spans: Vec<Span>) -> Result<AppendOutcome> {
         self.check_open()?;
         let rules = TimeRules {
-            now_ms: self.options.clock.now_ms(),
-            future_tolerance_ms: self.options.future_tolerance_ms,
-            reject_outside_retention: self.options.reject_outside_retention,
+            now_ms: self.core.options.clock.now_ms(),
+            future_tolerance_ms: self.core.options.future_tolerance_ms,
+            reject_outside_retention: self.core.options.reject_outside_retention,
         };
-        let (spans, screened) = self.spans.screen(spans, rules);
-        let _gate = self.append_gate.read();
+        let (spans, screened) = self.core.spans.screen(spans, rules);
+        let _gate = self.core.append_gate.read();
         let stored = if spans.is_empty() {
             AppendOutcome::default()
         } else {
-            self.spans.append_owned(&self.wal, spans)?
+            self.core.spans.append_owned(&self.core.wal, spans)?
         };
         Ok(AppendOutcome {
             spans: stored.spans,
@@ -71,7 +71,7 @@ impl DbCore {
     pub fn import_otlp_metrics(&self, payload: &[u8]) -> Result<OtlpMetricsOutcome> {
         self.check_open()?;
         let batch = {
-            let mut delta = self.otlp_delta.lock();
+            let mut delta = self.core.otlp_delta.lock();
             otlp::decode_metrics(payload, &mut delta).map_err(|source| Error::Otlp {
                 signal: "metrics",
                 source,
@@ -117,8 +117,8 @@ impl DbCore {
     /// being sealed until the partitions replace them). Callers hold the maintenance lock.
     pub(super) fn seal_spans(&self, upto_ms: i64) -> Result<usize> {
         let job = {
-            let _gate = self.append_gate.write();
-            let job = self.spans.begin_seal(upto_ms);
+            let _gate = self.core.append_gate.write();
+            let job = self.core.spans.begin_seal(upto_ms);
             if job.is_empty() {
                 return Ok(0);
             }
@@ -132,23 +132,29 @@ impl DbCore {
                 },
                 &mut payload,
             );
-            if let Err(e) = self.wal.append(strata_wal::RecordType::MARKERS, &payload) {
+            if let Err(e) = self
+                .core
+                .wal
+                .append(strata_wal::RecordType::MARKERS, &payload)
+            {
                 // Nothing was written: hand the rows back.
-                self.spans.finish_seal_aborted(job);
+                self.core.spans.finish_seal_aborted(job);
                 return Err(e.into());
             }
             job
         };
         // Durable before any partition appears: if the process dies before the "sealed" marker
         // below, replay still knows which windows the partitions on disk hold.
-        if let Err(e) = self.wal.sync() {
-            self.spans.finish_seal_aborted(job);
+        if let Err(e) = self.core.wal.sync() {
+            self.core.spans.finish_seal_aborted(job);
             return Err(e.into());
         }
-        let report = self.spans.finish_seal(job)?;
+        let report = self.core.spans.finish_seal(job)?;
         let mut payload = Vec::new();
         records::encode_marker(Marker::SpansSealedThrough(upto_ms), &mut payload);
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        self.core
+            .wal
+            .append(strata_wal::RecordType::MARKERS, &payload)?;
         Ok(report.partitions)
     }
 
@@ -160,8 +166,10 @@ impl DbCore {
             Marker::SpansCheckpointBegin { typed_copies: true },
             &mut payload,
         );
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
-        Ok(self.spans.checkpoint_marks())
+        self.core
+            .wal
+            .append(strata_wal::RecordType::MARKERS, &payload)?;
+        Ok(self.core.spans.checkpoint_marks())
     }
 
     /// The rest of it, with appends going on: the copies of those spans (flagged, so replay
@@ -169,14 +177,17 @@ impl DbCore {
     /// begin without its end (the process died mid-checkpoint, before the older records were
     /// dropped) keeps the older records and drops the partial copies.
     pub(super) fn finish_span_checkpoint(&self, marks: &CheckpointMarks) -> Result<()> {
-        self.spans.copy_payloads(marks, |p| {
-            self.wal
+        self.core.spans.copy_payloads(marks, |p| {
+            self.core
+                .wal
                 .append(strata_wal::RecordType::SPANS, &p)
                 .map(|_| ())
         })?;
         let mut payload = Vec::new();
         records::encode_marker(Marker::SpansCheckpointEnd, &mut payload);
-        self.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        self.core
+            .wal
+            .append(strata_wal::RecordType::MARKERS, &payload)?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::DbCore;
+use super::Db;
 use crate::error::{Error, Result};
 pub use strata_tsdb::replay::WalRecovery;
 
@@ -30,27 +30,33 @@ pub struct Stats {
     pub wal_recovery: WalRecovery,
 }
 
-impl DbCore {
+impl Db {
     /// The metadata of every block, oldest first: time range, compaction level (0 = cut from
     /// the head), the blocks it replaced, sizes. Cheap (copies of small structs).
     pub fn block_metas(&self) -> Vec<crate::BlockMeta> {
-        self.blocks.read().iter().map(|b| b.meta.clone()).collect()
+        self.core
+            .blocks
+            .read()
+            .iter()
+            .map(|b| b.meta.clone())
+            .collect()
     }
 
     pub fn stats(&self) -> Result<Stats> {
         self.check_open()?;
-        let _view = self.view.read();
+        let _view = self.core.view.read();
         let mut s = Stats {
-            series: self.head.len() as u64,
+            series: self.core.head.len() as u64,
             ..Stats::default()
         };
         let mut block_samples = 0;
-        for b in self.blocks.read().iter() {
+        for b in self.core.blocks.read().iter() {
             s.blocks += 1;
             block_samples += b.meta.stats.samples;
             s.block_chunk_bytes += b.meta.stats.chunk_bytes;
             s.block_index_bytes += b.meta.stats.index_bytes;
             s.block_meta_bytes += self
+                .core
                 .options
                 .fs
                 .file_len(&b.dir.join("meta.json"))
@@ -64,7 +70,7 @@ impl DbCore {
                     .map_or(b.meta.max_time_ms, |t| t.max(b.meta.max_time_ms)),
             );
         }
-        let head_samples: u64 = self.head.with_series(|all| {
+        let head_samples: u64 = self.core.head.with_series(|all| {
             all.iter()
                 .map(|series| {
                     let g = series.lock();
@@ -80,14 +86,15 @@ impl DbCore {
                 })
                 .sum()
         });
-        if let Some((lo, hi)) = self.head.time_range() {
+        if let Some((lo, hi)) = self.core.head.time_range() {
             s.min_time_ms = Some(s.min_time_ms.map_or(lo, |t| t.min(lo)));
             s.max_time_ms = Some(s.max_time_ms.map_or(hi, |t| t.max(hi)));
         }
         s.head_samples = head_samples;
         s.samples = block_samples + head_samples;
-        let wal_dir = self.dir.join("wal");
+        let wal_dir = self.core.dir.join("wal");
         s.wal_bytes = self
+            .core
             .options
             .fs
             .dir_bytes(&wal_dir)
@@ -98,7 +105,7 @@ impl DbCore {
         }
         s.expired = self.expired_totals();
         s.replay = self.replay_report();
-        s.wal_recovery = WalRecovery::of(self.wal.recovery_report());
+        s.wal_recovery = WalRecovery::of(self.core.wal.recovery_report());
         Ok(s)
     }
 }

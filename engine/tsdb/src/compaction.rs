@@ -1,15 +1,17 @@
 //! The metric side of compaction, as functions over the head and blocks: which samples a
-//! head cut moves into which block, which blocks merge, how parts of one series combine. The
-//! engine runs them under its maintenance lock and publishes the results.
+//! head cut moves into which block, which blocks merge, how parts of one series combine,
+//! writing, opening and removing block directories. The engine runs them under its
+//! maintenance lock and publishes the results.
 
 use parking_lot::Mutex;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 use strata_storage::FileSystem;
 
 use crate::block::Block;
-use crate::block::writer::SeriesData;
+use crate::block::writer::{SeriesData, write_block};
 use crate::head::{Head, MemSeries};
 use crate::{Error, Result};
 
@@ -123,4 +125,95 @@ pub fn merge_parts(parts: Vec<SeriesData>) -> Vec<SeriesData> {
         crate::samples::sort_dedup(&mut s.timestamps, &mut s.values);
     }
     out
+}
+
+/// Writes the blocks of a head cut under `parent` (one per partition of [`head_partitions`])
+/// and opens them. If one fails, the blocks this call wrote are removed — the head still holds
+/// their samples, and a retry would write them twice — and the error is returned.
+pub fn write_head_blocks(
+    fs: &dyn FileSystem,
+    parent: &Path,
+    bucket: &str,
+    partitions: BTreeMap<i64, Vec<SeriesData>>,
+) -> Result<Vec<Arc<Block>>> {
+    let mut written: Vec<Arc<Block>> = Vec::with_capacity(partitions.len());
+    for parts in partitions.into_values() {
+        let opened = write_block(fs, parent, bucket, merge_parts(parts), 0, Vec::new())
+            .and_then(|(dir, _)| Block::open(fs, &dir));
+        match opened {
+            Ok(block) => written.push(Arc::new(block)),
+            Err(e) => {
+                for b in &written {
+                    let _ = remove_block_dir(fs, b);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// Merges `group` into one block of `level` under `parent` and opens it. The sources stay on
+/// disk: the caller removes them once the new block is published.
+pub fn merge_into_block(
+    fs: &dyn FileSystem,
+    parent: &Path,
+    bucket: &str,
+    group: &[Arc<Block>],
+    level: u32,
+) -> Result<Arc<Block>> {
+    let parts = read_merged(group)?;
+    let sources = group.iter().map(|b| b.meta.id.clone()).collect();
+    let (dir, _) = write_block(fs, parent, bucket, parts, level, sources)?;
+    Ok(Arc::new(Block::open(fs, &dir)?))
+}
+
+/// Puts `blocks` in the order the engine keeps them: by min time, then max time.
+pub fn sort_blocks(blocks: &mut [Arc<Block>]) {
+    blocks.sort_by_key(|b| (b.meta.min_time_ms, b.meta.max_time_ms));
+}
+
+/// Removes the directories of `expired` blocks (already unpublished). Returns the samples and
+/// the chunk and index bytes they held.
+pub fn remove_expired(fs: &dyn FileSystem, expired: &[Arc<Block>]) -> Result<(u64, u64)> {
+    let (mut samples, mut bytes) = (0, 0);
+    for b in expired {
+        samples += b.meta.stats.samples;
+        bytes += b.meta.stats.chunk_bytes + b.meta.stats.index_bytes;
+        remove_block_dir(fs, b)?;
+    }
+    Ok((samples, bytes))
+}
+
+/// Opens every block under `dir`, sorted by min time. Temporary directories (a block write that
+/// never finished) are deleted, and so are blocks that a finished compaction replaced (their id
+/// is in another block's `sources`).
+pub fn open_blocks(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Arc<Block>>> {
+    fs.create_dirs_synced(dir).map_err(|e| Error::io(dir, e))?;
+    let mut blocks = Vec::new();
+    for entry in fs.list_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = dir.join(&entry.name);
+        if entry.name.ends_with(".tmp") || entry.name.ends_with(".deleting") {
+            fs.remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+            continue;
+        }
+        if entry.is_dir {
+            blocks.push(Block::open(fs, &path)?);
+        }
+    }
+    let replaced: HashSet<String> = blocks
+        .iter()
+        .flat_map(|b| b.meta.sources.iter().cloned())
+        .collect();
+    let mut kept = Vec::new();
+    for b in blocks {
+        if replaced.contains(&b.meta.id) {
+            fs.remove_dir_all(&b.dir)
+                .map_err(|e| Error::io(&b.dir, e))?;
+        } else {
+            kept.push(Arc::new(b));
+        }
+    }
+    sort_blocks(&mut kept);
+    Ok(kept)
 }
