@@ -1,5 +1,6 @@
 //! The vocabulary every Strata crate shares, and nothing else: how a label matcher compares
-//! ([`MatchOp`]) and where "now" comes from ([`Clock`]). No dependencies, no I/O, no `unsafe`.
+//! ([`MatchOp`]), where "now" comes from ([`Clock`]), and what a native histogram sample is
+//! ([`NativeHistogram`]). No dependencies, no I/O, no `unsafe`.
 //! The index, the PromQL engine and the engine all use these types, so a matcher or a clock
 //! crosses a crate boundary without conversion.
 
@@ -7,8 +8,10 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod clock;
+pub mod native;
 
 pub use clock::{Clock, ManualClock};
+pub use native::{BucketSpan, CounterResetHint, NativeHistogram};
 
 use std::fmt;
 
