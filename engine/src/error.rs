@@ -245,6 +245,15 @@ impl From<strata_tsdb::Error> for Error {
             T::Index(e) => Error::Index(e),
             T::Codec(e) => Error::Codec(e),
             T::KindMismatch { series, detail } => Error::KindMismatch { series, detail },
+            T::Limit {
+                what,
+                limit,
+                actual,
+            } => Error::Limit {
+                what,
+                limit,
+                actual,
+            },
             T::Corrupt(c) => Error::Corrupt(c),
             T::Internal(s) => Error::Internal(s),
             other => Error::Internal(format!("unmapped storage error: {other}")),

@@ -65,6 +65,9 @@ pub struct Options {
     /// Where every file lives: WAL, blocks, span partitions, config, the lock (default: the
     /// real file system; tests pass a [`strata_storage::MemFs`] to crash it at any step).
     pub fs: Fs,
+    /// Exemplars kept per series (default 16): appending more evicts the oldest, counted in
+    /// `Stats::exemplars_evicted`.
+    pub exemplars_per_series: usize,
 }
 
 impl Default for Options {
@@ -84,6 +87,7 @@ impl Default for Options {
             reject_outside_retention: false,
             create_if_missing: true,
             fs: Fs::default(),
+            exemplars_per_series: 16,
         }
     }
 }
@@ -109,6 +113,10 @@ impl Options {
         }
         if self.metrics_retention_ms <= 0 {
             return bad("metrics_retention_ms", "must be positive".into());
+        }
+        if !(1..=4096).contains(&self.exemplars_per_series) {
+            let n = self.exemplars_per_series;
+            return bad("exemplars_per_series", format!("{n} not in 1..=4096"));
         }
         let b = &self.metrics_bucket;
         if b.is_empty()

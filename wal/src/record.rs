@@ -23,6 +23,9 @@ impl RecordType {
     pub const EXEMPLARS: RecordType = RecordType(0x04);
     /// Markers: checkpoints, flush points, anything the engine wants to find again.
     pub const MARKERS: RecordType = RecordType(0x05);
+    /// Metric metadata (type, unit, help per metric name). Written with the ignorable bit
+    /// set, so readers from before it existed skip it.
+    pub const METADATA: RecordType = RecordType(0x06);
     /// Written by the WAL only, never replayed: over bytes that `Salvage` recovery gave up on
     /// (the payload is those bytes), and with an empty payload as a *sync record* whose sync
     /// mark proves the records before it durable ([`crate::format::RecordHeader::sync_record`]).
@@ -52,9 +55,9 @@ impl RecordType {
         self.0 & Self::IGNORABLE_BIT != 0
     }
 
-    /// Whether this build knows the kind (the five reserved kinds and the internal skip kind).
+    /// Whether this build knows the kind (the six reserved kinds and the internal skip kind).
     pub const fn is_known(self) -> bool {
-        matches!(self.kind(), 0x01..=0x05) || self.0 == Self::SKIP.0
+        matches!(self.kind(), 0x01..=0x06) || self.0 == Self::SKIP.0
     }
 
     pub(crate) const fn is_skip(self) -> bool {

@@ -1,6 +1,6 @@
 //! The vocabulary every Strata crate shares, and nothing else: how a label matcher compares
-//! ([`MatchOp`]), where "now" comes from ([`Clock`]), and what a native histogram sample is
-//! ([`NativeHistogram`]). No dependencies, no I/O, no `unsafe`.
+//! ([`MatchOp`]), where "now" comes from ([`Clock`]), what a native histogram sample is
+//! ([`NativeHistogram`]), exemplars and metric metadata. No dependencies, no I/O, no `unsafe`.
 //! The index, the PromQL engine and the engine all use these types, so a matcher or a clock
 //! crosses a crate boundary without conversion.
 
@@ -8,9 +8,11 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod clock;
+mod metadata;
 pub mod native;
 
 pub use clock::{Clock, ManualClock};
+pub use metadata::{Exemplar, MAX_EXEMPLAR_LABEL_CHARS, MetricKind, MetricMetadata};
 pub use native::{BucketSpan, CounterResetHint, NativeHistogram};
 
 use std::fmt;

@@ -11,11 +11,6 @@ use crate::error::{Error, Result};
 use crate::head::Placement;
 use crate::records::{self, FloatSample, SeriesRecord};
 
-/// Samples per WAL record at most: a sample encodes to at most 28 bytes, so a record stays
-/// below 15 MiB, under the WAL's 16 MiB limit. Larger batches are written as parts that replay
-/// applies only when the last one is there (`records::encode_float_part`).
-const SAMPLES_PER_RECORD: usize = 1 << 19;
-
 /// What happened to a batch.
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
@@ -234,31 +229,13 @@ impl Db {
         Ok(())
     }
 
-    /// Writes accepted samples to the WAL: one record, or — for a batch larger than a record —
-    /// parts that replay applies only once the last is there, so a crash mid-batch leaves the
-    /// batch absent, never partial (the batch was not acknowledged).
+    /// Writes accepted samples to the WAL (as parts when larger than a record).
     fn log_float_samples(&self, samples: &[FloatSample]) -> Result<()> {
-        let mut payload = Vec::with_capacity(samples.len().min(SAMPLES_PER_RECORD) * 14 + 32);
-        if samples.len() <= SAMPLES_PER_RECORD {
-            records::encode_float_samples(samples, &mut payload);
-            self.core
-                .wal
-                .append(strata_wal::RecordType::METRICS, &payload)?;
-            return Ok(());
-        }
-        let parts: Vec<&[FloatSample]> = samples.chunks(SAMPLES_PER_RECORD).collect();
-        let mut first = None;
-        for (i, part) in parts.iter().enumerate() {
-            payload.clear();
-            let last = i + 1 == parts.len();
-            records::encode_float_part(first, last, part, &mut payload);
-            let pos = self
-                .core
-                .wal
-                .append(strata_wal::RecordType::METRICS, &payload)?;
-            first.get_or_insert(pos);
-        }
-        Ok(())
+        records::log_float_samples(samples, |p| {
+            (self.core.wal)
+                .append(strata_wal::RecordType::METRICS, p)
+                .map_err(Error::from)
+        })
     }
 
     /// The newest timestamp accepted now, and the oldest the metrics bucket's retention keeps.

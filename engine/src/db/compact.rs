@@ -199,6 +199,7 @@ impl Db {
             .append(strata_wal::RecordType::MARKERS, &payload)?;
         let mut append = |t, p: &[u8]| self.core.wal.append(t, p).map(drop).map_err(Error::from);
         let series = checkpoint::log_definitions_and_histograms(&self.core.head, &mut append)?;
+        self.log_annotations()?;
         let marks = self.begin_span_checkpoint()?;
         Ok((start, series, marks))
     }
@@ -242,6 +243,7 @@ impl Db {
     /// cannot expire real data. What it drops is added to `report` and to the totals.
     fn apply_retention_locked(&self, report: &mut CompactReport) -> Result<()> {
         let cutoff = self.time_bounds().1;
+        self.core.exemplars.expire_before(cutoff);
         let expired: Vec<Arc<Block>> = self
             .core
             .blocks

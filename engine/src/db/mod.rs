@@ -8,6 +8,7 @@
 
 mod append;
 pub(crate) mod compact;
+mod exemplars;
 mod querier;
 mod read;
 mod recover;
@@ -26,6 +27,7 @@ use strata_storage::{DirLock, FileSystem};
 use strata_wal::Wal;
 
 pub use append::BatchOutcome;
+pub use exemplars::{ExemplarOutcome, ExemplarSeries};
 pub use read::{HistogramSeries, SeriesSamples};
 pub use recover::ReplayReport;
 pub use spans::OtlpMetricsOutcome;
@@ -86,6 +88,10 @@ struct DbCore {
     replay_report: std::sync::OnceLock<ReplayReport>,
     /// Totals of what retention removed since open (`Stats`).
     expired: Mutex<compact::ExpiredTotals>,
+    /// The newest exemplars of each series (in the WAL, re-logged by checkpoints).
+    exemplars: strata_tsdb::exemplars::ExemplarStore,
+    /// Type, unit and help per metric name (in the WAL, re-logged by checkpoints).
+    metadata: strata_tsdb::metadata::MetadataStore,
 }
 
 /// A flag and a condition variable: "there is maintenance to do" (or "stop").
@@ -225,6 +231,7 @@ impl DbCore {
             ..SpanStoreOptions::default()
         };
         let spans = SpanStore::open(&dir.join("spans"), span_options)?;
+        let exemplars_per_series = options.exemplars_per_series;
         let db = DbCore {
             dir,
             options,
@@ -242,6 +249,8 @@ impl DbCore {
             closed: AtomicBool::new(false),
             replay_report: std::sync::OnceLock::new(),
             expired: Mutex::new(compact::ExpiredTotals::default()),
+            exemplars: strata_tsdb::exemplars::ExemplarStore::new(exemplars_per_series),
+            metadata: strata_tsdb::metadata::MetadataStore::new(),
         };
         if let Some(newest) = db.blocks.read().iter().map(|b| b.meta.max_time_ms).max() {
             db.head.set_min_valid_ms(newest.saturating_add(1));

@@ -28,6 +28,13 @@ pub struct Stats {
     /// torn batches dropped) and the WAL's (torn tail cut, damaged ranges skipped).
     pub replay: super::ReplayReport,
     pub wal_recovery: WalRecovery,
+    /// Exemplars held, and those dropped since open: evicted by newer ones of their series
+    /// (`Options::exemplars_per_series`) and expired by retention.
+    pub exemplars: u64,
+    pub exemplars_evicted: u64,
+    pub exemplars_expired: u64,
+    /// Metric names with metadata.
+    pub metadata_metrics: u64,
 }
 
 impl Db {
@@ -61,36 +68,19 @@ impl Db {
                 .fs
                 .file_len(&b.dir.join("meta.json"))
                 .unwrap_or(0);
-            s.min_time_ms = Some(
-                s.min_time_ms
-                    .map_or(b.meta.min_time_ms, |t| t.min(b.meta.min_time_ms)),
-            );
-            s.max_time_ms = Some(
-                s.max_time_ms
-                    .map_or(b.meta.max_time_ms, |t| t.max(b.meta.max_time_ms)),
-            );
+            let (lo, hi) = (b.meta.min_time_ms, b.meta.max_time_ms);
+            s.min_time_ms = Some(s.min_time_ms.map_or(lo, |t| t.min(lo)));
+            s.max_time_ms = Some(s.max_time_ms.map_or(hi, |t| t.max(hi)));
         }
-        let head_samples: u64 = self.core.head.with_series(|all| {
-            all.iter()
-                .map(|series| {
-                    let g = series.lock();
-                    let (mut ts, mut vs) = (Vec::new(), Vec::new());
-                    // Counting by decoding is exact and cheap next to a stats call's other I/O.
-                    let floats = g
-                        .read_floats(i64::MIN, i64::MAX, &mut ts, &mut vs)
-                        .map(|_| ts.len() as u64);
-                    let histograms = g
-                        .read_histograms(i64::MIN, i64::MAX)
-                        .map(|cols| cols.iter().map(|c| c.len() as u64).sum::<u64>());
-                    floats.unwrap_or(0) + histograms.unwrap_or(0)
-                })
-                .sum()
-        });
+        let head_samples = self.core.head.sample_count();
         if let Some((lo, hi)) = self.core.head.time_range() {
             s.min_time_ms = Some(s.min_time_ms.map_or(lo, |t| t.min(lo)));
             s.max_time_ms = Some(s.max_time_ms.map_or(hi, |t| t.max(hi)));
         }
         s.head_samples = head_samples;
+        s.exemplars = self.core.exemplars.len() as u64;
+        (s.exemplars_evicted, s.exemplars_expired) = self.core.exemplars.dropped();
+        s.metadata_metrics = self.core.metadata.len() as u64;
         s.samples = block_samples + head_samples;
         let wal_dir = self.core.dir.join("wal");
         s.wal_bytes = self

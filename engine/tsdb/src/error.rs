@@ -22,6 +22,12 @@ pub enum Error {
         series: String,
         detail: &'static str,
     },
+    /// A bound was hit: `actual` of `what` where at most `limit` fit.
+    Limit {
+        what: &'static str,
+        limit: u64,
+        actual: u64,
+    },
     /// A block, meta file or WAL record is malformed.
     Corrupt(Corruption),
     /// The head or a block writer broke one of its own invariants (a bug: please report it).
@@ -51,6 +57,11 @@ impl fmt::Display for Error {
             Error::Index(e) => write!(f, "index: {e}"),
             Error::Codec(e) => write!(f, "codec: {e}"),
             Error::KindMismatch { series, detail } => write!(f, "{series}: {detail}"),
+            Error::Limit {
+                what,
+                limit,
+                actual,
+            } => write!(f, "{actual} {what}, over the limit of {limit}"),
             Error::Corrupt(c) => write!(f, "{c}"),
             Error::Internal(s) => write!(f, "internal error: {s}"),
         }

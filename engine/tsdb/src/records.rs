@@ -48,7 +48,7 @@ pub fn encode_series(records: &[SeriesRecord], out: &mut Vec<u8>) {
     }
 }
 
-fn version(r: &mut ByteReader<'_>) -> strata_codec::Result<()> {
+pub(crate) fn version(r: &mut ByteReader<'_>) -> strata_codec::Result<()> {
     let v = r.u8()?;
     if v != RECORD_VERSION {
         return Err(r.corrupt(format!("record version {v}, expected {RECORD_VERSION}")));
@@ -56,7 +56,7 @@ fn version(r: &mut ByteReader<'_>) -> strata_codec::Result<()> {
     Ok(())
 }
 
-fn string(r: &mut ByteReader<'_>) -> strata_codec::Result<String> {
+pub(crate) fn string(r: &mut ByteReader<'_>) -> strata_codec::Result<String> {
     let len = r.len_at_most(r.remaining(), "string length")?;
     let bytes = r.take(len)?;
     String::from_utf8(bytes.to_vec()).map_err(|_| r.corrupt("label is not UTF-8"))
@@ -81,6 +81,34 @@ pub fn decode_series(payload: &[u8]) -> strata_codec::Result<Vec<SeriesRecord>> 
         return Err(r.corrupt("trailing bytes"));
     }
     Ok(out)
+}
+
+/// Samples per WAL record at most: a sample encodes to at most 28 bytes, so a record stays
+/// below 15 MiB, under the WAL's 16 MiB limit. Larger batches are written as parts that replay
+/// applies only when the last one is there ([`encode_float_part`]).
+pub const SAMPLES_PER_RECORD: usize = 1 << 19;
+
+/// Hands `samples` to `log` as WAL payloads: one record, or — for a batch larger than a
+/// record — parts that replay applies only once the last is there, so a crash mid-batch
+/// leaves the batch absent, never partial. `log` appends one payload and returns where.
+pub fn log_float_samples<E>(
+    samples: &[FloatSample],
+    mut log: impl FnMut(&[u8]) -> Result<strata_wal::Position, E>,
+) -> Result<(), E> {
+    let mut payload = Vec::with_capacity(samples.len().min(SAMPLES_PER_RECORD) * 14 + 32);
+    if samples.len() <= SAMPLES_PER_RECORD {
+        encode_float_samples(samples, &mut payload);
+        return log(&payload).map(drop);
+    }
+    let parts: Vec<&[FloatSample]> = samples.chunks(SAMPLES_PER_RECORD).collect();
+    let mut first = None;
+    for (i, part) in parts.iter().enumerate() {
+        payload.clear();
+        encode_float_part(first, i + 1 == parts.len(), part, &mut payload);
+        let pos = log(&payload)?;
+        first.get_or_insert(pos);
+    }
+    Ok(())
 }
 
 /// Encodes float samples: timestamps relative to the first, values as raw bits.
