@@ -2,13 +2,16 @@
 //! as it reads, so an endless stdin is ingested continuously.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::time::Instant;
 use strata_engine::SeriesRef;
-use strata_engine::ingest::prom_text::{parse_line, parse_series};
+use strata_engine::ingest::prom_text::{
+    Comment, parse_comment, parse_exemplar, parse_line, parse_series,
+};
+use strata_engine::{Exemplar, MetricKind, MetricMetadata};
 
 use crate::common::{
     Access, CliResult, any_expired, close, expired_text, fsync_policy, metrics_cutoff, open,
@@ -93,6 +96,8 @@ pub fn run(
     let mut first_rejection: Option<String> = None;
     let mut line = String::new();
     let mut line_no = 0u64;
+    let mut metadata: BTreeMap<String, MetricMetadata> = BTreeMap::new();
+    let mut exemplars: Vec<(SeriesRef, Exemplar)> = Vec::new();
     let mut commit =
         |refs: &mut Vec<SeriesRef>, ts: &mut Vec<i64>, vs: &mut Vec<f64>| -> CliResult {
             let out = db.append_batch(refs, ts, vs)?;
@@ -113,6 +118,10 @@ pub fn run(
             break;
         }
         line_no += 1;
+        if let Some(c) = parse_comment(&line) {
+            note_metadata(&mut metadata, c);
+            continue;
+        }
         let Some(sample) = parse_line(&line, line_no)? else {
             continue;
         };
@@ -128,6 +137,18 @@ pub fn run(
             }
         };
         let t = sample.timestamp_ms.unwrap_or_else(|| clock.now_ms());
+        if let Some(text) = sample.exemplar {
+            let (labels, value, ex_t) = parse_exemplar(text, line_no)?;
+            let t_ms = ex_t.unwrap_or(t);
+            exemplars.push((
+                r,
+                Exemplar {
+                    labels,
+                    value,
+                    t_ms,
+                },
+            ));
+        }
         refs.push(r);
         ts.push(t);
         vs.push(sample.value);
@@ -137,6 +158,12 @@ pub fn run(
         }
     }
     commit(&mut refs, &mut ts, &mut vs)?;
+    let ex = db.append_exemplars(&exemplars)?;
+    let entries: Vec<(&str, MetricMetadata)> = metadata
+        .iter()
+        .map(|(n, m)| (n.as_str(), m.clone()))
+        .collect();
+    db.set_metadata(&entries)?;
     db.sync()?;
     let cutoff = metrics_cutoff(&db);
     let series = refs_by_key.len();
@@ -152,6 +179,19 @@ pub fn run(
         secs,
         accepted as f64 / secs
     )?;
+    if !exemplars.is_empty() || !metadata.is_empty() {
+        writeln!(
+            out,
+            "exemplars: {} stored, {} repeated, {} refused{}; metadata for {} metrics",
+            ex.stored,
+            ex.duplicates,
+            ex.refused,
+            ex.first_refusal
+                .map(|w| format!(" (first: {w})"))
+                .unwrap_or_default(),
+            metadata.len()
+        )?;
+    }
     if outside_retention > 0 {
         writeln!(
             out,
@@ -174,4 +214,20 @@ pub fn run(
     }
     out.flush()?;
     Ok(())
+}
+
+/// Adds a `# TYPE` / `# HELP` / `# UNIT` comment to the metadata gathered so far.
+fn note_metadata(metadata: &mut BTreeMap<String, MetricMetadata>, c: Comment<'_>) {
+    match c {
+        Comment::Type { metric, kind } => {
+            metadata.entry(metric.to_owned()).or_default().kind =
+                MetricKind::parse(kind).unwrap_or(MetricKind::Unknown);
+        }
+        Comment::Help { metric, text } => {
+            metadata.entry(metric.to_owned()).or_default().help = text;
+        }
+        Comment::Unit { metric, unit } => {
+            metadata.entry(metric.to_owned()).or_default().unit = unit.to_owned();
+        }
+    }
 }

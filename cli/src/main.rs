@@ -1,5 +1,6 @@
 //! `strata`: the command a new user runs first.
 
+mod annotations;
 mod bench;
 mod common;
 mod demo;
@@ -60,6 +61,29 @@ enum Command {
         start: Option<i64>,
         #[arg(long)]
         end: Option<i64>,
+    },
+    /// The exemplars of the series a selector matches, as Prometheus'
+    /// `/api/v1/query_exemplars` returns them (each `trace_id` resolves with `strata trace`).
+    Exemplars {
+        #[arg(long)]
+        db: PathBuf,
+        /// A series selector, e.g. `llm_latency_seconds_bucket{model="gpt-4o"}`.
+        selector: String,
+        #[arg(long)]
+        start: Option<i64>,
+        #[arg(long)]
+        end: Option<i64>,
+    },
+    /// Metric type, unit and help per metric name, as Prometheus' `/api/v1/metadata`.
+    Metadata {
+        #[arg(long)]
+        db: PathBuf,
+        /// One metric name (default: all).
+        #[arg(long)]
+        metric: Option<String>,
+        /// At most this many metrics.
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// Cut the head into blocks, merge blocks, seal span windows and apply retention now
     /// (by the clock: `--now`); prints what retention deleted, per bucket.
@@ -282,6 +306,15 @@ fn main() -> ExitCode {
             start,
             end,
         } => export::run(&db, selector.as_deref(), start, end, now),
+        Command::Exemplars {
+            db,
+            selector,
+            start,
+            end,
+        } => annotations::exemplars(&db, &selector, start, end, now),
+        Command::Metadata { db, metric, limit } => {
+            annotations::metadata(&db, metric.as_deref(), limit, now)
+        }
         Command::Compact { db } => common::compact(&db, now),
         Command::Stats { db, json } => common::stats(&db, json, now),
         Command::WalDump { db } => common::wal_dump(&db),

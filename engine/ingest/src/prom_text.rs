@@ -1,5 +1,7 @@
-//! Prometheus text exposition, one sample per line: `name{label="value",…} value [timestamp_ms]`.
-//! `# HELP` / `# TYPE` comments and blank lines are skipped. Label values may contain `\\`,
+//! Prometheus text exposition, one sample per line: `name{label="value",…} value [timestamp_ms]`,
+//! optionally followed by an OpenMetrics exemplar `# {trace_id="…"} value [timestamp_s]`
+//! ([`Line::exemplar`], parsed by [`parse_exemplar`]). `# HELP` / `# TYPE` / `# UNIT`
+//! comments are read by [`parse_comment`]; other comments and blank lines are skipped. Label values may contain `\\`,
 //! `\"` and `\n` escapes. Values use Go's float syntax (`NaN`, `+Inf`, `-Inf`, exponents).
 //! Errors name the line and what is wrong; nothing panics on malformed input.
 
@@ -27,6 +29,8 @@ pub struct Line<'a> {
     pub series: &'a str,
     pub value: f64,
     pub timestamp_ms: Option<i64>,
+    /// The exemplar after ` # `, unparsed (see [`parse_exemplar`]).
+    pub exemplar: Option<&'a str>,
 }
 
 /// Parses a float the way Prometheus does: Go syntax, case-insensitive `NaN` / `Inf`.
@@ -69,7 +73,11 @@ pub fn parse_line(text: &str, line: u64) -> Result<Option<Line<'_>>, ParseError>
             .ok_or_else(|| err("no value after the metric name"))?,
     };
     let series = &t[..series_end];
-    let mut rest = t[series_end..].split_whitespace();
+    let (sample, exemplar) = match t[series_end..].split_once(" # ") {
+        Some((sample, ex)) => (sample, Some(ex.trim())),
+        None => (&t[series_end..], None),
+    };
+    let mut rest = sample.split_whitespace();
     let value = rest.next().ok_or_else(|| err("no value"))?;
     let value =
         parse_value(value).ok_or_else(|| err(&format!("value {value:?} is not a number")))?;
@@ -88,7 +96,115 @@ pub fn parse_line(text: &str, line: u64) -> Result<Option<Line<'_>>, ParseError>
         series,
         value,
         timestamp_ms,
+        exemplar,
     }))
+}
+
+/// A metadata comment: `# TYPE name kind`, `# HELP name text`, `# UNIT name unit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comment<'a> {
+    Type {
+        metric: &'a str,
+        kind: &'a str,
+    },
+    /// The help text with `\\` and `\n` unescaped.
+    Help {
+        metric: &'a str,
+        text: String,
+    },
+    Unit {
+        metric: &'a str,
+        unit: &'a str,
+    },
+}
+
+/// The metadata comment on this line, if it is one (other lines: `None`).
+pub fn parse_comment(text: &str) -> Option<Comment<'_>> {
+    let rest = text.trim_start().strip_prefix('#')?.trim_start();
+    let (word, rest) = rest.split_once(char::is_whitespace)?;
+    let rest = rest.trim_start();
+    let (metric, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if metric.is_empty() {
+        return None;
+    }
+    let value = value.trim();
+    match word {
+        "TYPE" => Some(Comment::Type {
+            metric,
+            kind: value,
+        }),
+        "HELP" => Some(Comment::Help {
+            metric,
+            text: unescape_help(value),
+        }),
+        "UNIT" => Some(Comment::Unit {
+            metric,
+            unit: value,
+        }),
+        _ => None,
+    }
+}
+
+fn unescape_help(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// An OpenMetrics exemplar, `{labels} value [timestamp]`: its labels, value and time in
+/// milliseconds (OpenMetrics writes seconds, with a fraction).
+pub type ParsedExemplar = (Vec<(String, String)>, f64, Option<i64>);
+
+/// Parses the text [`Line::exemplar`] holds.
+pub fn parse_exemplar(text: &str, line: u64) -> Result<ParsedExemplar, ParseError> {
+    let err = |m: String| ParseError { line, message: m };
+    let t = text.trim();
+    if !t.starts_with('{') {
+        return Err(err("exemplar: expected a label set".into()));
+    }
+    let close =
+        find_closing_brace(t).ok_or_else(|| err("exemplar: unterminated label set".into()))?;
+    // The label set parses as a series' does (a placeholder name in front, dropped after).
+    let mut labels = parse_series(&format!("x{}", &t[..=close]), line)?;
+    labels.remove(0);
+    let mut rest = t[close + 1..].split_whitespace();
+    let value = rest
+        .next()
+        .ok_or_else(|| err("exemplar: no value".into()))?;
+    let value = parse_value(value)
+        .ok_or_else(|| err(format!("exemplar value {value:?} is not a number")))?;
+    let ts = match rest.next() {
+        None => None,
+        Some(s) => {
+            let secs: f64 = s
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && v.abs() < 9.2e15)
+                .ok_or_else(|| {
+                    err(format!(
+                        "exemplar timestamp {s:?} is not a number of seconds"
+                    ))
+                })?;
+            Some((secs * 1000.0).round() as i64)
+        }
+    };
+    if rest.next().is_some() {
+        return Err(err("exemplar: unexpected text after the timestamp".into()));
+    }
+    Ok((labels, value, ts))
 }
 
 /// Index of the `}` closing the label set that starts at `s[0] == '{'`, honouring quotes.
@@ -333,5 +449,68 @@ mod tests {
         let mut s = String::new();
         format_value(f64::NAN, &mut s);
         assert!(parse_value(&s).unwrap().is_nan());
+    }
+}
+
+#[cfg(test)]
+mod openmetrics_tests {
+    use super::*;
+
+    #[test]
+    fn exemplars_follow_the_sample_and_parse_in_seconds() {
+        let l = parse_line(
+            r#"http_seconds_bucket{le="0.5",path="/a # b"} 17 1520879607789 # {trace_id="0af7651916cd43dd8448eb211c80319c"} 0.43 1520879607.7"#,
+            1,
+        )
+        .expect("parses")
+        .expect("a sample");
+        assert_eq!((l.value, l.timestamp_ms), (17.0, Some(1_520_879_607_789)));
+        let (labels, v, ts) = parse_exemplar(l.exemplar.expect("exemplar"), 1).expect("exemplar");
+        assert_eq!(
+            labels,
+            [(
+                "trace_id".to_owned(),
+                "0af7651916cd43dd8448eb211c80319c".to_owned()
+            )]
+        );
+        assert_eq!((v, ts), (0.43, Some(1_520_879_607_700)));
+        let plain = parse_line("up 1", 2).expect("parses").expect("sample");
+        assert_eq!(plain.exemplar, None);
+        for bad in [
+            "trace_id=\"x\"} 1",
+            "{trace_id=\"x\"}",
+            "{a=\"x\"} 1 nope",
+            "{a=\"x\"} 1 2 3",
+        ] {
+            assert!(parse_exemplar(bad, 3).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn metadata_comments_are_read() {
+        assert_eq!(
+            parse_comment("# TYPE http_requests_total counter"),
+            Some(Comment::Type {
+                metric: "http_requests_total",
+                kind: "counter"
+            })
+        );
+        assert_eq!(
+            parse_comment(r"# HELP up Whether the target is up.\nSecond \\ line"),
+            Some(Comment::Help {
+                metric: "up",
+                text: "Whether the target is up.\nSecond \\ line".into()
+            })
+        );
+        assert_eq!(
+            parse_comment("# UNIT queue_seconds seconds"),
+            Some(Comment::Unit {
+                metric: "queue_seconds",
+                unit: "seconds"
+            })
+        );
+        assert_eq!(parse_comment("# just a comment"), None);
+        assert_eq!(parse_comment("# HELP"), None);
+        assert_eq!(parse_comment("up 1"), None);
     }
 }

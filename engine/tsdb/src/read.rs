@@ -8,9 +8,9 @@ use std::sync::Arc;
 use strata_codec::histogram::HistogramColumns;
 use strata_index::Matcher;
 
+use crate::Result;
 use crate::block::Block;
 use crate::head::Head;
-use crate::Result;
 
 /// One series' samples from a select, in time order.
 #[derive(Debug, Clone, PartialEq)]
