@@ -20,6 +20,7 @@ struct Tally {
     spans: usize,
     samples: usize,
     histograms: usize,
+    exemplars: usize,
     spans_rejected: usize,
     first_span_rejection: Option<String>,
     spans_outside_retention: usize,
@@ -32,6 +33,7 @@ impl Tally {
     fn metrics(&mut self, o: OtlpMetricsOutcome) {
         self.samples += o.samples;
         self.histograms += o.histograms;
+        self.exemplars += o.exemplars;
         self.points_rejected += o.rejected;
         self.points_outside_retention += o.outside_retention;
         if self.first_point_rejection.is_none() {
@@ -93,10 +95,11 @@ pub fn import(
     let mut out = stdout();
     writeln!(
         out,
-        "imported {} spans, {} samples and {} histogram points from {} files in {secs:.2}s ({:.0} spans/s)",
+        "imported {} spans, {} samples, {} histogram points and {} exemplars from {} files in {secs:.2}s ({:.0} spans/s)",
         n.spans,
         n.samples,
         n.histograms,
+        n.exemplars,
         files.len(),
         n.spans as f64 / secs
     )?;

@@ -118,17 +118,9 @@ impl Options {
             let n = self.exemplars_per_series;
             return bad("exemplars_per_series", format!("{n} not in 1..=4096"));
         }
-        let b = &self.metrics_bucket;
-        if b.is_empty()
-            || b.len() > 64
-            || !b
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        {
-            return bad(
-                "metrics_bucket",
-                format!("{b:?}: use 1-64 characters of [A-Za-z0-9_-]"),
-            );
+        // The metrics bucket is a directory name, under the span buckets' rules.
+        if let Err(e) = strata_spans::check_bucket_name(&self.metrics_bucket) {
+            return bad("metrics_bucket", e.to_string());
         }
         Ok(())
     }

@@ -46,6 +46,7 @@ pub use codec::{
 };
 pub use config::{
     AUDIT_BUCKET, Bucket, CONFIG_FILE, ContentPolicy, DEFAULT_BUCKET, Rule, RuleOp, SpanConfig,
+    check_bucket_name,
 };
 pub use found::FoundSpans;
 pub use genai::{

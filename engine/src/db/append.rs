@@ -5,6 +5,7 @@
 //! to the head. Rejected samples are reported one by one; the rest of the batch still lands.
 
 use strata_codec::histogram::Histogram;
+use strata_codec::histogram::HistogramLimits;
 
 use super::{Db, SeriesRef};
 use crate::error::{Error, Result};
@@ -221,7 +222,7 @@ impl Db {
         self.core
             .wal
             .append(strata_wal::RecordType::METRICS, &payload)?;
-        guard.apply_histogram(t_ms, histogram, self.core.histogram_limits())?;
+        guard.apply_histogram(t_ms, histogram, HistogramLimits::default())?;
         drop(guard);
         self.core.head.note_times(t_ms, t_ms);
         drop(_gate);

@@ -1,6 +1,7 @@
 //! Head → blocks, block compaction, retention, and the WAL checkpoint that follows a cut.
 
 use std::sync::Arc;
+use strata_codec::histogram::HistogramLimits;
 
 use super::Db;
 use crate::block::Block;
@@ -13,19 +14,6 @@ use strata_tsdb::{checkpoint, compaction};
 const SEAL_CHECKPOINT_SEGMENTS: u64 = 4;
 
 pub use strata_tsdb::report::{CompactReport, Expired, ExpiredTotals};
-
-/// Adds what span retention dropped to a compaction's report.
-fn note_spans(report: &mut CompactReport, expired: Vec<crate::spans::SpanExpiry>) {
-    for x in expired {
-        report.span_partitions_expired += x.partitions;
-        let e = report.bucket(&x.bucket);
-        e.span_partitions += x.partitions;
-        e.spans += x.spans;
-        e.content_rows += x.content_rows;
-        e.content_bytes += x.content_bytes;
-        e.bytes += x.bytes;
-    }
-}
 
 /// Where a checkpoint's first record is, the series it covers and the span windows it copies.
 type CheckpointStart = (
@@ -133,7 +121,7 @@ impl Db {
         }
         let dur = self.core.options.block_duration_ms;
         let limits = self.core.chunk_limits();
-        let hist_limits = self.core.histogram_limits();
+        let hist_limits = HistogramLimits::default();
         let series = self.core.head.with_series(|all| all.to_vec());
         // Copy first and write the blocks; then, with readers held off, publish them and drop
         // their samples from the head: a reader sees every sample exactly once.
@@ -275,13 +263,16 @@ impl Db {
     fn apply_span_retention(&self, now_ms: i64, report: &mut CompactReport) -> Result<()> {
         let expired = self.core.spans.apply_retention(now_ms)?;
         let mut t = self.core.expired.lock();
-        for e in &expired {
-            t.span_partitions += e.partitions as u64;
-            t.spans += e.spans;
-            t.content_bytes += e.content_bytes;
+        for x in expired {
+            (t.span_partitions, t.spans) =
+                (t.span_partitions + x.partitions as u64, t.spans + x.spans);
+            t.content_bytes += x.content_bytes;
+            report.span_partitions_expired += x.partitions;
+            let e = report.bucket(&x.bucket);
+            e.span_partitions += x.partitions;
+            (e.spans, e.content_rows) = (e.spans + x.spans, e.content_rows + x.content_rows);
+            (e.content_bytes, e.bytes) = (e.content_bytes + x.content_bytes, e.bytes + x.bytes);
         }
-        drop(t);
-        note_spans(report, expired);
         Ok(())
     }
 

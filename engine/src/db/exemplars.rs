@@ -12,20 +12,23 @@ use crate::error::{Error, Result};
 impl Db {
     /// Appends exemplars of existing series: logged to the WAL (per the sync policy), then
     /// kept, the newest `Options::exemplars_per_series` per series. Refusals (unknown series,
-    /// labels over 128 characters, older than the series' newest) are counted in the outcome;
+    /// labels over 128 characters, too far in the future, older than the series' newest) are counted in the outcome;
     /// a WAL failure is an error. One WAL record per call.
     pub fn append_exemplars(&self, exemplars: &[(SeriesRef, Exemplar)]) -> Result<ExemplarOutcome> {
         self.check_open()?;
         let ids: Vec<(u64, Exemplar)> = exemplars.iter().map(|(s, e)| (s.0, e.clone())).collect();
         let _gate = self.core.append_gate.read();
         let known = |id: u64| u32::try_from(id).is_ok_and(|id| self.core.head.series(id).is_some());
-        self.core.exemplars.append_logged(&ids, known, |p| {
-            self.core
-                .wal
-                .append(RecordType::EXEMPLARS, p)
-                .map(drop)
-                .map_err(Error::from)
-        })
+        let max_t_ms = self.time_bounds().0;
+        self.core
+            .exemplars
+            .append_logged(&ids, (known, max_t_ms), |p| {
+                self.core
+                    .wal
+                    .append(RecordType::EXEMPLARS, p)
+                    .map(drop)
+                    .map_err(Error::from)
+            })
     }
 
     /// The exemplars of every series matching `matchers` within `[start_ms, end_ms]`,

@@ -22,7 +22,6 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use strata_codec::gorilla::ChunkLimits;
-use strata_codec::histogram::HistogramLimits;
 use strata_storage::{DirLock, FileSystem};
 use strata_wal::Wal;
 
@@ -263,10 +262,6 @@ impl DbCore {
             max_samples: self.options.chunk_samples,
             max_bytes: ChunkLimits::default().max_bytes,
         }
-    }
-
-    fn histogram_limits(&self) -> HistogramLimits {
-        HistogramLimits::default()
     }
 }
 

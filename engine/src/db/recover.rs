@@ -4,6 +4,7 @@
 use super::DbCore;
 use crate::error::{Error, Result};
 use crate::records::{self, Marker};
+use strata_codec::histogram::HistogramLimits;
 use strata_tsdb::replay::MetricReplay;
 pub use strata_tsdb::replay::ReplayReport;
 
@@ -16,7 +17,7 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
         &db.head,
         &wal_path,
         db.chunk_limits(),
-        db.histogram_limits(),
+        HistogramLimits::default(),
     );
     let corrupt = |pos: strata_wal::Position, e: strata_codec::Error| {
         Error::corrupt(&wal_path, format!("record at {pos}: {e}"))

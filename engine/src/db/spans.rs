@@ -19,6 +19,8 @@ pub struct OtlpMetricsOutcome {
     /// Stored samples and histogram points already older than the metrics bucket's retention
     /// (the next retention pass drops them; see `Options::reject_outside_retention`).
     pub outside_retention: usize,
+    /// Exemplars stored (repeats and refusals are not counted).
+    pub exemplars: usize,
 }
 
 impl Db {
@@ -107,6 +109,24 @@ impl Db {
                 }
                 Err(e) => return Err(e),
             }
+        }
+        let mut exemplars = Vec::with_capacity(batch.exemplars.len());
+        for (labels, e) in batch.exemplars {
+            exemplars.push((self.series_ref(&labels)?, e));
+        }
+        // A point's exemplars come in bucket order; the store keeps each series in time order.
+        exemplars.sort_by_key(|(r, e)| (*r, e.t_ms));
+        out.exemplars = self.append_exemplars(&exemplars)?.stored;
+        let meta: Vec<_> = batch
+            .metadata
+            .iter()
+            .map(|(n, m)| (n.as_str(), m.clone()))
+            .collect();
+        if let Err(e) = self.set_metadata(&meta) {
+            let Error::Limit { .. } = e else {
+                return Err(e);
+            };
+            out.first_rejection.get_or_insert(e.to_string());
         }
         Ok(out)
     }

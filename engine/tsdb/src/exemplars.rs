@@ -19,7 +19,8 @@ use crate::records::{RECORD_VERSION, string, version};
 pub enum Added {
     /// Stored (maybe evicting the series' oldest).
     Stored,
-    /// The series' newest exemplar is the same one: nothing stored (scrapes repeat them).
+    /// The series holds this exemplar (same time and labels) already: nothing stored
+    /// (scrapes and cumulative OTLP points repeat them).
     Duplicate,
     /// Older than the series' newest exemplar: refused (exemplars are kept in time order).
     OutOfOrder { newest_ms: i64 },
@@ -29,7 +30,7 @@ pub enum Added {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExemplarOutcome {
     pub stored: usize,
-    /// The series' newest exemplar already (scrapes repeat them): not stored again.
+    /// Held already (scrapes and cumulative OTLP points repeat them): not stored again.
     pub duplicates: usize,
     /// Older than the series' newest exemplar, malformed, or for an unknown series.
     pub refused: usize,
@@ -78,15 +79,19 @@ impl ExemplarStore {
     pub fn add(&self, id: u64, e: Exemplar) -> Added {
         let mut all = self.series.lock();
         let ring = all.entry(id).or_default();
-        if let Some(newest) = ring.back() {
-            if *newest == e || (newest.t_ms == e.t_ms && newest.labels == e.labels) {
-                return Added::Duplicate;
-            }
-            if e.t_ms < newest.t_ms {
-                return Added::OutOfOrder {
-                    newest_ms: newest.t_ms,
-                };
-            }
+        // Exporters resend what they sent (OTLP cumulative points repeat their reservoir).
+        if ring
+            .iter()
+            .any(|x| x.t_ms == e.t_ms && x.labels == e.labels)
+        {
+            return Added::Duplicate;
+        }
+        if let Some(newest) = ring.back()
+            && e.t_ms < newest.t_ms
+        {
+            return Added::OutOfOrder {
+                newest_ms: newest.t_ms,
+            };
         }
         if ring.len() == self.per_series {
             ring.pop_front();
@@ -96,13 +101,14 @@ impl ExemplarStore {
         Added::Stored
     }
 
-    /// Appends exemplars: those of series `known` accepts and with valid labels are handed
+    /// Appends exemplars: those of series `known` accepts, stamped at most `max_t_ms`, with
+    /// valid labels are handed
     /// to `log` as one `EXEMPLARS` payload, then kept (duplicates and out-of-order ones are
     /// counted, not kept). Refusals are in the outcome; only `log`'s error is an error.
     pub fn append_logged<E>(
         &self,
         exemplars: &[(u64, Exemplar)],
-        known: impl Fn(u64) -> bool,
+        (known, max_t_ms): (impl Fn(u64) -> bool, i64),
         log: impl FnOnce(&[u8]) -> Result<(), E>,
     ) -> Result<ExemplarOutcome, E> {
         let mut out = ExemplarOutcome::default();
@@ -110,6 +116,11 @@ impl ExemplarStore {
         for (id, e) in exemplars {
             if !known(*id) {
                 out.refuse(format!("unknown series reference {id}"));
+            } else if e.t_ms > max_t_ms {
+                out.refuse(format!(
+                    "exemplar at {} ms is too far in the future (the clock allows up to {max_t_ms} ms)",
+                    e.t_ms
+                ));
             } else if let Err(why) = e.validate() {
                 out.refuse(why);
             } else {

@@ -25,7 +25,10 @@
 use std::collections::HashMap;
 
 use strata_codec::histogram::Histogram;
+use strata_model::{Exemplar, MetricKind, MetricMetadata};
 
+use super::exemplars::exemplar;
+use super::naming::{metric_name, sanitize_label_name};
 use super::traces::{push_attr, resource_attrs};
 use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint, push_packed_fixed64};
 use super::{Limits, OtlpError};
@@ -60,6 +63,11 @@ pub struct MetricsBatch {
     /// `(labels, t_ms, value)`.
     pub samples: Vec<(LabelPairs, i64, f64)>,
     pub histograms: Vec<HistogramPoint>,
+    /// Exemplars of number and histogram points, by the label set of their point's series.
+    pub exemplars: Vec<(LabelPairs, Exemplar)>,
+    /// Type, unit and help of each metric (by its Prometheus name), from the metric's kind,
+    /// `unit` and `description`.
+    pub metadata: Vec<(String, MetricMetadata)>,
     pub report: MetricsReport,
 }
 
@@ -182,13 +190,13 @@ fn metric(
     delta: &mut DeltaState,
     out: &mut MetricsBatch,
 ) -> Result<(), OtlpError> {
-    let mut name = "";
-    let mut unit = "";
+    let (mut name, mut unit, mut help) = ("", "", "");
     let mut data: Option<(Kind, &[u8], usize)> = None;
     let mut r = Reader::new(b, base);
     while let Some((field, at, v)) = r.next()? {
         match field {
             1 => name = as_str(v, at, "metric.name")?,
+            2 => help = as_str(v, at, "metric.description")?,
             3 => unit = as_str(v, at, "metric.unit")?,
             5 => data = Some((Kind::Gauge, as_len(v, at, "metric.gauge")?, at)),
             7 => {
@@ -224,18 +232,9 @@ fn metric(
         kind == Kind::Gauge,
         matches!(kind, Kind::Sum { monotonic: true }),
     );
-    let mut temporality = 2;
-    let mut points = Vec::new();
-    let mut r = Reader::new(body, at);
-    while let Some((field, at, v)) = r.next()? {
-        match field {
-            1 => points.push((as_len(v, at, "data_points")?, at)),
-            2 if kind != Kind::Gauge && kind != Kind::Summary => {
-                temporality = as_varint(v, at, "aggregation_temporality")?;
-            }
-            _ => {}
-        }
-    }
+    out.metadata
+        .push((full_name.clone(), metadata_of(kind, unit, help)));
+    let (temporality, points) = data_points(body, at, kind)?;
     for (p, at) in points {
         out.report.points += 1;
         if out.report.points > limits.max_items as u64 {
@@ -273,6 +272,42 @@ fn metric(
         }
     }
     Ok(())
+}
+
+/// Data point messages, each with the offset it starts at.
+type Points<'a> = Vec<(&'a [u8], usize)>;
+
+/// The aggregation temporality (2, cumulative, unless said) and the data points of a metric's
+/// data message.
+fn data_points(body: &[u8], at: usize, kind: Kind) -> Result<(u64, Points<'_>), OtlpError> {
+    let mut temporality = 2;
+    let mut points = Vec::new();
+    let mut r = Reader::new(body, at);
+    while let Some((field, at, v)) = r.next()? {
+        match field {
+            1 => points.push((as_len(v, at, "data_points")?, at)),
+            2 if kind != Kind::Gauge && kind != Kind::Summary => {
+                temporality = as_varint(v, at, "aggregation_temporality")?;
+            }
+            _ => {}
+        }
+    }
+    Ok((temporality, points))
+}
+
+/// What `/api/v1/metadata` says of a metric of this kind, OTLP unit and description.
+fn metadata_of(kind: Kind, unit: &str, help: &str) -> MetricMetadata {
+    let kind = match kind {
+        Kind::Sum { monotonic: true } => MetricKind::Counter,
+        Kind::Gauge | Kind::Sum { .. } => MetricKind::Gauge,
+        Kind::Histogram => MetricKind::Histogram,
+        Kind::Summary => MetricKind::Summary,
+    };
+    MetricMetadata {
+        kind,
+        unit: unit.to_owned(),
+        help: help.to_owned(),
+    }
 }
 
 fn sum_is_monotonic(b: &[u8], base: usize) -> Result<bool, OtlpError> {
@@ -342,6 +377,7 @@ fn number_point(
     let mut t_ms = 0;
     let mut value = None;
     let mut flags = 0;
+    let mut exemplars = Vec::new();
     let mut r = Reader::new(b, base);
     while let Some((field, at, v)) = r.next()? {
         match field {
@@ -360,6 +396,11 @@ fn number_point(
                 at,
                 limits,
             )?,
+            5 => exemplars.extend(exemplar(
+                as_len(v, at, "number_data_point.exemplars")?,
+                at,
+                limits,
+            )?),
             8 => flags = as_varint(v, at, "number_data_point.flags")?,
             _ => {}
         }
@@ -374,6 +415,8 @@ fn number_point(
         *total += value;
         value = *total;
     }
+    out.exemplars
+        .extend(exemplars.into_iter().map(|e| (labels.clone(), e)));
     out.samples.push((labels, t_ms, value));
     Ok(())
 }
@@ -398,6 +441,7 @@ fn histogram_point(
         flags,
         histogram: mut h,
         bounds_bits,
+        exemplars,
     } = histogram_fields(b, base, limits)?;
     if flags & FLAG_NO_RECORDED_VALUE != 0 {
         out.report.no_value_points += 1;
@@ -417,6 +461,8 @@ fn histogram_point(
         add_delta_histogram(total, &h);
         h = total.clone();
     }
+    out.exemplars
+        .extend(exemplars.into_iter().map(|e| (labels.clone(), e)));
     out.histograms.push(HistogramPoint {
         labels,
         t_ms,
@@ -433,6 +479,7 @@ struct HistogramFields {
     flags: u64,
     histogram: Histogram,
     bounds_bits: Vec<u64>,
+    exemplars: Vec<Exemplar>,
 }
 
 /// Decodes the fields of the `HistogramDataPoint` at `b` (which starts at byte `base`).
@@ -442,6 +489,7 @@ fn histogram_fields(b: &[u8], base: usize, limits: &Limits) -> Result<HistogramF
     let mut flags = 0;
     let mut h = Histogram::default();
     let mut bounds_bits = Vec::new();
+    let mut exemplars = Vec::new();
     let mut r = Reader::new(b, base);
     while let Some((field, at, v)) = r.next()? {
         match field {
@@ -462,6 +510,10 @@ fn histogram_fields(b: &[u8], base: usize, limits: &Limits) -> Result<HistogramF
                 limits.max_buckets,
                 &mut bounds_bits,
             )?,
+            8 => {
+                let e = as_len(v, at, "histogram_data_point.exemplars")?;
+                exemplars.extend(exemplar(e, at, limits)?);
+            }
             9 => push_attr(
                 &mut attrs,
                 as_len(v, at, "histogram_data_point.attributes")?,
@@ -492,6 +544,7 @@ fn histogram_fields(b: &[u8], base: usize, limits: &Limits) -> Result<HistogramF
         flags,
         histogram: h,
         bounds_bits,
+        exemplars,
     })
 }
 
@@ -613,166 +666,4 @@ fn format_float(v: f64) -> String {
     let mut s = String::new();
     crate::prom_text::format_value(v, &mut s);
     s
-}
-
-/// Label name as Prometheus' OTLP translator escapes it.
-pub fn sanitize_label_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        s.insert_str(0, "key_");
-    } else if s.starts_with('_') && !s.starts_with("__") {
-        s.insert_str(0, "key");
-    }
-    s
-}
-
-fn unit_word(u: &str) -> Option<&'static str> {
-    Some(match u {
-        "d" => "days",
-        "h" => "hours",
-        "min" => "minutes",
-        "s" => "seconds",
-        "ms" => "milliseconds",
-        "us" => "microseconds",
-        "ns" => "nanoseconds",
-        "By" => "bytes",
-        "KiBy" => "kibibytes",
-        "MiBy" => "mebibytes",
-        "GiBy" => "gibibytes",
-        "TiBy" => "tibibytes",
-        "KBy" => "kilobytes",
-        "MBy" => "megabytes",
-        "GBy" => "gigabytes",
-        "TBy" => "terabytes",
-        "m" => "meters",
-        "V" => "volts",
-        "A" => "amperes",
-        "J" => "joules",
-        "W" => "watts",
-        "g" => "grams",
-        "Cel" => "celsius",
-        "Hz" => "hertz",
-        "%" => "percent",
-        _ => return None,
-    })
-}
-
-fn per_unit_word(u: &str) -> Option<&'static str> {
-    Some(match u {
-        "s" => "second",
-        "m" => "minute",
-        "h" => "hour",
-        "d" => "day",
-        "w" => "week",
-        "mo" => "month",
-        "y" => "year",
-        _ => return None,
-    })
-}
-
-/// Words of a unit (`{…}` annotations removed, unknown units sanitised).
-fn unit_words(unit: &str) -> Vec<String> {
-    let mut cleaned = String::new();
-    let mut depth = 0u32;
-    for c in unit.chars() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => cleaned.push(c),
-            _ => {}
-        }
-    }
-    let cleaned = cleaned.trim();
-    let (main, per) = match cleaned.split_once('/') {
-        Some((a, b)) => (a.trim(), Some(b.trim())),
-        None => (cleaned, None),
-    };
-    let mut words = Vec::new();
-    if !main.is_empty() && main != "1" {
-        words.extend(split_words(unit_word(main).unwrap_or(main)));
-    }
-    if let Some(per) = per.filter(|p| !p.is_empty()) {
-        words.push("per".into());
-        words.extend(split_words(per_unit_word(per).unwrap_or(per)));
-    }
-    words
-}
-
-fn split_words(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-}
-
-/// A metric name as Prometheus' OTLP translator builds it with suffixes (module docs).
-pub fn metric_name(name: &str, unit: &str, gauge: bool, monotonic_sum: bool) -> String {
-    let mut words: Vec<String> = split_words(name).collect();
-    if monotonic_sum {
-        words.retain(|w| w != "total");
-    }
-    let unit_words = unit_words(unit);
-    if !unit_words.is_empty() {
-        let joined = unit_words.join("_");
-        if !words.join("_").ends_with(&joined) {
-            words.extend(unit_words);
-        }
-    } else if gauge && unit.trim() == "1" && words.last().is_none_or(|w| w != "ratio") {
-        words.push("ratio".into());
-    }
-    if monotonic_sum {
-        words.push("total".into());
-    }
-    let mut out = words.join("_");
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_the_prometheus_translator() {
-        assert_eq!(
-            metric_name("gen_ai.client.operation.duration", "s", false, false),
-            "gen_ai_client_operation_duration_seconds"
-        );
-        assert_eq!(
-            metric_name("gen_ai.client.token.usage", "{token}", false, false),
-            "gen_ai_client_token_usage"
-        );
-        assert_eq!(
-            metric_name("http.requests", "1", false, true),
-            "http_requests_total"
-        );
-        assert_eq!(
-            metric_name("cache.hit", "1", true, false),
-            "cache_hit_ratio"
-        );
-        assert_eq!(
-            metric_name("net.io", "By/s", true, false),
-            "net_io_bytes_per_second"
-        );
-        assert_eq!(
-            metric_name("requests.total", "", false, true),
-            "requests_total"
-        );
-        assert_eq!(
-            sanitize_label_name("gen_ai.token.type"),
-            "gen_ai_token_type"
-        );
-        assert_eq!(sanitize_label_name("9x"), "key_9x");
-        assert_eq!(sanitize_label_name("_x"), "key_x");
-    }
 }

@@ -7,16 +7,16 @@
 //! payload could make large ([`Limits`]). Bad input is an [`OtlpError`], never a panic.
 //! Unknown fields are skipped, as protobuf requires.
 
+mod exemplars;
 mod metrics;
+mod naming;
 mod traces;
 mod wire;
 
 use std::fmt;
 
-pub use metrics::{
-    DeltaState, HistogramPoint, MetricsBatch, MetricsReport, decode_metrics, metric_name,
-    sanitize_label_name,
-};
+pub use metrics::{DeltaState, HistogramPoint, MetricsBatch, MetricsReport, decode_metrics};
+pub use naming::{metric_name, sanitize_label_name};
 pub use traces::{decode_traces, decode_traces_with};
 
 /// The most levels of nested arrays and maps any decode accepts, whatever
