@@ -391,6 +391,18 @@ pub fn describe(kind: strata_wal::RecordType, payload: &[u8]) -> String {
             Err(e) => format!("MARKER undecodable: {e}"),
         },
         t if t == T::SPANS => format!("SPANS {} bytes", payload.len()),
+        t if t == T::EXEMPLARS => match crate::exemplars::decode_exemplars(payload) {
+            Ok(x) => format!(
+                "EXEMPLARS n={} series {}",
+                x.len(),
+                id_range(x.iter().map(|e| e.0))
+            ),
+            Err(e) => format!("EXEMPLARS undecodable: {e}"),
+        },
+        t if t.kind() == T::METADATA.kind() => match crate::metadata::decode_metadata(payload) {
+            Ok(m) => format!("METADATA n={}", m.len()),
+            Err(e) => format!("METADATA undecodable: {e}"),
+        },
         t => format!("type {t:?} {} bytes", payload.len()),
     }
 }
