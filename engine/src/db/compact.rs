@@ -179,12 +179,9 @@ impl Db {
         // The checkpoint starts a segment of its own: once it is durable every older segment
         // goes, and the WAL is no larger than what the head still needs.
         self.core.wal.start_segment();
-        let mut payload = Vec::new();
-        records::encode_marker(records::Marker::HeadMinValid(min_valid), &mut payload);
         let start = self
             .core
-            .wal
-            .append(strata_wal::RecordType::MARKERS, &payload)?;
+            .log_marker(records::Marker::HeadMinValid(min_valid))?;
         let mut append = |t, p: &[u8]| self.core.wal.append(t, p).map(drop).map_err(Error::from);
         let series = checkpoint::log_definitions_and_histograms(&self.core.head, &mut append)?;
         self.log_annotations()?;

@@ -257,6 +257,13 @@ impl DbCore {
         Ok(db)
     }
 
+    /// Logs a marker record; returns where it is.
+    fn log_marker(&self, marker: crate::records::Marker) -> Result<strata_wal::Position> {
+        let mut payload = Vec::new();
+        crate::records::encode_marker(marker, &mut payload);
+        Ok(self.wal.append(strata_wal::RecordType::MARKERS, &payload)?)
+    }
+
     fn chunk_limits(&self) -> ChunkLimits {
         ChunkLimits {
             max_samples: self.options.chunk_samples,

@@ -81,9 +81,7 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
     // A checkpoint that never ended: its partial copies are dropped, and an abort marker
     // tells later replays so (records appended from now on follow it).
     if db.spans.replay_checkpoint_abort() {
-        let mut payload = Vec::new();
-        records::encode_marker(Marker::SpansCheckpointAbort, &mut payload);
-        db.wal.append(strata_wal::RecordType::MARKERS, &payload)?;
+        db.log_marker(Marker::SpansCheckpointAbort)?;
         db.wal.sync()?;
     }
     Ok(report)

@@ -4,7 +4,7 @@
 use super::Db;
 use crate::error::{Error, Result};
 use crate::otlp;
-use crate::records::{self, Marker};
+use crate::records::Marker;
 use crate::spans::{AppendOutcome, CheckpointMarks, Span, SpanStore, TimeRules};
 use strata_codec::histogram::Histogram;
 
@@ -110,6 +110,17 @@ impl Db {
                 Err(e) => return Err(e),
             }
         }
+        if let Some(p) = batch.native_histograms.first() {
+            // Decoded exactly, but not storable yet (issue 15): refused and counted, not lost
+            // silently.
+            out.rejected += batch.native_histograms.len();
+            out.first_rejection.get_or_insert_with(|| {
+                format!(
+                    "{}: native histograms are not stored yet",
+                    p.labels.last().map_or("", |l| l.1.as_str())
+                )
+            });
+        }
         let mut exemplars = Vec::with_capacity(batch.exemplars.len());
         for (labels, e) in batch.exemplars {
             exemplars.push((self.series_ref(&labels)?, e));
@@ -144,22 +155,14 @@ impl Db {
             }
             // Everything logged before this marker in those windows is in the job; spans
             // appended from now on are not (replay keeps them at the "sealed" marker).
-            let mut payload = Vec::new();
-            records::encode_marker(
-                Marker::SpansSealing {
-                    through_ms: upto_ms,
-                    first_seq: job.first_seq,
-                },
-                &mut payload,
-            );
-            if let Err(e) = self
-                .core
-                .wal
-                .append(strata_wal::RecordType::MARKERS, &payload)
-            {
+            let sealing = Marker::SpansSealing {
+                through_ms: upto_ms,
+                first_seq: job.first_seq,
+            };
+            if let Err(e) = self.core.log_marker(sealing) {
                 // Nothing was written: hand the rows back.
                 self.core.spans.finish_seal_aborted(job);
-                return Err(e.into());
+                return Err(e);
             }
             job
         };
@@ -170,25 +173,15 @@ impl Db {
             return Err(e.into());
         }
         let report = self.core.spans.finish_seal(job)?;
-        let mut payload = Vec::new();
-        records::encode_marker(Marker::SpansSealedThrough(upto_ms), &mut payload);
-        self.core
-            .wal
-            .append(strata_wal::RecordType::MARKERS, &payload)?;
+        self.core.log_marker(Marker::SpansSealedThrough(upto_ms))?;
         Ok(report.partitions)
     }
 
     /// The start of the span part of a WAL checkpoint, with appends paused by the caller:
     /// the begin marker, and how many spans each in-memory window holds at it.
     pub(super) fn begin_span_checkpoint(&self) -> Result<CheckpointMarks> {
-        let mut payload = Vec::new();
-        records::encode_marker(
-            Marker::SpansCheckpointBegin { typed_copies: true },
-            &mut payload,
-        );
         self.core
-            .wal
-            .append(strata_wal::RecordType::MARKERS, &payload)?;
+            .log_marker(Marker::SpansCheckpointBegin { typed_copies: true })?;
         Ok(self.core.spans.checkpoint_marks())
     }
 
@@ -203,11 +196,6 @@ impl Db {
                 .append(strata_wal::RecordType::SPANS, &p)
                 .map(|_| ())
         })?;
-        let mut payload = Vec::new();
-        records::encode_marker(Marker::SpansCheckpointEnd, &mut payload);
-        self.core
-            .wal
-            .append(strata_wal::RecordType::MARKERS, &payload)?;
-        Ok(())
+        self.core.log_marker(Marker::SpansCheckpointEnd).map(drop)
     }
 }

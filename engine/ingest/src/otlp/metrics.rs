@@ -12,8 +12,8 @@
 //! - resource: `service.name` (prefixed `namespace/` by `service.namespace`) → `job` and
 //!   `service`; `service.instance.id` → `instance`. Other resource attributes are not labels.
 //! - gauges and sums → one float sample per point; histograms → one [`HistogramPoint`];
-//!   summaries → `name{quantile=…}`, `name_sum`, `name_count`. Exponential histograms are not
-//!   supported yet: counted in [`MetricsReport::unsupported_points`] and skipped.
+//!   summaries → `name{quantile=…}`, `name_sum`, `name_count`; exponential histograms → one
+//!   [`NativeHistogramPoint`] (`exponential.rs`).
 //! - points flagged "no recorded value" are skipped ([`MetricsReport::no_value_points`]).
 //!
 //! **Delta temporality.** A delta point is added to the running total its series (its full
@@ -25,9 +25,10 @@
 use std::collections::HashMap;
 
 use strata_codec::histogram::Histogram;
-use strata_model::{Exemplar, MetricKind, MetricMetadata};
+use strata_model::{Exemplar, MetricKind, MetricMetadata, NativeHistogram};
 
 use super::exemplars::exemplar;
+use super::exponential::{add_delta, exponential_point};
 use super::naming::{metric_name, sanitize_label_name};
 use super::traces::{push_attr, resource_attrs};
 use super::wire::{Reader, Value, as_fixed64, as_len, as_str, as_varint, push_packed_fixed64};
@@ -36,6 +37,14 @@ use strata_spans::{AttrValue, KeyValue};
 
 /// A label set: `(name, value)` pairs, `__name__` included, not sorted.
 pub type LabelPairs = Vec<(String, String)>;
+
+/// One native histogram point (cumulative), from an OTLP exponential histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeHistogramPoint {
+    pub labels: LabelPairs,
+    pub t_ms: i64,
+    pub histogram: NativeHistogram,
+}
 
 /// One histogram point (cumulative).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +72,8 @@ pub struct MetricsBatch {
     /// `(labels, t_ms, value)`.
     pub samples: Vec<(LabelPairs, i64, f64)>,
     pub histograms: Vec<HistogramPoint>,
+    /// Exponential histogram points as native histograms.
+    pub native_histograms: Vec<NativeHistogramPoint>,
     /// Exemplars of number and histogram points, by the label set of their point's series.
     pub exemplars: Vec<(LabelPairs, Exemplar)>,
     /// Type, unit and help of each metric (by its Prometheus name), from the metric's kind,
@@ -76,6 +87,7 @@ pub struct MetricsBatch {
 pub struct DeltaState {
     sums: HashMap<LabelPairs, f64>,
     histograms: HashMap<LabelPairs, Histogram>,
+    natives: HashMap<LabelPairs, NativeHistogram>,
 }
 
 impl DeltaState {
@@ -85,7 +97,7 @@ impl DeltaState {
 
     /// Series with a running total.
     pub fn len(&self) -> usize {
-        self.sums.len() + self.histograms.len()
+        self.sums.len() + self.histograms.len() + self.natives.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -179,6 +191,7 @@ enum Kind {
     Gauge,
     Sum { monotonic: bool },
     Histogram,
+    Exponential,
     Summary,
 }
 
@@ -206,10 +219,8 @@ fn metric(
             }
             9 => data = Some((Kind::Histogram, as_len(v, at, "metric.histogram")?, at)),
             10 => {
-                out.report.metrics += 1;
-                out.report.unsupported_points +=
-                    count_points(as_len(v, at, "metric.exponential_histogram")?, at)?;
-                return Ok(());
+                let body = as_len(v, at, "metric.exponential_histogram")?;
+                data = Some((Kind::Exponential, body, at));
             }
             11 => data = Some((Kind::Summary, as_len(v, at, "metric.summary")?, at)),
             _ => {}
@@ -268,6 +279,16 @@ fn metric(
                 delta,
                 out,
             )?,
+            Kind::Exponential => native_point(
+                p,
+                at,
+                &full_name,
+                base_labels,
+                temporality,
+                limits,
+                delta,
+                out,
+            )?,
             Kind::Summary => summary_point(p, at, &full_name, base_labels, limits, out)?,
         }
     }
@@ -300,7 +321,7 @@ fn metadata_of(kind: Kind, unit: &str, help: &str) -> MetricMetadata {
     let kind = match kind {
         Kind::Sum { monotonic: true } => MetricKind::Counter,
         Kind::Gauge | Kind::Sum { .. } => MetricKind::Gauge,
-        Kind::Histogram => MetricKind::Histogram,
+        Kind::Histogram | Kind::Exponential => MetricKind::Histogram,
         Kind::Summary => MetricKind::Summary,
     };
     MetricMetadata {
@@ -319,15 +340,6 @@ fn sum_is_monotonic(b: &[u8], base: usize) -> Result<bool, OtlpError> {
         }
     }
     Ok(monotonic)
-}
-
-fn count_points(b: &[u8], base: usize) -> Result<u64, OtlpError> {
-    let mut r = Reader::new(b, base);
-    let mut n = 0;
-    while let Some((field, _, _)) = r.next()? {
-        n += u64::from(field == 1);
-    }
-    Ok(n)
 }
 
 /// Labels of a point: the resource's, then the point's attributes (sanitised, colliding names
@@ -466,6 +478,51 @@ fn histogram_point(
     out.histograms.push(HistogramPoint {
         labels,
         t_ms,
+        histogram: h,
+    });
+    Ok(())
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the context is all needed"
+)]
+fn native_point(
+    b: &[u8],
+    base: usize,
+    name: &str,
+    base_labels: &LabelPairs,
+    temporality: u64,
+    limits: &Limits,
+    delta: &mut DeltaState,
+    out: &mut MetricsBatch,
+) -> Result<(), OtlpError> {
+    let p = exponential_point(b, base, limits)?;
+    if p.flags & FLAG_NO_RECORDED_VALUE != 0 {
+        out.report.no_value_points += 1;
+        return Ok(());
+    }
+    let mut h = match p.histogram {
+        Ok(h) => h,
+        Err(e) => {
+            out.report.invalid_points += 1;
+            out.report
+                .first_invalid
+                .get_or_insert_with(|| format!("{name} at byte {base}: {e}"));
+            return Ok(());
+        }
+    };
+    let labels = point_labels(name, base_labels, &p.attrs);
+    if temporality == DELTA {
+        let total = delta.natives.entry(labels.clone()).or_default();
+        add_delta(total, &h);
+        h = total.clone();
+    }
+    out.exemplars
+        .extend(p.exemplars.into_iter().map(|e| (labels.clone(), e)));
+    out.native_histograms.push(NativeHistogramPoint {
+        labels,
+        t_ms: p.t_ms,
         histogram: h,
     });
     Ok(())

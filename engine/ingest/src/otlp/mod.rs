@@ -8,6 +8,7 @@
 //! Unknown fields are skipped, as protobuf requires.
 
 mod exemplars;
+mod exponential;
 mod metrics;
 mod naming;
 mod traces;
@@ -15,7 +16,9 @@ mod wire;
 
 use std::fmt;
 
-pub use metrics::{DeltaState, HistogramPoint, MetricsBatch, MetricsReport, decode_metrics};
+pub use metrics::{
+    DeltaState, HistogramPoint, MetricsBatch, MetricsReport, NativeHistogramPoint, decode_metrics,
+};
 pub use naming::{metric_name, sanitize_label_name};
 pub use traces::{decode_traces, decode_traces_with};
 
