@@ -4,23 +4,12 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use strata_benches::shared_data_dir;
 use strata_engine::otlp::decode_traces;
 use strata_engine::spans::Span;
 use strata_engine::{Db, Options};
 
 fn payloads() -> Vec<Vec<u8>> {
-    let dir = shared_data_dir().join("genai-otlp-openllmetry");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("v1_traces"))
-        })
-        .collect();
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    strata_testkit::payloads("genai-otlp-openllmetry", "v1_traces")
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

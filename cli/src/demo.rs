@@ -2,8 +2,9 @@
 //!
 //! Three services call four models of three providers every 15 s scrape: request and error
 //! counters, input/output token counters, classic latency and time-to-first-token histograms
-//! (OTel GenAI buckets 0.01 … 81.92 s), and GPU gauges for the self-hosted model. The numbers
-//! come from a seeded generator (lognormal latencies, bursty traffic), so every run prints the
+//! (OTel GenAI buckets 0.01 … 81.92 s), and GPU gauges for the self-hosted model; agent traces
+//! of the same services and models. The numbers come from the test kit's seeded generators
+//! (`LlmMetrics`, `TraceGen`: lognormal latencies, bursty traffic), so every run prints the
 //! same answers for the same start time.
 
 use std::io::Write;
@@ -11,6 +12,11 @@ use std::path::Path;
 use std::time::Instant;
 use strata_engine::query::{Matrix, eval_range};
 use strata_engine::{Db, SeriesRef};
+
+use strata_testkit::series::LlmMetrics;
+use strata_testkit::spans::{
+    BENCH_MODELS, BENCH_SERVICES, ModelSpec, ServiceSpec, TraceGen, prices,
+};
 
 use crate::common::{
     Access, AnyError, CliResult, any_expired, close, expired_text, open, options, stdout,
@@ -21,121 +27,15 @@ type ModelRow = (String, f64, f64);
 
 const SCRAPE_MS: i64 = 15_000;
 const HOUR_MS: i64 = 3_600_000;
-const SERVICES: [&str; 3] = ["chat-api", "agent-runner", "search-assistant"];
-/// (model, provider, median latency s, median TTFT s, output tokens per request, $/M input, $/M output)
-const MODELS: [(&str, &str, f64, f64, f64, f64, f64); 4] = [
-    ("gpt-4o", "openai", 2.4, 0.45, 420.0, 2.50, 10.00),
-    ("gpt-4o-mini", "openai", 1.1, 0.25, 380.0, 0.15, 0.60),
-    (
-        "claude-sonnet-4",
-        "anthropic",
-        3.1,
-        0.60,
-        510.0,
-        3.00,
-        15.00,
-    ),
-    ("llama-3.1-70b", "vllm", 1.8, 0.30, 300.0, 0.0, 0.0),
+/// The first three services of `strata bench spans` (the third sends the older GenAI names).
+const SERVICES: [ServiceSpec; 3] = [BENCH_SERVICES[0], BENCH_SERVICES[1], BENCH_SERVICES[2]];
+/// Four of the bench's models, of three providers (one self-hosted).
+const MODELS: [ModelSpec; 4] = [
+    BENCH_MODELS[0],
+    BENCH_MODELS[1],
+    BENCH_MODELS[2],
+    BENCH_MODELS[5],
 ];
-/// `gen_ai.client.operation.duration` bucket bounds: 0.01 × 2^k.
-const BOUNDS: [f64; 14] = [
-    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
-
-/// xorshift64*: small, seeded, good enough for synthetic traffic.
-struct Rng(u64);
-
-impl Rng {
-    fn next_f64(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Lognormal around `median` with shape `sigma` (Box–Muller).
-    fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        let (u1, u2) = (self.next_f64().max(1e-12), self.next_f64());
-        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-        median * (sigma * z).exp()
-    }
-}
-
-/// Cumulative state of one (service, model) pair.
-struct Pair {
-    labels: Vec<(String, String)>,
-    requests: f64,
-    errors_rate_limit: f64,
-    errors_server: f64,
-    input_tokens: f64,
-    output_tokens: f64,
-    latency: [f64; 15],
-    latency_sum: f64,
-    ttft: [f64; 15],
-    ttft_sum: f64,
-}
-
-fn with(base: &[(String, String)], name: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut l = base.to_vec();
-    l.push(("__name__".into(), name.into()));
-    l.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
-    l
-}
-
-fn observe(buckets: &mut [f64; 15], v: f64) {
-    let i = BOUNDS.iter().position(|&b| v <= b).unwrap_or(BOUNDS.len());
-    buckets[i] += 1.0;
-}
-
-/// Every series of a scrape, in a fixed order: (labels, value).
-fn scrape(pairs: &[Pair], gpu_util: f64, gpu_mem: f64) -> Vec<(Vec<(String, String)>, f64)> {
-    let mut out = Vec::new();
-    for p in pairs {
-        let l = &p.labels;
-        out.push((with(l, "llm_requests_total", &[]), p.requests));
-        out.push((
-            with(l, "llm_errors_total", &[("error_type", "rate_limit")]),
-            p.errors_rate_limit,
-        ));
-        out.push((
-            with(l, "llm_errors_total", &[("error_type", "server_error")]),
-            p.errors_server,
-        ));
-        out.push((with(l, "llm_input_tokens_total", &[]), p.input_tokens));
-        out.push((with(l, "llm_output_tokens_total", &[]), p.output_tokens));
-        for (name, buckets, sum) in [
-            (
-                "gen_ai_client_operation_duration_seconds",
-                &p.latency,
-                p.latency_sum,
-            ),
-            (
-                "gen_ai_server_time_to_first_token_seconds",
-                &p.ttft,
-                p.ttft_sum,
-            ),
-        ] {
-            let mut cumulative = 0.0;
-            for (i, c) in buckets.iter().enumerate() {
-                cumulative += c;
-                let le = BOUNDS.get(i).map_or("+Inf".to_owned(), |b| b.to_string());
-                out.push((
-                    with(l, &format!("{name}_bucket"), &[("le", &le)]),
-                    cumulative,
-                ));
-            }
-            out.push((with(l, &format!("{name}_sum"), &[]), sum));
-            out.push((with(l, &format!("{name}_count"), &[]), cumulative));
-        }
-    }
-    let gpu = vec![
-        ("service".to_owned(), "inference".to_owned()),
-        ("gpu".to_owned(), "0".to_owned()),
-    ];
-    out.push((with(&gpu, "DCGM_FI_DEV_GPU_UTIL", &[]), gpu_util));
-    out.push((with(&gpu, "DCGM_FI_DEV_FB_USED", &[]), gpu_mem));
-    out
-}
 
 pub fn run(dir: &Path, now: Option<i64>) -> CliResult {
     let db = open(dir, options(Access::Create, now))?;
@@ -147,28 +47,8 @@ pub fn run(dir: &Path, now: Option<i64>) -> CliResult {
     let newest = db.stats()?.max_time_ms.unwrap_or(i64::MIN);
     let start =
         (end - HOUR_MS).max(newest.saturating_add(SCRAPE_MS) - newest.rem_euclid(SCRAPE_MS));
-    let mut rng = Rng(0x0000_05EE_D0F5_7A7A ^ (start as u64));
-    let mut pairs: Vec<Pair> = Vec::new();
-    for s in SERVICES {
-        for (m, p, ..) in MODELS {
-            pairs.push(Pair {
-                labels: vec![
-                    ("service".into(), s.into()),
-                    ("model".into(), m.into()),
-                    ("provider".into(), p.into()),
-                ],
-                requests: 0.0,
-                errors_rate_limit: 0.0,
-                errors_server: 0.0,
-                input_tokens: 0.0,
-                output_tokens: 0.0,
-                latency: [0.0; 15],
-                latency_sum: 0.0,
-                ttft: [0.0; 15],
-                ttft_sum: 0.0,
-            });
-        }
-    }
+    let services = SERVICES.map(|(s, ..)| s);
+    let mut metrics = LlmMetrics::new(0x0000_05EE_D0F5_7A7A ^ (start as u64), &services, &MODELS);
     let t0 = Instant::now();
     let mut refs: Vec<SeriesRef> = Vec::new();
     let mut samples = 0usize;
@@ -183,41 +63,13 @@ pub fn run(dir: &Path, now: Option<i64>) -> CliResult {
             } else {
                 0.0
             };
-        for (k, p) in pairs.iter_mut().enumerate() {
-            let (_, _, lat, ttft, out_tokens, ..) = MODELS[k % MODELS.len()];
-            let n = (load * (2.0 + 4.0 * rng.next_f64())).round();
-            for _ in 0..n as usize {
-                p.requests += 1.0;
-                let r = rng.next_f64();
-                if r < 0.01 * load {
-                    p.errors_rate_limit += 1.0;
-                    continue;
-                } else if r < 0.01 * load + 0.005 {
-                    p.errors_server += 1.0;
-                    continue;
-                }
-                let l = rng.lognormal(lat * (0.8 + 0.2 * load), 0.45);
-                let f = rng.lognormal(ttft, 0.35).min(l);
-                observe(&mut p.latency, l);
-                observe(&mut p.ttft, f);
-                p.latency_sum += l;
-                p.ttft_sum += f;
-                p.input_tokens += (800.0 + 1600.0 * rng.next_f64()).round();
-                p.output_tokens += rng.lognormal(out_tokens, 0.5).round();
-            }
-        }
-        let gpu_util = (55.0 + 30.0 * (load - 1.0) + 10.0 * rng.next_f64())
-            .clamp(0.0, 100.0)
-            .round();
-        let gpu_mem = (61_000.0 + 4_000.0 * rng.next_f64()).round();
-        let series = scrape(&pairs, gpu_util, gpu_mem);
+        metrics.scrape(load);
         if refs.is_empty() {
-            for (labels, _) in &series {
+            for labels in metrics.labels() {
                 refs.push(db.series_ref(labels)?);
             }
         }
-        let values: Vec<f64> = series.iter().map(|s| s.1).collect();
-        let out = db.append_batch(&refs, &vec![t; refs.len()], &values)?;
+        let out = db.append_batch(&refs, &vec![t; refs.len()], &metrics.values())?;
         if let Some((_, e)) = out.rejected.first() {
             return Err(format!("demo sample refused: {e}").into());
         }
@@ -362,17 +214,8 @@ fn demo_spans(db: &Db, start: i64, end: i64) -> Result<String, AnyError> {
     use std::fmt::Write;
     use strata_engine::spans::{AggQuery, GroupBy, Order, SpanFilter, StatusCode};
 
-    use crate::spans_bench::{ServiceSpec, TraceGen, prices};
-
-    const AGENTS: [&str; 3] = ["assistant", "planner", "researcher"];
-    let services: Vec<ServiceSpec> = SERVICES
-        .iter()
-        .zip(AGENTS)
-        .enumerate()
-        .map(|(i, (&s, a))| (s, a, i == 2))
-        .collect();
     db.spans().set_prices(prices(&MODELS))?;
-    let mut tg = TraceGen::new(0x0000_0DE3_0005_9A45 ^ (start as u64), &services, &MODELS);
+    let mut tg = TraceGen::new(0x0000_0DE3_0005_9A45 ^ (start as u64), &SERVICES, &MODELS);
     let t0 = Instant::now();
     let traces = 3_000i64;
     let (s_ns, e_ns) = (start * 1_000_000, end * 1_000_000);

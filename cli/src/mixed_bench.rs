@@ -15,7 +15,7 @@ use strata_engine::spans::Span;
 use strata_engine::{Clock, Db, Fsync, Options};
 
 use crate::common::{CliResult, open};
-use crate::spans_bench::{BENCH_MODELS, BENCH_SERVICES, TraceGen, prices};
+use strata_testkit::spans::{BENCH_MODELS, BENCH_SERVICES, TraceGen, prices};
 
 /// What to run.
 #[derive(Debug, Clone)]

@@ -5,9 +5,10 @@
 //! Once per process a template partition is sealed from about a hundred varied spans (traces
 //! with parents inside and outside the partition, GenAI attributes old and new, content, events,
 //! links, attributes of every type and of mixed types) and its files are kept in memory; a second
-//! template of some 2200 spans has two row groups and a trace across their boundary. Each input
-//! damages one file of a copy of a template and runs the queries over the copy, written to a
-//! fresh directory (in /dev/shm when there is one).
+//! template, those spans and some 2100 generated agent-trace spans (the test kit's `TraceGen`),
+//! has two row groups and a trace across their boundary. Each input damages one file of a copy
+//! of a template and runs the queries over the copy, written to a fresh directory (in /dev/shm
+//! when there is one).
 //!
 //! Input: `sel rest…`. `sel` bits 0-2 pick the file (0 meta.json, 1 hot.col, 2 attrs.col,
 //! 3 traces.col, 4 index.col, 5 content.col, 6 a further file of a newer format if any, else
@@ -35,6 +36,8 @@ use strata_engine::spans::{
     AggQuery, AggRow, AttrValue, Event, GroupBy, KeyValue, Link, ModelPrice, Order, PartitionMeta,
     PriceTable, Span, SpanFilter, SpanHit, SpanStore, SpanStoreOptions, StatusCode,
 };
+use strata_testkit::rng::{Draw, Rng};
+use strata_testkit::spans::{BENCH_MODELS, BENCH_SERVICES, TraceGen};
 
 /// The files of a partition, in the order inputs number them; files the engine writes beyond
 /// these (a newer format) follow in name order.
@@ -85,37 +88,6 @@ struct Template {
 // ---------------------------------------------------------------------------------------------
 // The template
 
-/// splitmix64: a deterministic template without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
-    }
-    fn id<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for chunk in out.chunks_mut(8) {
-            let b = self.next().to_le_bytes();
-            chunk.copy_from_slice(&b[..chunk.len()]);
-        }
-        out[0] |= 1; // never all zeros
-        out
-    }
-}
-
 fn kv(k: &str, v: AttrValue) -> KeyValue {
     KeyValue::new(k, v)
 }
@@ -137,9 +109,10 @@ const FINISH_REASONS: &[&str] = &["stop", "length", "tool_calls"];
 /// Window start (aligned to the default 1 h partition) of every template span.
 const BASE_MS: i64 = 1_699_999_200_000;
 
-/// Spans of traces until at least `min_rows` spans.
+/// Varied spans of traces until at least `min_rows` spans: the special cases the generated
+/// agent traces do not have.
 fn template_spans(min_rows: usize) -> Vec<Span> {
-    let mut rng = Rng(0x005e_ed0f_5a4e);
+    let mut rng = Rng::new(0x005e_ed0f_5a4e);
     let mut spans: Vec<Span> = Vec::new();
     let mut prev_root: Option<([u8; 16], [u8; 8])> = None;
     let mut t = 0u64;
@@ -406,6 +379,17 @@ fn template_spans(min_rows: usize) -> Vec<Span> {
     spans
 }
 
+/// Adds generated agent traces (the test kit's, as `strata bench spans` makes them) in the
+/// template's window until there are at least `rows` spans: the bulk of the big template.
+fn agent_traces(spans: &mut Vec<Span>, rows: usize) {
+    let mut g = TraceGen::new(0x005e_ed0f_0b16, &BENCH_SERVICES, &BENCH_MODELS);
+    let mut t = BASE_MS * 1_000_000;
+    while spans.len() < rows {
+        g.trace(t, 0.05, spans);
+        t += 1_000_000_000;
+    }
+}
+
 /// Adds spans to the trace of row `GROUP_ROWS - 1` until it also has row `GROUP_ROWS` (rows
 /// sorted by trace id, start, span id), so that it straddles the row group boundary.
 fn straddle(spans: &mut Vec<Span>) {
@@ -501,8 +485,9 @@ fn build_template(big: bool) -> Template {
     });
     let _ = std::fs::remove_dir_all(&dir);
     remove_stale_scratch();
-    let mut spans = template_spans(if big { GROUP_ROWS + 120 } else { 100 });
+    let mut spans = template_spans(100);
     if big {
+        agent_traces(&mut spans, GROUP_ROWS + 120);
         straddle(&mut spans);
     }
     // Trace ids in partition order (trace id, start, span id).

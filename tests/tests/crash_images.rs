@@ -17,9 +17,10 @@
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
-use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter};
+use strata_engine::spans::{Span, SpanFilter};
 use strata_engine::{Clock, Db, Error, Fsync, Matcher, Options, Result};
 use strata_storage::{Fs, MemFs};
+use strata_testkit::spans::{numbered_span, span_number};
 
 const HOUR_MS: i64 = 3_600_000;
 const HOUR_NS: i64 = HOUR_MS * 1_000_000;
@@ -72,30 +73,10 @@ fn append_samples(db: &Db, from_ms: i64, to_ms: i64, want: &mut Expected) {
     }
 }
 
-/// Span `k` of the test, starting `k` minutes after `from_ns`.
+/// Span `k` of the test (the kit's numbered span `k`), starting `k` minutes after `from_ns`
+/// (modulo an hour).
 fn span(k: u64, from_ns: i64) -> Span {
-    let mut trace_id = [0u8; 16];
-    trace_id[..8].copy_from_slice(&(k / 3 + 1).to_be_bytes());
-    let start_ns = from_ns + k as i64 * 60_000_000_000 % HOUR_NS;
-    Span {
-        trace_id,
-        span_id: (k + 1).to_be_bytes(),
-        name: format!("chat m{}", k % 2),
-        start_ns,
-        end_ns: start_ns + 1_500_000_000,
-        resource: vec![KeyValue::new(
-            "service.name",
-            AttrValue::Str("crash".into()),
-        )],
-        attributes: vec![
-            KeyValue::new(
-                "gen_ai.request.model",
-                AttrValue::Str(format!("m{}", k % 2)),
-            ),
-            KeyValue::new("gen_ai.usage.input_tokens", AttrValue::Int(k as i64)),
-        ],
-        ..Span::default()
-    }
+    numbered_span(k, from_ns + k as i64 * 60_000_000_000 % HOUR_NS)
 }
 
 /// Appends spans `ks`, starting in the hour after `hour_ms`.
@@ -133,11 +114,7 @@ fn found(db: &Db) -> Expected {
             ..SpanFilter::default()
         })
         .expect("find spans");
-    got.spans = spans
-        .span_id
-        .iter()
-        .map(|id| u64::from_be_bytes(*id) - 1)
-        .collect();
+    got.spans = spans.span_id.iter().map(|id| span_number(*id)).collect();
     got.spans.sort_unstable();
     got
 }

@@ -6,8 +6,9 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use strata_engine::spans::{AttrValue, KeyValue, Span, SpanFilter, StatusCode};
+use strata_engine::spans::{Span, SpanFilter};
 use strata_engine::{Clock, Db, Fsync, ManualClock, Options};
+use strata_testkit::spans::{numbered_span, span_number};
 use strata_tests::run_and_kill;
 
 const CHILD_ENV: &str = "STRATA_SPAN_CRASH_CHILD_DIR";
@@ -38,29 +39,9 @@ fn start_ns(k: u64, t0: i64) -> i64 {
     t0 + k as i64 * 1_000_000_000 - late
 }
 
+/// Span `k` of the test: the kit's numbered span `k`, at `start_ns(k, t0)`.
 fn span(k: u64, t0: i64) -> Span {
-    let mut trace_id = [0u8; 16];
-    trace_id[..8].copy_from_slice(&(k / 4 + 1).to_be_bytes());
-    let model = format!("m{}", k % 3);
-    Span {
-        trace_id,
-        span_id: (k + 1).to_be_bytes(),
-        parent_span_id: (!k.is_multiple_of(4)).then(|| (k - k % 4 + 1).to_be_bytes()),
-        name: format!("chat {model}"),
-        kind: 3,
-        start_ns: start_ns(k, t0),
-        end_ns: start_ns(k, t0) + 250_000_000,
-        status_code: StatusCode::Ok,
-        resource: vec![KeyValue::new(
-            "service.name",
-            AttrValue::Str("crash".into()),
-        )],
-        attributes: vec![
-            KeyValue::new("gen_ai.request.model", AttrValue::Str(model)),
-            KeyValue::new("gen_ai.usage.input_tokens", AttrValue::Int(k as i64)),
-        ],
-        ..Span::default()
-    }
+    numbered_span(k, start_ns(k, t0))
 }
 
 fn all_span_ids(db: &Db) -> Vec<u64> {
@@ -72,7 +53,7 @@ fn all_span_ids(db: &Db) -> Vec<u64> {
         })
         .unwrap();
     (0..found.len())
-        .map(|i| u64::from_be_bytes(found.span_id[i]) - 1)
+        .map(|i| span_number(found.span_id[i]))
         .collect()
 }
 

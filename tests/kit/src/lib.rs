@@ -1,9 +1,28 @@
-//! What Strata's tests, benches and fuzz seeds share, so each does not carry its own copy:
-//! where the real captures are (`../shared/data` beside the checkout, or `$STRATA_DATA_DIR`)
-//! and how to read a directory of OTLP payloads. No dependencies, so every crate can use it
-//! as a dev-dependency without a cycle.
+//! What Strata's tests, benches, fuzz targets and the CLI benches share, so each does not carry
+//! its own copy:
+//!
+//! - where the real captures are (`../shared/data` beside the checkout, or `$STRATA_DATA_DIR`)
+//!   and how to read a directory of OTLP payloads (this file);
+//! - [`spans`]: the one span generator — seeded GenAI agent traces ([`spans::TraceGen`], with
+//!   the bench's services, models and price table) and numbered spans a crash test can rebuild
+//!   from their number ([`spans::numbered_span`]);
+//! - [`series`]: the one series generator — the seeded scrape of an LLM gateway
+//!   ([`series::LlmMetrics`]: counters, latency and TTFT histograms, GPU gauges);
+//! - [`rng`]: the seeded draws behind both.
+//!
+//! The crash helpers (kill a child process, collect what it acknowledged) are in the `tests`
+//! crate (`strata-tests`), beside the crash tests.
+//!
+//! The kit depends on `strata-spans` (for the span types), not on `strata-engine`: the engine's
+//! tests use the kit, and `strata-spans` is what `strata_engine::spans` re-exports. Crates below
+//! `strata-spans` (codec, wal, index, storage) cannot use the kit without a dependency cycle.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::too_many_lines)]
+
+pub mod rng;
+pub mod series;
+pub mod spans;
 
 use std::path::PathBuf;
 

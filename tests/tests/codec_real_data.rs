@@ -1,5 +1,6 @@
 //! Round-trips every series of the real Prometheus capture in `../shared/data` through Gorilla
-//! chunks of 120 samples, bit for bit.
+//! chunks of 120 samples, bit for bit. (A codec test kept here, not in `codec/tests/`: the test
+//! kit that finds the data depends on `strata-spans`, which depends on the codec.)
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
