@@ -1,23 +1,14 @@
 //! `strata exemplars` and `strata metadata`: what Prometheus' `/api/v1/query_exemplars` and
-//! `/api/v1/metadata` return, as the same JSON.
+//! `/api/v1/metadata` return, as the same JSON (`strata_engine::api`).
 
-use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::Path;
+use strata_engine::api::{exemplars_json, metadata_json};
 
 use crate::common::{Access, CliResult, close_read, open, options, stdout};
 use crate::export::selector_matchers;
 
-fn label_map(labels: &[(String, String)]) -> Value {
-    let m: Map<String, Value> = labels
-        .iter()
-        .map(|(n, v)| (n.clone(), Value::String(v.clone())))
-        .collect();
-    Value::Object(m)
-}
-
-/// Prints the exemplars of the series `selector` matches, `{"status":"success","data":[…]}`
-/// with `seriesLabels` and `exemplars` (labels, value as a string, timestamp in seconds).
+/// Prints the exemplars of the series `selector` matches.
 pub fn exemplars(
     dir: &Path,
     selector: &str,
@@ -32,31 +23,14 @@ pub fn exemplars(
         start.unwrap_or(i64::MIN),
         end.unwrap_or(i64::MAX),
     )?;
-    let data: Vec<Value> = found
-        .iter()
-        .map(|s| {
-            let exemplars: Vec<Value> = s
-                .exemplars
-                .iter()
-                .map(|e| {
-                    json!({
-                        "labels": label_map(&e.labels),
-                        "value": crate::query_json::sample_value(e.value),
-                        "timestamp": e.t_ms as f64 / 1000.0,
-                    })
-                })
-                .collect();
-            json!({"seriesLabels": label_map(&s.labels), "exemplars": exemplars})
-        })
-        .collect();
     let mut out = stdout();
-    writeln!(out, "{}", json!({"status": "success", "data": data}))?;
+    writeln!(out, "{}", exemplars_json(&found))?;
     out.flush()?;
     drop(out);
     close_read(db)
 }
 
-/// Prints metric metadata, `{"status":"success","data":{"metric":[{"type","help","unit"}]}}`.
+/// Prints metric metadata: one metric, or all (at most `limit`).
 pub fn metadata(
     dir: &Path,
     metric: Option<&str>,
@@ -64,13 +38,9 @@ pub fn metadata(
     now: Option<i64>,
 ) -> CliResult {
     let db = open(dir, options(Access::Existing, now))?;
-    let mut data = Map::new();
-    for (name, m) in db.metadata(metric, limit.unwrap_or(usize::MAX)) {
-        let entry = json!({"type": m.kind.as_str(), "help": m.help, "unit": m.unit});
-        data.insert(name, Value::Array(vec![entry]));
-    }
+    let entries = db.metadata(metric, limit.unwrap_or(usize::MAX));
     let mut out = stdout();
-    writeln!(out, "{}", json!({"status": "success", "data": data}))?;
+    writeln!(out, "{}", metadata_json(&entries))?;
     out.flush()?;
     drop(out);
     close_read(db)

@@ -40,6 +40,8 @@ pub use strata_model::{Clock, Exemplar, ManualClock, MetricKind, MetricMetadata}
 pub use strata_promql as query;
 /// The span tables (the `strata-spans` crate) the `Db` drives through the shared WAL.
 pub use strata_spans as spans;
+/// Exemplars and metadata in the JSON shapes of Prometheus' HTTP API.
+pub use strata_tsdb::api;
 /// Ingest formats, as before the decoders had a crate of their own.
 pub mod ingest {
     pub use strata_ingest::prom_text;

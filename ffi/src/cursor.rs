@@ -186,6 +186,42 @@ impl strata_series_cursor {
     }
 }
 
+/// The matchers of a C array of `count` `strata_matcher`s (at most `STRATA_MAX_MATCHERS`).
+///
+/// # Safety
+/// `matchers` points to `count` matchers whose strings are NUL-terminated (or `count` is 0).
+pub(crate) unsafe fn matchers_of(
+    matchers: *const strata_matcher,
+    count: usize,
+) -> Result<Vec<Matcher>, Failure> {
+    check_len(count, STRATA_MAX_MATCHERS, "matcher_count")?;
+    // SAFETY: `count` readable matchers (contract); bounded above.
+    let raw = unsafe { slice(matchers, count, "matchers")? };
+    let mut ms = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let op = match m.op {
+            0 => MatchOp::Equal,
+            1 => MatchOp::NotEqual,
+            2 => MatchOp::RegexMatch,
+            3 => MatchOp::RegexNoMatch,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "matcher {i}: op {other} is not a strata_match_op value (0-3)"
+                )));
+            }
+        };
+        // SAFETY: NUL-terminated strings (contract).
+        let (name, value) = unsafe {
+            (
+                args::c_str(m.name, || format!("matcher {i} name"))?,
+                args::c_str(m.value, || format!("matcher {i} value"))?,
+            )
+        };
+        ms.push(Matcher::new(op, name, value).map_err(strata_engine::Error::from)?);
+    }
+    Ok(ms)
+}
+
 fn new_cursor(source: Source) -> *mut strata_series_cursor {
     Box::into_raw(Box::new(strata_series_cursor {
         source,
@@ -219,31 +255,8 @@ pub unsafe extern "C" fn strata_db_select(
         unsafe { write_out(out_cursor, "out_cursor", std::ptr::null_mut())? };
         // SAFETY: per this function's contract.
         let handle = unsafe { crate::db::db_ref(db)? };
-        check_len(matcher_count, STRATA_MAX_MATCHERS, "matcher_count")?;
-        // SAFETY: `matcher_count` readable matchers (contract); bounded above.
-        let raw = unsafe { slice(matchers, matcher_count, "matchers")? };
-        let mut ms = Vec::with_capacity(raw.len());
-        for (i, m) in raw.iter().enumerate() {
-            let op = match m.op {
-                0 => MatchOp::Equal,
-                1 => MatchOp::NotEqual,
-                2 => MatchOp::RegexMatch,
-                3 => MatchOp::RegexNoMatch,
-                other => {
-                    return Err(Failure::invalid(format!(
-                        "matcher {i}: op {other} is not a strata_match_op value (0-3)"
-                    )));
-                }
-            };
-            // SAFETY: NUL-terminated strings (contract).
-            let (name, value) = unsafe {
-                (
-                    args::c_str(m.name, || format!("matcher {i} name"))?,
-                    args::c_str(m.value, || format!("matcher {i} value"))?,
-                )
-            };
-            ms.push(Matcher::new(op, name, value).map_err(strata_engine::Error::from)?);
-        }
+        // SAFETY: `matcher_count` readable matchers with NUL-terminated strings (contract).
+        let ms = unsafe { matchers_of(matchers, matcher_count)? };
         let series = handle.with(|db| Ok(db.select(&ms, start_ms, end_ms)?))?;
         // SAFETY: checked by the first write_out; the caller now owns the cursor.
         unsafe {

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
+pub mod api;
 pub mod block;
 pub mod checkpoint;
 pub mod compaction;

@@ -240,7 +240,6 @@ pub(super) fn spans_of(buckets: &BTreeMap<i64, u64>) -> (Vec<BucketSpan>, Vec<f6
     (spans, counts)
 }
 
-
 /// Bucket index → count of one side of a native histogram.
 fn bucket_map(spans: &[BucketSpan], counts: &[f64]) -> BTreeMap<i64, f64> {
     let mut out = BTreeMap::new();
