@@ -4,6 +4,7 @@
 //! - [`bytes`]: zigzag, varints, a bounds-checked byte cursor.
 //! - [`gorilla`]: metric chunks — delta-of-delta timestamps and XOR floats (format: `docs/format/chunks.md`).
 //! - [`histogram`]: explicit-bucket histogram chunks (format: `docs/format/chunks.md`).
+//! - [`native`]: native (sparse exponential and custom-bucket) histogram chunks (format: `docs/format/chunks.md`).
 //! - [`column`](mod@column): column codecs for sealed blocks and span tables (format: `docs/format/columns.md`).
 //!
 //! Every decoder takes untrusted bytes and returns [`Error`] on anything malformed: no panics, and
@@ -17,5 +18,6 @@ pub mod column;
 pub mod error;
 pub mod gorilla;
 pub mod histogram;
+pub mod native;
 
 pub use error::{Error, Result};

@@ -98,6 +98,23 @@ impl DodEncoder {
         dod
     }
 
+    /// Bits [`encode`](Self::encode) would write for `t`, without writing or changing state.
+    #[inline(always)]
+    pub(crate) fn encoded_bits(&self, t: i64) -> u32 {
+        let dod = t.wrapping_sub(self.prev).wrapping_sub(self.delta);
+        if dod == 0 {
+            return 1;
+        }
+        match PAYLOAD_BITS
+            .iter()
+            .take(4)
+            .position(|&bits| fits(dod, bits))
+        {
+            Some(class) => 1 + PREFIX_BITS[class] + PAYLOAD_BITS[class],
+            None => 1 + 68,
+        }
+    }
+
     /// Encodes the next timestamp with the full code; returns the bits written.
     #[inline(always)]
     pub fn encode(&mut self, w: &mut BitWriter, t: i64) -> u32 {

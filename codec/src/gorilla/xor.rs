@@ -67,6 +67,24 @@ impl XorState {
         12 + sig
     }
 
+    /// Bits [`encode`](Self::encode) would write for `bits`, without writing or changing state.
+    #[inline(always)]
+    pub(crate) fn encoded_bits(&self, bits: u64) -> u32 {
+        let xor = bits ^ self.prev;
+        if xor == 0 {
+            return 1;
+        }
+        let lead = xor.leading_zeros().min(31);
+        let trail = xor.trailing_zeros();
+        let cur_trail = 64 - self.lead - self.sig;
+        let sig = 64 - lead - trail;
+        if lead >= self.lead && trail >= cur_trail && self.sig <= sig + 11 {
+            2 + self.sig
+        } else {
+            13 + sig
+        }
+    }
+
     /// Encodes `bits` (an f64's bit pattern) with the full code; returns the bits written.
     #[inline(always)]
     pub fn encode(&mut self, w: &mut BitWriter, bits: u64) -> u32 {

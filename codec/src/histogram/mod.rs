@@ -24,7 +24,7 @@
 //! consumed, so truncation or trailing garbage is caught.
 
 mod prometheus;
-mod varbit;
+pub(crate) mod varbit;
 
 pub use prometheus::{counts_from_cumulative, cumulative_from_counts};
 

@@ -19,7 +19,7 @@ const PAYLOAD_BITS: [u32; 6] = [0, 4, 8, 16, 32, 64];
 /// Prefix width per class.
 const PREFIX_BITS: [u32; 6] = [1, 2, 3, 4, 5, 5];
 /// The longest code.
-pub(super) const MAX_BITS: u32 = 69;
+pub(crate) const MAX_BITS: u32 = 69;
 
 #[inline(always)]
 fn class(z: u64) -> usize {
@@ -35,14 +35,14 @@ fn class(z: u64) -> usize {
 
 /// Bits the code of `z` takes.
 #[inline(always)]
-pub(super) fn bits(z: u64) -> u32 {
+pub(crate) fn bits(z: u64) -> u32 {
     let c = class(z);
     PREFIX_BITS[c] + PAYLOAD_BITS[c]
 }
 
 /// Writes the code of `z`; returns the bits written.
 #[inline(always)]
-pub(super) fn write(w: &mut BitWriter, z: u64) -> u32 {
+pub(crate) fn write(w: &mut BitWriter, z: u64) -> u32 {
     let c = class(z);
     if c < 5 {
         // `c` ones, a zero, then the payload: at most 5 + 32 bits in one write.
@@ -60,7 +60,7 @@ pub(super) fn write(w: &mut BitWriter, z: u64) -> u32 {
 /// Reads one code. The reader must have been refilled (≥ 56 bits buffered, enough for every
 /// class but the last, which refills again).
 #[inline(always)]
-pub(super) fn read_refilled(r: &mut BitReader<'_>) -> u64 {
+pub(crate) fn read_refilled(r: &mut BitReader<'_>) -> u64 {
     let buf = r.buffer();
     let c = (buf.trailing_ones() as usize).min(5);
     match c {
@@ -82,7 +82,7 @@ pub(super) fn read_refilled(r: &mut BitReader<'_>) -> u64 {
 }
 
 #[inline(always)]
-pub(super) fn read(r: &mut BitReader<'_>) -> u64 {
+pub(crate) fn read(r: &mut BitReader<'_>) -> u64 {
     r.refill();
     read_refilled(r)
 }
