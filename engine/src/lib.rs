@@ -25,8 +25,8 @@ mod wal_dump;
 pub use block::{BlockMeta, BlockStats};
 pub use db::compact::{CompactReport, Expired, ExpiredTotals};
 pub use db::{
-    BatchOutcome, Db, ExemplarOutcome, ExemplarSeries, HistogramSeries, OtlpMetricsOutcome,
-    ReplayReport, SeriesRef, SeriesSamples, Stats, WalRecovery,
+    BatchOutcome, Db, ExemplarOutcome, ExemplarSeries, HistogramSeries, NativeSeries,
+    OtlpMetricsOutcome, ReplayReport, SeriesRef, SeriesSamples, Stats, WalRecovery,
 };
 pub use error::{Error, Result};
 pub use options::{Fsync, Options};
@@ -34,7 +34,10 @@ pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
 /// The ingest decoders (the `strata-ingest` crate): OTLP and Prometheus text.
 pub use strata_ingest::{otlp, prom_text};
-pub use strata_model::{Clock, Exemplar, ManualClock, MetricKind, MetricMetadata};
+pub use strata_model::{
+    BucketSpan, Clock, CounterResetHint, Exemplar, ManualClock, MetricKind, MetricMetadata,
+    NativeHistogram,
+};
 /// The PromQL engine (the `strata-promql` crate), evaluated over a `Db` through its
 /// [`query::Querier`] implementation.
 pub use strata_promql as query;

@@ -10,7 +10,10 @@ use strata_codec::histogram::HistogramLimits;
 use super::{Db, SeriesRef};
 use crate::error::{Error, Result};
 use crate::head::Placement;
+use crate::head::series::{Kind, MemSeries};
 use crate::records::{self, FloatSample, SeriesRecord};
+use strata_codec::native::NativeLimits;
+use strata_model::NativeHistogram;
 
 /// What happened to a batch.
 #[derive(Debug, Default)]
@@ -178,23 +181,51 @@ impl Db {
         t_ms: i64,
         histogram: &Histogram,
     ) -> Result<()> {
-        self.check_open()?;
         histogram.validate()?;
+        let mut payload = Vec::new();
+        records::encode_histogram_samples(&[(series.0, t_ms, histogram)], &mut payload);
+        let apply =
+            |g: &mut MemSeries| g.apply_histogram(t_ms, histogram, HistogramLimits::default());
+        self.append_one(series, t_ms, (Kind::Histogram, &payload), apply)
+    }
+
+    /// Appends a native histogram sample (validated: [`NativeHistogram::validate`]). Native
+    /// histogram series take in-order samples only.
+    pub fn append_native_histogram(
+        &self,
+        series: SeriesRef,
+        t_ms: i64,
+        h: &NativeHistogram,
+    ) -> Result<()> {
+        let mut payload = Vec::new();
+        records::encode_native_samples(&[(series.0, t_ms, h)], &mut payload)?;
+        let apply = |g: &mut MemSeries| g.apply_native(t_ms, h, NativeLimits::default());
+        self.append_one(series, t_ms, (Kind::Native, &payload), apply)
+    }
+
+    /// One histogram sample of `kind` whose WAL payload is `payload`: time and order checks,
+    /// the WAL write, then `apply` under the series' lock (held across the write, so two
+    /// writers of one series stay in order).
+    fn append_one(
+        &self,
+        series: SeriesRef,
+        t_ms: i64,
+        (kind, payload): (Kind, &[u8]),
+        apply: impl FnOnce(&mut MemSeries) -> strata_tsdb::Result<()>,
+    ) -> Result<()> {
+        self.check_open()?;
         let _gate = self.core.append_gate.read();
+        let id = series.0 as u32;
         let s = self
             .core
             .head
-            .series(series.0 as u32)
+            .series(id)
             .ok_or(Error::UnknownSeriesRef(series.0))?;
         let min_valid = self.core.head.min_valid_ms();
-        if t_ms < min_valid {
-            return Err(Error::TooOld {
-                series: self.core.head.describe(series.0 as u32),
-                timestamp_ms: t_ms,
-                min_valid_ms: min_valid,
-            });
-        }
         let (max_t, retention_cutoff) = self.time_bounds();
+        if t_ms < min_valid {
+            return Err(self.sample_error(series, t_ms, "old", min_valid));
+        }
         if t_ms > max_t {
             return Err(self.sample_error(series, t_ms, "future", max_t));
         }
@@ -202,32 +233,25 @@ impl Db {
             return Err(self.sample_error(series, t_ms, "retention", retention_cutoff));
         }
         let mut guard = s.lock();
-        if guard.kind == crate::head::series::Kind::Float {
+        if guard.kind != kind && guard.kind != Kind::Empty {
+            let detail = "histogram sample for a series of another kind";
             return Err(Error::KindMismatch {
-                series: self.core.head.describe(series.0 as u32),
-                detail: "histogram sample for a float series",
+                series: self.core.head.describe(id),
+                detail,
             });
         }
         if guard.newest_t != i64::MIN && t_ms <= guard.newest_t {
-            return Err(Error::OutOfOrder {
-                series: self.core.head.describe(series.0 as u32),
-                timestamp_ms: t_ms,
-                newest_ms: guard.newest_t,
-                window_ms: 0,
-            });
+            let newest = guard.newest_t;
+            return Err(self.sample_error(series, t_ms, "order", newest));
         }
-        let mut payload = Vec::new();
-        records::encode_histogram_samples(&[(series.0, t_ms, histogram)], &mut payload);
-        // Held across the WAL write so two writers of one histogram series stay in order.
         self.core
             .wal
-            .append(strata_wal::RecordType::METRICS, &payload)?;
-        guard.apply_histogram(t_ms, histogram, HistogramLimits::default())?;
+            .append(strata_wal::RecordType::METRICS, payload)?;
+        apply(&mut guard)?;
         drop(guard);
         self.core.head.note_times(t_ms, t_ms);
         drop(_gate);
-        self.maybe_cut()?;
-        Ok(())
+        self.maybe_cut()
     }
 
     /// Writes accepted samples to the WAL (as parts when larger than a record).

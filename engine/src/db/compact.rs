@@ -1,7 +1,6 @@
 //! Head → blocks, block compaction, retention, and the WAL checkpoint that follows a cut.
 
 use std::sync::Arc;
-use strata_codec::histogram::HistogramLimits;
 
 use super::Db;
 use crate::block::Block;
@@ -121,7 +120,6 @@ impl Db {
         }
         let dur = self.core.options.block_duration_ms;
         let limits = self.core.chunk_limits();
-        let hist_limits = HistogramLimits::default();
         let series = self.core.head.with_series(|all| all.to_vec());
         // Copy first and write the blocks; then, with readers held off, publish them and drop
         // their samples from the head: a reader sees every sample exactly once.
@@ -136,13 +134,7 @@ impl Db {
             blocks.extend(new_blocks);
             compaction::sort_blocks(&mut blocks);
             drop(blocks);
-            for s in &series {
-                let mut g = s.lock();
-                if !g.is_empty() && g.oldest_t < upto {
-                    g.drain_floats_before(upto, limits)?;
-                    g.drain_histograms_before(upto, hist_limits)?;
-                }
-            }
+            compaction::drain_head_before(&series, upto, limits)?;
         }
         self.core.head.reset_min_time(upto);
         self.checkpoint(upto)?;

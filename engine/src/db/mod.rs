@@ -27,7 +27,7 @@ use strata_wal::Wal;
 
 pub use append::BatchOutcome;
 pub use exemplars::{ExemplarOutcome, ExemplarSeries};
-pub use read::{HistogramSeries, SeriesSamples};
+pub use read::{HistogramSeries, NativeSeries, SeriesSamples};
 pub use recover::ReplayReport;
 pub use spans::OtlpMetricsOutcome;
 pub use stats::{Stats, WalRecovery};

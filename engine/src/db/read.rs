@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 use strata_index::Matcher;
-pub use strata_tsdb::read::{HistogramSeries, SeriesSamples};
-use strata_tsdb::read::{block_floats, head_floats, histograms, merge_series};
+pub use strata_tsdb::read::{HistogramSeries, NativeSeries, SeriesSamples};
+use strata_tsdb::read::{block_floats, head_floats, histograms, merge_series, native_histograms};
 
 use super::Db;
 use crate::block::Block;
@@ -41,6 +41,26 @@ impl Db {
         let _view = self.core.view.read();
         let blocks = self.blocks_overlapping(start_ms, end_ms);
         Ok(histograms(
+            &blocks,
+            &self.core.head,
+            matchers,
+            start_ms,
+            end_ms,
+        )?)
+    }
+
+    /// Every native histogram series matching `matchers`, with its samples in
+    /// `[start_ms, end_ms]`, sorted by label set.
+    pub fn select_native_histograms(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<NativeSeries>> {
+        self.check_open()?;
+        let _view = self.core.view.read();
+        let blocks = self.blocks_overlapping(start_ms, end_ms);
+        Ok(native_histograms(
             &blocks,
             &self.core.head,
             matchers,

@@ -57,18 +57,10 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
             }
             t if t == strata_wal::RecordType::SPANS => db.spans.replay_record(record.payload)?,
             t if t == strata_wal::RecordType::EXEMPLARS => {
-                for (id, e) in strata_tsdb::exemplars::decode_exemplars(record.payload)
-                    .map_err(|e| Error::corrupt(&wal_path, format!("{}: {e}", record.position)))?
-                {
-                    let _ = db.exemplars.add(id, e);
-                }
+                rp.apply_exemplars_record(pos, record.payload, &db.exemplars)?
             }
             t if t.kind() == strata_wal::RecordType::METADATA.kind() => {
-                for (name, m) in strata_tsdb::metadata::decode_metadata(record.payload)
-                    .map_err(|e| Error::corrupt(&wal_path, format!("{}: {e}", record.position)))?
-                {
-                    db.metadata.set(&name, m);
-                }
+                rp.apply_metadata_record(pos, record.payload, &db.metadata)?
             }
             _ => {}
         }

@@ -1,27 +1,16 @@
 //! Spans and OTLP through the `Db`: the span store shares the database's WAL, append gate,
 //! checkpoints and maintenance.
 
-use super::Db;
+use super::{Db, SeriesRef};
 use crate::error::{Error, Result};
 use crate::otlp;
 use crate::records::Marker;
 use crate::spans::{AppendOutcome, CheckpointMarks, Span, SpanStore, TimeRules};
 use strata_codec::histogram::Histogram;
+use strata_model::{Exemplar, MetricMetadata, NativeHistogram};
 
 /// What an OTLP metrics import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct OtlpMetricsOutcome {
-    pub samples: usize,
-    pub histograms: usize,
-    /// Samples or histogram points refused (out of order, duplicates, …), with the first reason.
-    pub rejected: usize,
-    pub first_rejection: Option<String>,
-    /// Stored samples and histogram points already older than the metrics bucket's retention
-    /// (the next retention pass drops them; see `Options::reject_outside_retention`).
-    pub outside_retention: usize,
-    /// Exemplars stored (repeats and refusals are not counted).
-    pub exemplars: usize,
-}
+pub type OtlpMetricsOutcome = strata_ingest::sink::MetricsOutcome;
 
 impl Db {
     /// The span tables: queries (`find`, `trace`, `aggregate`), buckets, routing rules, prices.
@@ -79,67 +68,7 @@ impl Db {
                 source,
             })?
         };
-        let mut out = OtlpMetricsOutcome::default();
-        let mut refs = Vec::with_capacity(batch.samples.len());
-        let (mut ts, mut vs) = (
-            Vec::with_capacity(batch.samples.len()),
-            Vec::with_capacity(batch.samples.len()),
-        );
-        for (labels, t, v) in &batch.samples {
-            refs.push(self.series_ref(labels)?);
-            ts.push(*t);
-            vs.push(*v);
-        }
-        let r = self.append_batch(&refs, &ts, &vs)?;
-        out.samples = r.accepted;
-        out.outside_retention = r.outside_retention;
-        out.rejected += r.rejected.len();
-        out.first_rejection = r.rejected.first().map(|(_, e)| e.to_string());
-        for p in &batch.histograms {
-            let h: &Histogram = &p.histogram;
-            let r = self.series_ref(&p.labels)?;
-            match self.append_histogram(r, p.t_ms, h) {
-                Ok(()) => {
-                    out.histograms += 1;
-                    out.outside_retention += usize::from(p.t_ms < self.time_bounds().1);
-                }
-                Err(e) if e.is_sample_error() => {
-                    out.rejected += 1;
-                    out.first_rejection.get_or_insert_with(|| e.to_string());
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        if let Some(p) = batch.native_histograms.first() {
-            // Decoded exactly, but not storable yet (issue 15): refused and counted, not lost
-            // silently.
-            out.rejected += batch.native_histograms.len();
-            out.first_rejection.get_or_insert_with(|| {
-                format!(
-                    "{}: native histograms are not stored yet",
-                    p.labels.last().map_or("", |l| l.1.as_str())
-                )
-            });
-        }
-        let mut exemplars = Vec::with_capacity(batch.exemplars.len());
-        for (labels, e) in batch.exemplars {
-            exemplars.push((self.series_ref(&labels)?, e));
-        }
-        // A point's exemplars come in bucket order; the store keeps each series in time order.
-        exemplars.sort_by_key(|(r, e)| (*r, e.t_ms));
-        out.exemplars = self.append_exemplars(&exemplars)?.stored;
-        let meta: Vec<_> = batch
-            .metadata
-            .iter()
-            .map(|(n, m)| (n.as_str(), m.clone()))
-            .collect();
-        if let Err(e) = self.set_metadata(&meta) {
-            let Error::Limit { .. } = e else {
-                return Err(e);
-            };
-            out.first_rejection.get_or_insert(e.to_string());
-        }
-        Ok(out)
+        strata_ingest::sink::apply_metrics(self, batch)
     }
 
     /// Seals span windows ending at or before `upto_ms` and logs that they are sealed. Appends
@@ -197,5 +126,53 @@ impl Db {
                 .map(|_| ())
         })?;
         self.core.log_marker(Marker::SpansCheckpointEnd).map(drop)
+    }
+}
+
+impl strata_ingest::sink::MetricsSink for Db {
+    type Ref = SeriesRef;
+    type Error = Error;
+
+    fn series_ref(&self, labels: &Vec<(String, String)>) -> Result<SeriesRef> {
+        Db::series_ref(self, labels)
+    }
+
+    fn append_samples(
+        &self,
+        refs: &[SeriesRef],
+        ts: &[i64],
+        vs: &[f64],
+    ) -> Result<(usize, usize, Vec<String>)> {
+        let r = self.append_batch(refs, ts, vs)?;
+        let refused = r.rejected.iter().map(|(_, e)| e.to_string()).collect();
+        Ok((r.accepted, r.outside_retention, refused))
+    }
+
+    fn append_histogram(&self, r: SeriesRef, t_ms: i64, h: &Histogram) -> Result<()> {
+        Db::append_histogram(self, r, t_ms, h)
+    }
+
+    fn append_native(&self, r: SeriesRef, t_ms: i64, h: &NativeHistogram) -> Result<()> {
+        self.append_native_histogram(r, t_ms, h)
+    }
+
+    fn is_sample_error(e: &Error) -> bool {
+        e.is_sample_error()
+    }
+
+    fn outside_retention(&self, t_ms: i64) -> bool {
+        t_ms < self.time_bounds().1
+    }
+
+    fn append_exemplars(&self, exemplars: &[(SeriesRef, Exemplar)]) -> Result<usize> {
+        Ok(Db::append_exemplars(self, exemplars)?.stored)
+    }
+
+    fn set_metadata(&self, entries: &[(&str, MetricMetadata)]) -> Result<Option<String>> {
+        match Db::set_metadata(self, entries) {
+            Ok(()) => Ok(None),
+            Err(e @ Error::Limit { .. }) => Ok(Some(e.to_string())),
+            Err(e) => Err(e),
+        }
     }
 }

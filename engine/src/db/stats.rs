@@ -56,22 +56,12 @@ impl Db {
             series: self.core.head.len() as u64,
             ..Stats::default()
         };
-        let mut block_samples = 0;
-        for b in self.core.blocks.read().iter() {
-            s.blocks += 1;
-            block_samples += b.meta.stats.samples;
-            s.block_chunk_bytes += b.meta.stats.chunk_bytes;
-            s.block_index_bytes += b.meta.stats.index_bytes;
-            s.block_meta_bytes += self
-                .core
-                .options
-                .fs
-                .file_len(&b.dir.join("meta.json"))
-                .unwrap_or(0);
-            let (lo, hi) = (b.meta.min_time_ms, b.meta.max_time_ms);
-            s.min_time_ms = Some(s.min_time_ms.map_or(lo, |t| t.min(lo)));
-            s.max_time_ms = Some(s.max_time_ms.map_or(hi, |t| t.max(hi)));
-        }
+        let t = strata_tsdb::block::totals(&self.core.blocks.read(), &*self.core.options.fs);
+        let block_samples = t.samples;
+        (s.blocks, s.block_chunk_bytes, s.block_index_bytes) =
+            (t.blocks, t.chunk_bytes, t.index_bytes);
+        (s.block_meta_bytes, s.min_time_ms, s.max_time_ms) =
+            (t.meta_bytes, t.min_time_ms, t.max_time_ms);
         let head_samples = self.core.head.sample_count();
         if let Some((lo, hi)) = self.core.head.time_range() {
             s.min_time_ms = Some(s.min_time_ms.map_or(lo, |t| t.min(lo)));

@@ -16,7 +16,8 @@ const DEFINITIONS_PER_RECORD: usize = 4096;
 /// Float samples per METRICS record.
 const FLOATS_PER_RECORD: usize = 1 << 16;
 
-/// Logs a definition of every series in the head, then every histogram sample still in it
+/// Logs a definition of every series in the head, then every histogram (explicit-bucket and
+/// native) sample still in it
 /// (histograms replay in order, so they must precede anything appended after the
 /// checkpoint's marker). Returns the series covered, in id order.
 pub fn log_definitions_and_histograms<E: From<crate::Error>>(
@@ -47,6 +48,14 @@ pub fn log_definitions_and_histograms<E: From<crate::Error>>(
                 records::encode_histogram_samples(&sample, &mut payload);
                 append(RecordType::METRICS, &payload)?;
             }
+        }
+        let natives = s.lock().read_natives(i64::MIN, i64::MAX)?;
+        for chunk in natives.chunks(256) {
+            let samples: Vec<(u64, i64, &strata_model::NativeHistogram)> =
+                chunk.iter().map(|(t, h)| (id as u64, *t, h)).collect();
+            payload.clear();
+            records::encode_native_samples(&samples, &mut payload).map_err(crate::Error::from)?;
+            append(RecordType::METRICS, &payload)?;
         }
     }
     Ok(series)

@@ -34,14 +34,19 @@ pub fn head_partitions(
 ) -> Result<BTreeMap<i64, Vec<SeriesData>>> {
     let mut partitions: BTreeMap<i64, Vec<SeriesData>> = BTreeMap::new();
     for (id, s) in series.iter().enumerate() {
-        let (ts, vs, hist) = {
+        let (ts, vs, hist, natives) = {
             let g = s.lock();
             if g.is_empty() || g.oldest_t >= upto {
                 continue;
             }
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
             g.read_floats(i64::MIN, upto - 1, &mut ts, &mut vs)?;
-            (ts, vs, g.histogram_chunks_before(upto)?)
+            (
+                ts,
+                vs,
+                g.histogram_chunks_before(upto)?,
+                g.native_chunks_before(upto)?,
+            )
         };
         let labels = head.labels(id as u32).unwrap_or_default();
         // Split the floats at partition boundaries.
@@ -53,7 +58,7 @@ pub fn head_partitions(
                 labels: labels.clone(),
                 timestamps: ts[i..j].to_vec(),
                 values: vs[i..j].to_vec(),
-                histogram_chunks: Vec::new(),
+                ..Default::default()
             });
             i = j;
         }
@@ -65,6 +70,17 @@ pub fn head_partitions(
                 .push(SeriesData {
                     labels: labels.clone(),
                     histogram_chunks: vec![chunk],
+                    ..Default::default()
+                });
+        }
+        for chunk in natives {
+            let h = strata_codec::native::read_header(&chunk)?;
+            partitions
+                .entry(floor_to(h.first_timestamp, dur))
+                .or_default()
+                .push(SeriesData {
+                    labels: labels.clone(),
+                    native_chunks: vec![chunk],
                     ..Default::default()
                 });
         }
@@ -117,6 +133,7 @@ pub fn merge_parts(parts: Vec<SeriesData>) -> Vec<SeriesData> {
                 m.timestamps.extend_from_slice(&p.timestamps);
                 m.values.extend_from_slice(&p.values);
                 m.histogram_chunks.extend(p.histogram_chunks);
+                m.native_chunks.extend(p.native_chunks);
             }
         }
     }
@@ -216,4 +233,22 @@ pub fn open_blocks(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Arc<Block>>> {
     }
     sort_blocks(&mut kept);
     Ok(kept)
+}
+
+/// Drops every sample older than `upto` from `series` (a head cut, once its blocks are
+/// published), re-chunking what stays.
+pub fn drain_head_before(
+    series: &[Arc<Mutex<MemSeries>>],
+    upto: i64,
+    limits: strata_codec::gorilla::ChunkLimits,
+) -> Result<()> {
+    for s in series {
+        let mut g = s.lock();
+        if !g.is_empty() && g.oldest_t < upto {
+            g.drain_floats_before(upto, limits)?;
+            g.drain_histograms_before(upto, Default::default())?;
+            g.drain_natives_before(upto, Default::default())?;
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use strata_codec::histogram::HistogramColumns;
 use strata_index::Matcher;
+use strata_model::NativeHistogram;
 
 use crate::Result;
 use crate::block::Block;
@@ -127,6 +128,46 @@ pub fn histograms(
         if !chunks.is_empty() {
             merged.entry(labels).or_default().extend(chunks);
         }
+    }
+    Ok(merged.into_iter().collect())
+}
+
+/// Native histogram samples in time order.
+pub type NativeSamples = Vec<(i64, NativeHistogram)>;
+
+/// A native histogram series: its labels and samples in time order.
+pub type NativeSeries = (Vec<(String, String)>, NativeSamples);
+
+/// Every native histogram series of `blocks` and `head` matching `matchers`, with its samples
+/// in `[start_ms, end_ms]`, by label set (blocks first: they hold the older samples).
+pub fn native_histograms(
+    blocks: &[Arc<Block>],
+    head: &Head,
+    matchers: &[Matcher],
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<NativeSeries>> {
+    let mut merged: BTreeMap<Vec<(String, String)>, NativeSamples> = BTreeMap::new();
+    for block in blocks {
+        for id in block.select(matchers)?.iter() {
+            let samples = block.read_natives(id, start_ms, end_ms)?;
+            if !samples.is_empty() {
+                merged.entry(block.labels(id)?).or_default().extend(samples);
+            }
+        }
+    }
+    for id in head.select(matchers)?.iter() {
+        let (Some(series), Some(labels)) = (head.series(id), head.labels(id)) else {
+            continue;
+        };
+        let samples = series.lock().read_natives(start_ms, end_ms)?;
+        if !samples.is_empty() {
+            merged.entry(labels).or_default().extend(samples);
+        }
+    }
+    for samples in merged.values_mut() {
+        samples.sort_by_key(|s| s.0);
+        samples.dedup_by_key(|s| s.0);
     }
     Ok(merged.into_iter().collect())
 }

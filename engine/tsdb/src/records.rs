@@ -3,6 +3,7 @@
 
 use strata_codec::bytes::{ByteReader, put_uvarint, put_varint};
 use strata_codec::histogram::Histogram;
+use strata_model::NativeHistogram;
 
 /// Version byte of every engine record payload.
 pub const RECORD_VERSION: u8 = 1;
@@ -10,6 +11,7 @@ pub const RECORD_VERSION: u8 = 1;
 const SAMPLES_FLOAT: u8 = 0;
 const SAMPLES_HISTOGRAM: u8 = 1;
 const SAMPLES_FLOAT_PART: u8 = 2;
+const SAMPLES_NATIVE: u8 = 3;
 const MARKER_HEAD_MIN_VALID: u8 = 1;
 const MARKER_SPANS_SEALED_THROUGH: u8 = 2;
 const MARKER_SPANS_SEALING: u8 = 3;
@@ -184,6 +186,8 @@ pub enum SamplesRecord {
         samples: Vec<FloatSample>,
     },
     Histogram(Vec<(u64, i64, Histogram)>),
+    /// Native histogram samples: series ref, time, histogram.
+    Native(Vec<(u64, i64, NativeHistogram)>),
 }
 
 fn f64_le(r: &mut ByteReader<'_>) -> strata_codec::Result<f64> {
@@ -263,8 +267,50 @@ pub fn decode_samples(payload: &[u8]) -> strata_codec::Result<SamplesRecord> {
             }
             Ok(SamplesRecord::Histogram(out))
         }
+        SAMPLES_NATIVE => decode_native_body(&mut r).map(SamplesRecord::Native),
         kind => Err(r.corrupt(format!("unknown samples kind {kind}"))),
     }
+}
+
+/// Encodes native histogram samples: per sample its series ref, time and a one-sample native
+/// chunk (`codec::native`, which validates and round-trips every bit).
+pub fn encode_native_samples(
+    samples: &[(u64, i64, &NativeHistogram)],
+    out: &mut Vec<u8>,
+) -> strata_codec::Result<()> {
+    out.push(RECORD_VERSION);
+    out.push(SAMPLES_NATIVE);
+    put_uvarint(out, samples.len() as u64);
+    for (r, t, h) in samples {
+        let chunk = strata_codec::native::encode_chunk(&[*t], std::slice::from_ref(*h))?;
+        put_uvarint(out, *r);
+        put_varint(out, *t);
+        put_uvarint(out, chunk.len() as u64);
+        out.extend_from_slice(&chunk);
+    }
+    Ok(())
+}
+
+fn decode_native_body(
+    r: &mut ByteReader<'_>,
+) -> strata_codec::Result<Vec<(u64, i64, NativeHistogram)>> {
+    // A sample takes at least 8 bytes (ref, time, length, a chunk of at least 5).
+    let n = r.len_at_most(r.remaining() / 8, "native histogram count")?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let series = r.uvarint()?;
+        let t = r.varint()?;
+        let len = r.len_at_most(r.remaining(), "native chunk length")?;
+        let samples = strata_codec::native::decode(r.take(len)?)?;
+        match samples.get(0) {
+            Some((ct, h)) if ct == t && samples.len() == 1 => out.push((series, t, h)),
+            _ => return Err(r.corrupt("native sample chunk does not hold its one sample")),
+        }
+    }
+    if !r.is_empty() {
+        return Err(r.corrupt("trailing bytes"));
+    }
+    Ok(out)
 }
 
 fn decode_float_body(r: &mut ByteReader<'_>) -> strata_codec::Result<Vec<FloatSample>> {
@@ -379,6 +425,11 @@ pub fn describe(kind: strata_wal::RecordType, payload: &[u8]) -> String {
             ),
             Ok(SamplesRecord::Histogram(h)) => format!(
                 "HISTOGRAMS n={} series {}",
+                h.len(),
+                id_range(h.iter().map(|x| x.0))
+            ),
+            Ok(SamplesRecord::Native(h)) => format!(
+                "NATIVE-HISTOGRAMS n={} series {}",
                 h.len(),
                 id_range(h.iter().map(|x| x.0))
             ),

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use strata_codec::gorilla::ChunkLimits;
 use strata_codec::histogram::{Histogram, HistogramLimits};
+use strata_codec::native::NativeLimits;
+use strata_model::NativeHistogram;
 use strata_wal::Position;
 
 use crate::head::Head;
@@ -115,6 +117,37 @@ impl<'a> MetricReplay<'a> {
         self.apply_series(pos, &defs)
     }
 
+    /// Applies an `EXEMPLARS` record to `store` (a duplicate or older exemplar — a checkpoint's
+    /// copy of one replayed already — is skipped by the store).
+    pub fn apply_exemplars_record(
+        &mut self,
+        pos: Position,
+        payload: &[u8],
+        store: &crate::exemplars::ExemplarStore,
+    ) -> Result<()> {
+        let exemplars =
+            crate::exemplars::decode_exemplars(payload).map_err(|e| self.corrupt(pos, e))?;
+        for (id, e) in exemplars {
+            let _ = store.add(id, e);
+        }
+        Ok(())
+    }
+
+    /// Applies a `METADATA` record to `store` (the last entry of a metric wins).
+    pub fn apply_metadata_record(
+        &mut self,
+        pos: Position,
+        payload: &[u8],
+        store: &crate::metadata::MetadataStore,
+    ) -> Result<()> {
+        let entries =
+            crate::metadata::decode_metadata(payload).map_err(|e| self.corrupt(pos, e))?;
+        for (name, m) in entries {
+            store.set(&name, m);
+        }
+        Ok(())
+    }
+
     /// Applies a `METRICS` record: floats, a batch part, or histograms.
     pub fn apply_samples_record(&mut self, pos: Position, payload: &[u8]) -> Result<()> {
         match records::decode_samples(payload).map_err(|e| self.corrupt(pos, e))? {
@@ -125,6 +158,7 @@ impl<'a> MetricReplay<'a> {
                 samples,
             } => self.apply_batch_part(pos, first, last, samples),
             SamplesRecord::Histogram(samples) => self.apply_histograms(pos, &samples),
+            SamplesRecord::Native(samples) => self.apply_natives(pos, &samples),
         }
     }
 
@@ -153,6 +187,24 @@ impl<'a> MetricReplay<'a> {
             self.open_batches.insert(key, batch);
             Ok(())
         }
+    }
+
+    fn apply_natives(
+        &mut self,
+        pos: Position,
+        samples: &[(u64, i64, NativeHistogram)],
+    ) -> Result<()> {
+        let min_valid = self.head.min_valid_ms();
+        for (r, t, h) in samples.iter().filter(|s| s.1 >= min_valid) {
+            let Some(series) = self.head.series(*r as u32) else {
+                self.unresolved.note(pos, *r);
+                continue;
+            };
+            series.lock().apply_native(*t, h, NativeLimits::default())?;
+            self.lo = self.lo.min(*t);
+            self.hi = self.hi.max(*t);
+        }
+        Ok(())
     }
 
     fn apply_histograms(&mut self, pos: Position, samples: &[(u64, i64, Histogram)]) -> Result<()> {

@@ -17,7 +17,8 @@ mod wire;
 use std::fmt;
 
 pub use metrics::{
-    DeltaState, HistogramPoint, MetricsBatch, MetricsReport, NativeHistogramPoint, decode_metrics,
+    DeltaState, HistogramPoint, LabelPairs, MetricsBatch, MetricsReport, NativeHistogramPoint,
+    decode_metrics,
 };
 pub use naming::{metric_name, sanitize_label_name};
 pub use traces::{decode_traces, decode_traces_with};

@@ -25,6 +25,8 @@ pub enum ChunkKind {
     /// Float samples as two columns: varint length of the timestamp column, the i64 timestamp
     /// column, the f64 value column (`codec::column`).
     FloatColumns = 3,
+    /// A native histogram chunk (`codec::native`, integer or float: its own first byte says).
+    Native = 4,
 }
 
 impl ChunkKind {
@@ -33,6 +35,7 @@ impl ChunkKind {
             1 => Some(ChunkKind::Gorilla),
             2 => Some(ChunkKind::Histogram),
             3 => Some(ChunkKind::FloatColumns),
+            4 => Some(ChunkKind::Native),
             _ => None,
         }
     }

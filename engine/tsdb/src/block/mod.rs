@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use strata_codec::bytes::ByteReader;
 use strata_codec::column;
 use strata_codec::histogram::{self, HistogramColumns};
+use strata_codec::native;
 use strata_index::{IndexFile, LabelIndex, Matcher, RoaringBitmap};
+use strata_model::NativeHistogram;
 use strata_storage::{FileBytes, FileSystem};
 
 use crate::{Error, Result};
@@ -126,9 +128,11 @@ impl Block {
         let Some(refs) = self.table.get(id as usize) else {
             return Ok(());
         };
-        let wanted = refs
-            .iter()
-            .filter(|r| r.max_t >= start && r.min_t <= end && r.kind != ChunkKind::Histogram);
+        let wanted = refs.iter().filter(|r| {
+            r.max_t >= start
+                && r.min_t <= end
+                && !matches!(r.kind, ChunkKind::Histogram | ChunkKind::Native)
+        });
         // Sized by the table, which the CRC vouches for; capped so a lying table cannot
         // reserve more than the chunk bytes could describe.
         let reserve = wanted
@@ -151,7 +155,7 @@ impl Block {
                 ChunkKind::Gorilla => {
                     strata_codec::gorilla::decode_into(payload, ts, vs)?;
                 }
-                ChunkKind::Histogram => continue,
+                ChunkKind::Histogram | ChunkKind::Native => continue,
             }
             if ts.len() - base != vs.len() - base || (ts.len() - base) as u64 != r.samples {
                 return Err(Error::corrupt(
@@ -189,6 +193,27 @@ impl Block {
         Ok(out)
     }
 
+    /// Native histogram samples of series `id` in `[start, end]`, in time order.
+    pub fn read_natives(
+        &self,
+        id: u32,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, NativeHistogram)>> {
+        let mut out = Vec::new();
+        let Some(refs) = self.table.get(id as usize) else {
+            return Ok(out);
+        };
+        for r in refs
+            .iter()
+            .filter(|r| r.kind == ChunkKind::Native && r.max_t >= start && r.min_t <= end)
+        {
+            let samples = native::decode(self.payload(r)?)?;
+            out.extend(samples.iter().filter(|(t, _)| (start..=end).contains(t)));
+        }
+        Ok(out)
+    }
+
     /// Every series with all its data, for compaction.
     pub fn series_data(&self, id: u32) -> Result<writer::SeriesData> {
         let mut s = writer::SeriesData {
@@ -200,7 +225,39 @@ impl Block {
             for r in refs.iter().filter(|r| r.kind == ChunkKind::Histogram) {
                 s.histogram_chunks.push(self.payload(r)?.to_vec());
             }
+            for r in refs.iter().filter(|r| r.kind == ChunkKind::Native) {
+                s.native_chunks.push(self.payload(r)?.to_vec());
+            }
         }
         Ok(s)
     }
+}
+
+/// Counts and sizes over a set of blocks (`Db::stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockTotals {
+    pub blocks: u64,
+    pub samples: u64,
+    pub chunk_bytes: u64,
+    pub index_bytes: u64,
+    /// Bytes of the `meta.json` files (0 for one that cannot be read).
+    pub meta_bytes: u64,
+    pub min_time_ms: Option<i64>,
+    pub max_time_ms: Option<i64>,
+}
+
+/// The totals of `blocks`; reads only the sizes of their meta files.
+pub fn totals(blocks: &[std::sync::Arc<Block>], fs: &dyn FileSystem) -> BlockTotals {
+    let mut t = BlockTotals::default();
+    for b in blocks {
+        t.blocks += 1;
+        t.samples += b.meta.stats.samples;
+        t.chunk_bytes += b.meta.stats.chunk_bytes;
+        t.index_bytes += b.meta.stats.index_bytes;
+        t.meta_bytes += fs.file_len(&b.dir.join("meta.json")).unwrap_or(0);
+        let (lo, hi) = (b.meta.min_time_ms, b.meta.max_time_ms);
+        t.min_time_ms = Some(t.min_time_ms.map_or(lo, |x| x.min(lo)));
+        t.max_time_ms = Some(t.max_time_ms.map_or(hi, |x| x.max(hi)));
+    }
+    t
 }

@@ -24,6 +24,8 @@ pub struct SeriesData {
     pub values: Vec<f64>,
     /// Encoded histogram chunks, oldest first.
     pub histogram_chunks: Vec<Vec<u8>>,
+    /// Encoded native histogram chunks, oldest first.
+    pub native_chunks: Vec<Vec<u8>>,
 }
 
 struct EncodedChunk {
@@ -67,6 +69,16 @@ fn encode_series(s: &SeriesData) -> Result<Vec<EncodedChunk>> {
             payload: c.clone(),
         });
     }
+    for c in &s.native_chunks {
+        let h = strata_codec::native::read_header(c)?;
+        out.push(EncodedChunk {
+            kind: ChunkKind::Native,
+            min_t: h.first_timestamp,
+            max_t: h.last_timestamp,
+            samples: h.count as u64,
+            payload: c.clone(),
+        });
+    }
     Ok(out)
 }
 
@@ -94,7 +106,9 @@ pub fn write_block(
     level: u32,
     sources: Vec<String>,
 ) -> Result<(PathBuf, BlockMeta)> {
-    series.retain(|s| !s.timestamps.is_empty() || !s.histogram_chunks.is_empty());
+    series.retain(|s| {
+        !s.timestamps.is_empty() || !s.histogram_chunks.is_empty() || !s.native_chunks.is_empty()
+    });
     if series.is_empty() {
         return Err(Error::Internal("a block needs at least one sample".into()));
     }

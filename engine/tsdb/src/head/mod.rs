@@ -125,7 +125,7 @@ impl Head {
                     let histograms = g
                         .read_histograms(i64::MIN, i64::MAX)
                         .map(|cols| cols.iter().map(|c| c.len() as u64).sum::<u64>());
-                    floats.unwrap_or(0) + histograms.unwrap_or(0)
+                    floats.unwrap_or(0) + histograms.unwrap_or(0) + g.native_len().unwrap_or(0)
                 })
                 .sum()
         })

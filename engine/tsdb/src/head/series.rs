@@ -12,6 +12,8 @@ use strata_codec::histogram::{
 
 use crate::{Error, Result};
 
+mod native;
+
 /// An immutable chunk of the head.
 #[derive(Debug, Clone)]
 pub struct SealedChunk {
@@ -25,6 +27,8 @@ pub enum Kind {
     Empty,
     Float,
     Histogram,
+    /// Native (sparse, Prometheus-style) histograms.
+    Native,
 }
 
 /// Where a validated float sample goes.
@@ -42,6 +46,8 @@ pub struct MemSeries {
     pub sealed: Vec<SealedChunk>,
     open: Option<ChunkAppender>,
     open_hist: Option<HistogramAppender>,
+    /// Boxed: the appender is large, and most series are float series.
+    open_native: Option<Box<strata_codec::native::NativeAppender>>,
     /// Newest in-order timestamp and its value's bits (i64::MIN when empty).
     pub newest_t: i64,
     newest_bits: u64,
@@ -64,6 +70,7 @@ impl MemSeries {
             sealed: Vec::new(),
             open: None,
             open_hist: None,
+            open_native: None,
             newest_t: i64::MIN,
             newest_bits: 0,
             ooo: Vec::new(),
@@ -82,7 +89,7 @@ impl MemSeries {
         v: f64,
         ooo_window_ms: i64,
     ) -> std::result::Result<Placement, &'static str> {
-        if self.kind == Kind::Histogram {
+        if matches!(self.kind, Kind::Histogram | Kind::Native) {
             return Err("kind");
         }
         if self.newest_t == i64::MIN || t > self.newest_t {
@@ -112,7 +119,7 @@ impl MemSeries {
     /// Stores a float sample that was acknowledged (or is being replayed). Never rejects on
     /// ordering: an older sample goes to the out-of-order buffer.
     pub fn apply_float(&mut self, t: i64, v: f64, limits: ChunkLimits) -> Result<()> {
-        if self.kind == Kind::Histogram {
+        if matches!(self.kind, Kind::Histogram | Kind::Native) {
             return Err(Error::KindMismatch {
                 series: String::new(),
                 detail: "float sample for a histogram series",
@@ -150,10 +157,10 @@ impl MemSeries {
         h: &Histogram,
         limits: HistogramLimits,
     ) -> Result<()> {
-        if self.kind == Kind::Float {
+        if matches!(self.kind, Kind::Float | Kind::Native) {
             return Err(Error::KindMismatch {
                 series: String::new(),
-                detail: "histogram sample for a float series",
+                detail: "histogram sample for a float or native histogram series",
             });
         }
         if self.newest_t != i64::MIN && t <= self.newest_t {

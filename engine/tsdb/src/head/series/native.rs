@@ -1,0 +1,235 @@
+//! Native histogram series in the head: in-order samples into native chunks
+//! (`strata_codec::native`), a new chunk whenever the layout, the counter-reset hint or the
+//! integer/float encoding changes, or the chunk is full.
+
+use strata_codec::native::{self, NativeAppender, NativeLimits};
+use strata_model::NativeHistogram;
+
+use super::{Kind, MemSeries, SealedChunk};
+use crate::{Error, Result};
+
+impl MemSeries {
+    /// Stores a native histogram sample. Native series accept in-order samples only; an older
+    /// or equal timestamp is taken as already stored (replay) and ignored.
+    pub fn apply_native(
+        &mut self,
+        t: i64,
+        h: &NativeHistogram,
+        limits: NativeLimits,
+    ) -> Result<()> {
+        if !matches!(self.kind, Kind::Empty | Kind::Native) {
+            return Err(Error::KindMismatch {
+                series: String::new(),
+                detail: "native histogram sample for a float or explicit-bucket series",
+            });
+        }
+        if self.newest_t != i64::MIN && t <= self.newest_t {
+            return Ok(());
+        }
+        self.kind = Kind::Native;
+        let fits = self
+            .open_native
+            .as_ref()
+            .is_some_and(|a| !a.is_full() && a.accepts(h));
+        if !fits {
+            self.seal_native()?;
+            self.open_native = Some(Box::new(NativeAppender::new(limits)?));
+        }
+        let app = self
+            .open_native
+            .as_mut()
+            .ok_or_else(|| Error::Internal("no open native chunk".into()))?;
+        match app.append(t, h) {
+            Ok(()) => {}
+            Err(strata_codec::Error::LimitExceeded { .. }) if !app.is_empty() => {
+                // The byte budget refused it: a fresh chunk takes any valid first sample.
+                self.seal_native()?;
+                let mut fresh = NativeAppender::new(limits)?;
+                fresh.append(t, h)?;
+                self.open_native = Some(Box::new(fresh));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.oldest_t = self.oldest_t.min(t);
+        self.newest_t = t;
+        Ok(())
+    }
+
+    fn seal_native(&mut self) -> Result<()> {
+        if let Some(a) = self.open_native.take()
+            && !a.is_empty()
+        {
+            self.sealed.push(SealedChunk {
+                min_t: a.first_timestamp().unwrap_or(i64::MAX),
+                max_t: a.max_timestamp().unwrap_or(i64::MIN),
+                bytes: a.to_bytes()?.into_boxed_slice(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The chunks (sealed, then the open one encoded) of a native series, with their ranges.
+    fn native_chunks(&self) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+        let mut out: Vec<(i64, i64, Vec<u8>)> = self
+            .sealed
+            .iter()
+            .map(|c| (c.min_t, c.max_t, c.bytes.to_vec()))
+            .collect();
+        if let Some(a) = self.open_native.as_ref().filter(|a| !a.is_empty()) {
+            let (lo, hi) = (
+                a.first_timestamp().unwrap_or(i64::MAX),
+                a.max_timestamp().unwrap_or(i64::MIN),
+            );
+            out.push((lo, hi, a.to_bytes()?));
+        }
+        Ok(out)
+    }
+
+    /// Native histogram samples in `[start, end]`, in time order.
+    pub fn read_natives(&self, start: i64, end: i64) -> Result<Vec<(i64, NativeHistogram)>> {
+        let mut out = Vec::new();
+        if self.kind != Kind::Native || end < self.oldest_t {
+            return Ok(out);
+        }
+        for (lo, hi, bytes) in self.native_chunks()? {
+            if hi < start || lo > end {
+                continue;
+            }
+            let samples = native::decode(&bytes)?;
+            out.extend(samples.iter().filter(|(t, _)| (start..=end).contains(t)));
+        }
+        Ok(out)
+    }
+
+    /// Encoded native chunks holding exactly the samples older than `cut` (copies; the series
+    /// is unchanged).
+    pub fn native_chunks_before(&self, cut: i64) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if self.kind != Kind::Native || self.oldest_t >= cut {
+            return Ok(out);
+        }
+        for (lo, hi, bytes) in self.native_chunks()? {
+            if lo >= cut {
+                continue;
+            }
+            if hi < cut {
+                out.push(bytes);
+                continue;
+            }
+            let old: Vec<(i64, NativeHistogram)> = native::decode(&bytes)?
+                .iter()
+                .filter(|(t, _)| *t < cut)
+                .collect();
+            if !old.is_empty() {
+                let (ts, hs): (Vec<i64>, Vec<NativeHistogram>) = old.into_iter().unzip();
+                out.push(native::encode_chunk(&ts, &hs)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drops the samples older than `cut` (they are in a block now), keeping the rest.
+    pub fn drain_natives_before(&mut self, cut: i64, limits: NativeLimits) -> Result<()> {
+        if self.kind != Kind::Native {
+            return Ok(());
+        }
+        let chunks = self.native_chunks()?;
+        let newest = self.newest_t;
+        self.sealed.clear();
+        self.open_native = None;
+        self.oldest_t = i64::MAX;
+        self.newest_t = i64::MIN;
+        for (lo, hi, bytes) in chunks {
+            if hi < cut {
+                continue;
+            }
+            if lo >= cut {
+                // Samples re-applied from a straddling chunk come first: close their chunk.
+                self.seal_native()?;
+                self.sealed.push(SealedChunk {
+                    min_t: lo,
+                    max_t: hi,
+                    bytes: bytes.into_boxed_slice(),
+                });
+                self.oldest_t = self.oldest_t.min(lo);
+                self.newest_t = self.newest_t.max(hi);
+                continue;
+            }
+            for (t, h) in native::decode(&bytes)?.iter().filter(|(t, _)| *t >= cut) {
+                self.apply_native(t, &h, limits)?;
+            }
+        }
+        // Ordering continues from the newest sample ever seen, even if it went to a block.
+        if self.newest_t == i64::MIN {
+            self.newest_t = newest;
+        }
+        Ok(())
+    }
+
+    /// Samples held (for stats).
+    pub(crate) fn native_len(&self) -> Result<u64> {
+        let mut n = 0;
+        for (_, _, bytes) in self.native_chunks()? {
+            n += native::read_header(&bytes)?.count as u64;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_model::BucketSpan;
+
+    fn h(count: f64, buckets: Vec<f64>) -> NativeHistogram {
+        let n = buckets.len() as u32;
+        NativeHistogram {
+            schema: 3,
+            count,
+            sum: count * 0.5,
+            positive_spans: vec![BucketSpan {
+                offset: -2,
+                length: n,
+            }],
+            positive_buckets: buckets,
+            ..NativeHistogram::default()
+        }
+    }
+
+    #[test]
+    fn layouts_cut_chunks_and_drains_split_at_the_cut() {
+        let mut s = MemSeries::new();
+        let lim = NativeLimits {
+            max_samples: 5,
+            ..NativeLimits::default()
+        };
+        for t in 0..20i64 {
+            let c = t as f64;
+            // The layout widens at t = 10: a new chunk.
+            let b = if t < 10 {
+                vec![c, 1.0]
+            } else {
+                vec![c, 1.0, 2.0]
+            };
+            s.apply_native(
+                t * 1000,
+                &h(c + 1.0 + if t < 10 { 0.0 } else { 2.0 }, b),
+                lim,
+            )
+            .expect("append");
+        }
+        assert_eq!(s.read_natives(i64::MIN, i64::MAX).expect("read").len(), 20);
+        assert_eq!(s.native_len().expect("len"), 20);
+        let old = s.native_chunks_before(12_500).expect("chunks");
+        let n: usize = old
+            .iter()
+            .map(|c| native::decode(c).expect("decodes").len())
+            .sum();
+        assert_eq!(n, 13);
+        s.drain_natives_before(12_500, lim).expect("drain");
+        let left = s.read_natives(i64::MIN, i64::MAX).expect("read");
+        assert_eq!(left.first().map(|x| x.0), Some(13_000));
+        assert_eq!(left.len(), 7);
+        assert!(s.apply_float(30_000, 1.0, Default::default()).is_err());
+    }
+}
