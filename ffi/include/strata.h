@@ -347,6 +347,66 @@ extern "C" {
 // never to be freed. Safe to call from any thread at any time.
 const char *strata_version(void);
 
+// Appends one exemplar (e.g. `trace_id`, `span_id` labels) to the series `series_ref`:
+// logged to the WAL, then kept (the newest `exemplars_per_series` per series). A repeat of
+// an exemplar the series holds is accepted and not stored again.
+//
+// Fails with `STRATA_ERR_INVALID_ARGUMENT` when the exemplar is refused (unknown series,
+// labels over 128 characters, too far in the future, older than the series' newest).
+//
+// # Safety
+// `db` is NULL or a live handle; `names`/`values` point to `label_count` NUL-terminated
+// strings each (may be NULL when `label_count` is 0); `err` is NULL or valid for a pointer
+// write.
+enum strata_status strata_db_append_exemplar(const struct strata_db *db,
+                                             uint64_t series_ref,
+                                             const char *const *names,
+                                             const char *const *values,
+                                             size_t label_count,
+                                             double value,
+                                             int64_t timestamp_ms,
+                                             struct strata_error **err);
+
+// The exemplars of every series matching all `matchers` within `[start_ms, end_ms]`, as
+// `/api/v1/query_exemplars` JSON in `*out_json` (NULL on failure).
+//
+// # Safety
+// `db` is NULL or a live handle; `matchers` points to `matcher_count` matchers with
+// NUL-terminated strings; `out_json` is NULL or valid for a pointer write; `err` is NULL or
+// valid for a pointer write.
+enum strata_status strata_db_exemplars_json(const struct strata_db *db,
+                                            const struct strata_matcher *matchers,
+                                            size_t matcher_count,
+                                            int64_t start_ms,
+                                            int64_t end_ms,
+                                            char **out_json,
+                                            struct strata_error **err);
+
+// Sets a metric's type (`counter`, `gauge`, `histogram`, `gaugehistogram`, `summary`,
+// `info`, `stateset`, `unknown`), unit and help. Only changes are logged. Over a limit
+// (help over 16 KiB, names over 1 KiB): `STRATA_ERR_LIMIT`.
+//
+// # Safety
+// `db` is NULL or a live handle; `metric`, `kind`, `unit`, `help` are NUL-terminated; `err`
+// is NULL or valid for a pointer write.
+enum strata_status strata_db_set_metadata(const struct strata_db *db,
+                                          const char *metric,
+                                          const char *kind,
+                                          const char *unit,
+                                          const char *help,
+                                          struct strata_error **err);
+
+// The metadata of `metric` (NULL: of every metric), as `/api/v1/metadata` JSON in
+// `*out_json` (NULL on failure).
+//
+// # Safety
+// `db` is NULL or a live handle; `metric` is NULL or NUL-terminated; `out_json` is NULL or
+// valid for a pointer write; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_metadata_json(const struct strata_db *db,
+                                           const char *metric,
+                                           char **out_json,
+                                           struct strata_error **err);
+
 // Every float series matching all `matchers`, with its samples in `[start_ms, end_ms]`,
 // sorted by label set; series without samples in the range are left out.
 //

@@ -23,6 +23,7 @@
 
 #![allow(unsafe_code)]
 
+pub mod annotations;
 pub mod args;
 pub mod cursor;
 pub mod db;
