@@ -481,26 +481,15 @@ type Series struct {
 // Select returns every float series matching all matchers with its samples in
 // [startMs, endMs], sorted by label set.
 func (db *DB) Select(startMs, endMs int64, matchers ...Matcher) ([]Series, error) {
-	n := len(matchers)
-	var cms *C.strata_matcher
-	if n > 0 {
-		mem := C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.strata_matcher{})))
-		defer C.free(mem)
-		ms := unsafe.Slice((*C.strata_matcher)(mem), n)
-		for i, m := range matchers {
-			if strings.IndexByte(m.Name, 0) >= 0 || strings.IndexByte(m.Value, 0) >= 0 {
-				return nil, invalid("matcher %d contains a NUL byte", i)
-			}
-			name, value := C.CString(m.Name), C.CString(m.Value)
-			defer C.free(unsafe.Pointer(name))
-			defer C.free(unsafe.Pointer(value))
-			ms[i] = C.strata_matcher{op: C.uint32_t(m.Type), name: name, value: value}
-		}
-		cms = &ms[0]
+	cms, free, err := cMatchers(matchers)
+	if err != nil {
+		return nil, err
 	}
+	defer free()
+	n := len(matchers)
 	var cur *C.strata_series_cursor
 	var cerr *C.strata_error
-	err := takeError(C.strata_db_select(db.h, cms, C.size_t(n), C.int64_t(startMs), C.int64_t(endMs), &cur, &cerr), cerr)
+	err = takeError(C.strata_db_select(db.h, cms, C.size_t(n), C.int64_t(startMs), C.int64_t(endMs), &cur, &cerr), cerr)
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err
@@ -564,3 +553,30 @@ func drain(cur *C.strata_series_cursor) ([]Series, error) {
 
 // NaN is a convenience for Histogram.Min/Max when unknown.
 func NaN() float64 { return math.NaN() }
+
+// cMatchers copies matchers into C memory; free releases it (and the strings).
+func cMatchers(matchers []Matcher) (*C.strata_matcher, func(), error) {
+	n := len(matchers)
+	if n == 0 {
+		return nil, func() {}, nil
+	}
+	mem := C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.strata_matcher{})))
+	ms := unsafe.Slice((*C.strata_matcher)(mem), n)
+	var strs []*C.char
+	free := func() {
+		for _, p := range strs {
+			C.free(unsafe.Pointer(p))
+		}
+		C.free(mem)
+	}
+	for i, m := range matchers {
+		if strings.IndexByte(m.Name, 0) >= 0 || strings.IndexByte(m.Value, 0) >= 0 {
+			free()
+			return nil, nil, invalid("matcher %d contains a NUL byte", i)
+		}
+		name, value := C.CString(m.Name), C.CString(m.Value)
+		strs = append(strs, name, value)
+		ms[i] = C.strata_matcher{op: C.uint32_t(m.Type), name: name, value: value}
+	}
+	return &ms[0], free, nil
+}
