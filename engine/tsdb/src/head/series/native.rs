@@ -2,6 +2,7 @@
 //! (`strata_codec::native`), a new chunk whenever the layout, the counter-reset hint or the
 //! integer/float encoding changes, or the chunk is full.
 
+use std::borrow::Cow;
 use strata_codec::native::{self, NativeAppender, NativeLimits};
 use strata_model::NativeHistogram;
 
@@ -68,19 +69,18 @@ impl MemSeries {
         Ok(())
     }
 
-    /// The chunks (sealed, then the open one encoded) of a native series, with their ranges.
-    fn native_chunks(&self) -> Result<Vec<(i64, i64, Vec<u8>)>> {
-        let mut out: Vec<(i64, i64, Vec<u8>)> = self
+    /// The chunks (sealed, then the open one encoded) of a native series, with their ranges:
+    /// sealed chunks borrowed, the open one encoded.
+    fn native_chunks(&self) -> Result<Vec<(i64, i64, Cow<'_, [u8]>)>> {
+        let mut out: Vec<(i64, i64, Cow<'_, [u8]>)> = self
             .sealed
             .iter()
-            .map(|c| (c.min_t, c.max_t, c.bytes.to_vec()))
+            .map(|c| (c.min_t, c.max_t, Cow::Borrowed(&c.bytes[..])))
             .collect();
         if let Some(a) = self.open_native.as_ref().filter(|a| !a.is_empty()) {
-            let (lo, hi) = (
-                a.first_timestamp().unwrap_or(i64::MAX),
-                a.max_timestamp().unwrap_or(i64::MIN),
-            );
-            out.push((lo, hi, a.to_bytes()?));
+            let lo = a.first_timestamp().unwrap_or(i64::MAX);
+            let hi = a.max_timestamp().unwrap_or(i64::MIN);
+            out.push((lo, hi, Cow::Owned(a.to_bytes()?)));
         }
         Ok(out)
     }
@@ -113,7 +113,7 @@ impl MemSeries {
                 continue;
             }
             if hi < cut {
-                out.push(bytes);
+                out.push(bytes.into_owned());
                 continue;
             }
             let old: Vec<(i64, NativeHistogram)> = native::decode(&bytes)?
@@ -133,7 +133,9 @@ impl MemSeries {
         if self.kind != Kind::Native {
             return Ok(());
         }
-        let chunks = self.native_chunks()?;
+        let chunks: Vec<(i64, i64, Vec<u8>)> = (self.native_chunks()?.into_iter())
+            .map(|(lo, hi, b)| (lo, hi, b.into_owned()))
+            .collect();
         let newest = self.newest_t;
         self.sealed.clear();
         self.open_native = None;
