@@ -11,11 +11,12 @@
 //! ```
 
 mod promqltest {
+    pub mod native;
     pub mod run;
     pub mod script;
 }
 
-use promqltest::run::{EvalResult, Outcome, run_file};
+use promqltest::run::{self, EvalResult, Outcome, run_file};
 use promqltest::script::parse_file;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -142,6 +143,11 @@ fn prometheus_promql_test_files() {
     table.push(stable.row("stable files"));
     table.push(other.row("other files"));
     println!("{}", table.join("\n"));
+    let (loaded, refused) = (
+        run::NATIVE_LOADED.load(std::sync::atomic::Ordering::Relaxed),
+        run::NATIVE_REFUSED.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!("native histogram samples loaded through the Db: {loaded}, refused: {refused}");
     let run = stable.passed + stable.failed;
     let rate = if run == 0 {
         100.0

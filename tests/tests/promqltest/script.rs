@@ -12,8 +12,8 @@ pub enum Point {
     /// `_`: no sample at this step.
     Omitted,
     Float(f64),
-    /// `{{…}}`: a native histogram (Strata's runner skips what needs them).
-    Histogram,
+    /// `{{…}}`: a native histogram (loaded through the `Db`; queries over them are skipped).
+    Histogram(Box<strata_engine::NativeHistogram>),
 }
 
 /// `metric{labels} points…`.
@@ -205,7 +205,7 @@ fn parse_eval(lines: &[String], i: usize) -> Result<(usize, Command), String> {
     if !matches!(ev.expected, Expected::Scalar(_) | Expected::String(_)) {
         ev.has_histograms |= series
             .iter()
-            .any(|s: &SeriesDesc| s.points.contains(&Point::Histogram));
+            .any(|s: &SeriesDesc| s.points.iter().any(|p| matches!(p, Point::Histogram(_))));
         ev.expected = Expected::Series(series);
     }
     Ok((i + 1 + body.len(), Command::Eval(Box::new(ev))))
@@ -499,9 +499,16 @@ fn parse_points(s: &str) -> Result<Vec<Point>, String> {
             }
             let tail = &rest[end..];
             let item_end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-            // `{{…}}x3` or `{{…}}+{{…}}x3`: count the repetitions only.
-            let n = repetitions(&rest[..end + item_end]);
-            out.extend(std::iter::repeat_n(Point::Histogram, n));
+            // `{{…}}x3` or `{{…}}+{{…}}x3`.
+            let item = &rest[..end + item_end];
+            match super::native::expand(item) {
+                Ok(hs) => out.extend(hs.into_iter().map(|h| Point::Histogram(Box::new(h)))),
+                // A notation this runner does not read (yet): still a histogram per step.
+                Err(_) => out.extend(std::iter::repeat_n(
+                    Point::Histogram(Box::default()),
+                    repetitions(item),
+                )),
+            }
             rest = tail[item_end..].trim_start();
             continue;
         }
@@ -564,7 +571,7 @@ fn parse_item(item: &str, out: &mut Vec<Point>) -> Result<(), String> {
     Ok(())
 }
 
-fn series_value(s: &str) -> Result<f64, String> {
+pub fn series_value(s: &str) -> Result<f64, String> {
     if s.eq_ignore_ascii_case("stale") {
         return Ok(f64::from_bits(strata_engine::query::STALE_NAN_BITS));
     }

@@ -1,0 +1,207 @@
+//! The promqltest native histogram notation: `{{schema:1 sum:3 count:22 z_bucket:1
+//! z_bucket_w:0.001 buckets:[5 10 7] offset:-1 n_buckets:[1] n_offset:2 custom_values:[1 2]
+//! counter_reset_hint:gauge}}`, and the series notation's `{{a}}+{{b}}xN` (a, a+b, …).
+
+use std::collections::BTreeMap;
+use strata_engine::{BucketSpan, CounterResetHint, NativeHistogram};
+
+/// Parses the body of one `{{…}}` (without the braces).
+pub fn parse_histogram(body: &str) -> Result<NativeHistogram, String> {
+    let mut h = NativeHistogram::default();
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    let (mut offset, mut n_offset) = (0i32, 0i32);
+    let mut rest = body.trim();
+    while !rest.is_empty() {
+        let colon = rest
+            .find(':')
+            .ok_or_else(|| format!("no ':' in {rest:?}"))?;
+        let key = rest[..colon].trim();
+        rest = rest[colon + 1..].trim_start();
+        let value = if rest.starts_with('[') {
+            let end = rest.find(']').ok_or("unterminated list")? + 1;
+            let (v, r) = rest.split_at(end);
+            rest = r.trim_start();
+            v
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let (v, r) = rest.split_at(end);
+            rest = r.trim_start();
+            v
+        };
+        let num = |v: &str| crate::promqltest::script::series_value(v);
+        let list = |v: &str| -> Result<Vec<f64>, String> {
+            let inner = v.trim_start_matches('[').trim_end_matches(']');
+            inner.split_whitespace().map(num).collect()
+        };
+        let int = |v: &str| v.parse::<i32>().map_err(|e| format!("{key}: {e}"));
+        match key {
+            "schema" => h.schema = int(value)?,
+            "sum" => h.sum = num(value)?,
+            "count" => h.count = num(value)?,
+            "z_bucket" => h.zero_count = num(value)?,
+            "z_bucket_w" => h.zero_threshold = num(value)?,
+            "buckets" => pos = list(value)?,
+            "n_buckets" => neg = list(value)?,
+            "offset" => offset = int(value)?,
+            "n_offset" => n_offset = int(value)?,
+            "custom_values" => h.custom_values = list(value)?,
+            "counter_reset_hint" => {
+                h.counter_reset_hint = match value {
+                    "unknown" => CounterResetHint::Unknown,
+                    "reset" => CounterResetHint::CounterReset,
+                    "not_reset" => CounterResetHint::NotCounterReset,
+                    "gauge" => CounterResetHint::Gauge,
+                    other => return Err(format!("counter_reset_hint {other:?}")),
+                }
+            }
+            other => return Err(format!("unknown histogram field {other:?}")),
+        }
+    }
+    let span = |offset: i32, n: usize| match n {
+        0 => Vec::new(),
+        n => vec![BucketSpan {
+            offset,
+            length: n as u32,
+        }],
+    };
+    h.positive_spans = span(offset, pos.len());
+    h.positive_buckets = pos;
+    h.negative_spans = span(n_offset, neg.len());
+    h.negative_buckets = neg;
+    Ok(h)
+}
+
+/// Bucket index → count of one side.
+fn side(spans: &[BucketSpan], counts: &[f64]) -> BTreeMap<i64, f64> {
+    let mut out = BTreeMap::new();
+    let (mut index, mut k) = (0i64, 0usize);
+    for s in spans {
+        index += i64::from(s.offset);
+        for _ in 0..s.length {
+            *out.entry(index).or_insert(0.0) += counts.get(k).copied().unwrap_or(0.0);
+            (index, k) = (index + 1, k + 1);
+        }
+    }
+    out
+}
+
+/// Spans (contiguous runs of present indexes) and counts of a side.
+fn unside(m: &BTreeMap<i64, f64>) -> (Vec<BucketSpan>, Vec<f64>) {
+    let (mut spans, mut counts) = (Vec::<BucketSpan>::new(), Vec::new());
+    let mut next: Option<i64> = None;
+    for (&i, &c) in m {
+        match next {
+            Some(n) if n == i => {
+                if let Some(s) = spans.last_mut() {
+                    s.length += 1;
+                }
+            }
+            _ => spans.push(BucketSpan {
+                offset: (i - next.unwrap_or(0)) as i32,
+                length: 1,
+            }),
+        }
+        counts.push(c);
+        next = Some(i + 1);
+    }
+    (spans, counts)
+}
+
+/// `a + sign·b`, bucket by bucket (same schema; the increment's hint and layout merge in).
+pub fn add(a: &NativeHistogram, b: &NativeHistogram, sign: f64) -> NativeHistogram {
+    let merge = |sa: &[BucketSpan], ca: &[f64], sb: &[BucketSpan], cb: &[f64]| {
+        let mut m = side(sa, ca);
+        for (i, c) in side(sb, cb) {
+            *m.entry(i).or_insert(0.0) += sign * c;
+        }
+        unside(&m)
+    };
+    let (positive_spans, positive_buckets) = merge(
+        &a.positive_spans,
+        &a.positive_buckets,
+        &b.positive_spans,
+        &b.positive_buckets,
+    );
+    let (negative_spans, negative_buckets) = merge(
+        &a.negative_spans,
+        &a.negative_buckets,
+        &b.negative_spans,
+        &b.negative_buckets,
+    );
+    NativeHistogram {
+        counter_reset_hint: a.counter_reset_hint,
+        schema: a.schema,
+        zero_threshold: a.zero_threshold,
+        zero_count: a.zero_count + sign * b.zero_count,
+        count: a.count + sign * b.count,
+        sum: a.sum + sign * b.sum,
+        positive_spans,
+        positive_buckets,
+        negative_spans,
+        negative_buckets,
+        custom_values: a.custom_values.clone(),
+    }
+}
+
+/// Expands one histogram item — `{{a}}`, `{{a}}xN`, `{{a}}+{{b}}xN`, `{{a}}-{{b}}xN` — into
+/// its histograms.
+pub fn expand(item: &str) -> Result<Vec<NativeHistogram>, String> {
+    let first_end = item.find("}}").ok_or("unterminated histogram")?;
+    let a = parse_histogram(&item[2..first_end])?;
+    let rest = &item[first_end + 2..];
+    let (inc, rest) = match rest.as_bytes().first() {
+        Some(c @ (b'+' | b'-')) if rest[1..].starts_with("{{") => {
+            let end = rest[1..].find("}}").ok_or("unterminated histogram")? + 1;
+            let sign = if *c == b'+' { 1.0 } else { -1.0 };
+            (
+                Some((parse_histogram(&rest[3..end])?, sign)),
+                &rest[end + 2..],
+            )
+        }
+        _ => (None, rest),
+    };
+    let times = match rest.strip_prefix('x') {
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|e| format!("repetitions {n:?}: {e}"))?,
+        None if rest.is_empty() => 0,
+        None => return Err(format!("unexpected {rest:?} after a histogram")),
+    };
+    let mut out = vec![a];
+    for _ in 0..times {
+        let last = out.last().cloned().unwrap_or_default();
+        out.push(match &inc {
+            Some((b, sign)) => add(&last, b, *sign),
+            None => last,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notation_parses_and_expands() {
+        let h =
+            parse_histogram("schema:1 sum:3 count:22 buckets:[5 10 7] offset:-1").expect("parses");
+        assert_eq!((h.schema, h.sum, h.count), (1, 3.0, 22.0));
+        assert_eq!(
+            h.positive_spans,
+            [BucketSpan {
+                offset: -1,
+                length: 3
+            }]
+        );
+        let seq = expand(
+            "{{schema:0 sum:4 count:4 buckets:[1 2 1]}}+{{sum:2 count:1 buckets:[1] offset:1}}x2",
+        )
+        .expect("expands");
+        assert_eq!(seq.len(), 3);
+        assert_eq!(seq[2].count, 6.0);
+        assert_eq!(seq[2].positive_buckets, [1.0, 4.0, 1.0]);
+        assert!(expand("{{}}").expect("empty")[0].validate().is_ok());
+        assert!(parse_histogram("bogus:1").is_err());
+    }
+}
