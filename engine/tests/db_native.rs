@@ -12,6 +12,8 @@ fn opts() -> Options {
     Options {
         fsync: Fsync::Never,
         clock: Clock::fixed(NOW_MS),
+        // Cuts happen when the test says (`compact`), not when the background thread wakes.
+        auto_cut: false,
         ..Options::default()
     }
 }

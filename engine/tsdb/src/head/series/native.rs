@@ -9,6 +9,9 @@ use strata_model::NativeHistogram;
 use super::{Kind, MemSeries, SealedChunk};
 use crate::{Error, Result};
 
+/// A chunk's first and last timestamps and bytes.
+type RangedChunk<'a> = (i64, i64, Cow<'a, [u8]>);
+
 impl MemSeries {
     /// Stores a native histogram sample. Native series accept in-order samples only; an older
     /// or equal timestamp is taken as already stored (replay) and ignored.
@@ -71,8 +74,8 @@ impl MemSeries {
 
     /// The chunks (sealed, then the open one encoded) of a native series, with their ranges:
     /// sealed chunks borrowed, the open one encoded.
-    fn native_chunks(&self) -> Result<Vec<(i64, i64, Cow<'_, [u8]>)>> {
-        let mut out: Vec<(i64, i64, Cow<'_, [u8]>)> = self
+    fn native_chunks(&self) -> Result<Vec<RangedChunk<'_>>> {
+        let mut out: Vec<RangedChunk<'_>> = self
             .sealed
             .iter()
             .map(|c| (c.min_t, c.max_t, Cow::Borrowed(&c.bytes[..])))
