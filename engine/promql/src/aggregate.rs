@@ -3,6 +3,7 @@
 
 use super::annotations::Pos;
 use super::error::QueryError;
+use super::hist::aggregate::{self as hist_agg, Folded, Notes};
 use super::eval::Evaluator;
 use super::instant::{format_f, format_g};
 use super::labels::Labels;
@@ -106,9 +107,9 @@ pub(crate) fn eval(
                     );
                 }
             }
-            fold_groups(op, &phi, groups, &input, steps)
+            fold_groups(op, &phi, groups, &input, steps, hist_at(ev, pos))
         }
-        (_, _) => fold_groups(op, &[], groups, &input, steps),
+        (_, _) => fold_groups(op, &[], groups, &input, steps, hist_at(ev, pos)),
     }
 }
 
@@ -138,16 +139,33 @@ fn group(grouping: &Grouping, input: &[StepSeries]) -> (Vec<Labels>, Vec<(Labels
     (keys, groups)
 }
 
+/// Where histogram annotations of an aggregation go: the position of its input expression.
+fn hist_at<'e, 'a>(ev: &'e Evaluator<'a>, pos: &Pos) -> (&'e Evaluator<'a>, Option<(u32, u32)>) {
+    (ev, pos.args.last().copied())
+}
+
 fn fold_groups(
     op: AggOp,
     phi: &[f64],
     groups: Vec<(Labels, Vec<usize>)>,
     input: &[StepSeries],
     steps: Steps,
+    (ev, at): (&Evaluator<'_>, Option<(u32, u32)>),
 ) -> Result<Value, QueryError> {
+    if input.iter().any(StepSeries::has_hists) {
+        let (out, notes): (Vec<StepSeries>, Vec<Notes>) = groups
+            .into_par_iter()
+            .map(|(labels, members)| fold_with_hists(op, phi, labels, &members, input, steps))
+            .unzip();
+        let mut all = Notes::default();
+        notes.into_iter().for_each(|n| all.merge(n));
+        all.report(op, &mut ev.annotations.borrow_mut(), at);
+        return Ok(Value::Vector(normalize(out)?));
+    }
     let out = groups
         .into_par_iter()
         .map(|(labels, members)| StepSeries {
+            hists: Vec::new(),
             labels,
             values: (0..steps.count)
                 .map(|step| {
@@ -158,6 +176,54 @@ fn fold_groups(
         })
         .collect();
     Ok(Value::Vector(normalize(out)?))
+}
+
+/// One group's aggregation over input that holds histograms somewhere.
+fn fold_with_hists(
+    op: AggOp,
+    phi: &[f64],
+    labels: Labels,
+    members: &[usize],
+    input: &[StepSeries],
+    steps: Steps,
+) -> (StepSeries, Notes) {
+    let mut notes = Notes::default();
+    let mut hists = vec![None; steps.count];
+    let values = (0..steps.count)
+        .map(|step| {
+            let floats = members.iter().filter_map(|&m| input[m].values[step]);
+            let phi = phi.get(step).copied().unwrap_or(0.0);
+            if !hist_agg::any_hist(members, input, step) {
+                return fold(op, phi, floats);
+            }
+            if !hist_agg::folds_histograms(op) {
+                notes.ignore();
+                return fold(op, phi, floats);
+            }
+            if matches!(op, AggOp::Count | AggOp::Group) {
+                let n = members
+                    .iter()
+                    .filter(|&&m| input[m].values[step].is_some() || input[m].hist(step).is_some())
+                    .count();
+                return Some(if op == AggOp::Count { n as f64 } else { 1.0 });
+            }
+            let has_floats = floats.clone().next().is_some();
+            match hist_agg::fold_step(op, members, input, step, has_floats, &mut notes) {
+                Folded::Hist(h) => hists[step] = Some(h),
+                Folded::Float(v) => return Some(v),
+                Folded::Skip => {}
+            }
+            None
+        })
+        .collect();
+    (
+        StepSeries {
+            labels,
+            values,
+            hists,
+        },
+        notes,
+    )
 }
 
 /// Folds the values present at one step, in input order (which fixes the rounding of sums).
@@ -224,6 +290,7 @@ fn count_values(
             let labels = Labels::new(pairs);
             let g = *index.entry(labels.clone()).or_insert_with(|| {
                 out.push(StepSeries {
+                    hists: Vec::new(),
                     labels,
                     values: vec![None; steps.count],
                 });
@@ -286,6 +353,7 @@ fn select_k(
     let mut input: Vec<Option<StepSeries>> = input.into_iter().map(Some).collect();
     let take = |m: usize, input: &mut Vec<Option<StepSeries>>, keep: &[Vec<bool>]| {
         input[m].take().map(|s| StepSeries {
+            hists: Vec::new(),
             labels: s.labels,
             values: s
                 .values
@@ -326,6 +394,7 @@ mod tests {
 
     fn s(pairs: &[(&str, &str)], values: &[Option<f64>]) -> StepSeries {
         StepSeries {
+            hists: Vec::new(),
             labels: Labels::new(pairs.iter().copied()),
             values: values.to_vec(),
         }

@@ -188,6 +188,7 @@ fn vector_scalar(
     let out = v
         .into_iter()
         .map(|series| StepSeries {
+            hists: Vec::new(),
             labels: if drop_name {
                 series.labels.without_name()
             } else {
@@ -258,6 +259,7 @@ fn set_op(
                         })
                         .collect();
                     StepSeries {
+                        hists: Vec::new(),
                         labels: s.labels,
                         values,
                     }
@@ -272,6 +274,7 @@ fn set_op(
                 .map(|s| {
                     let members = lmap.get(&matching.signature(&s.labels));
                     StepSeries {
+                        hists: Vec::new(),
                         labels: s.labels.clone(),
                         values: s
                             .values
@@ -384,6 +387,7 @@ fn vector_vector(
     let out = pairs
         .into_iter()
         .map(|((i, j), values)| StepSeries {
+            hists: Vec::new(),
             labels: result_labels(&many[i].labels, &one[j].labels, matching, drop_name),
             values,
         })
@@ -415,6 +419,7 @@ mod tests {
 
     fn s(pairs: &[(&str, &str)], values: &[Option<f64>]) -> StepSeries {
         StepSeries {
+            hists: Vec::new(),
             labels: Labels::new(pairs.iter().copied()),
             values: values.to_vec(),
         }

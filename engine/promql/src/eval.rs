@@ -12,6 +12,7 @@ use super::annotations::Annotations;
 use super::binary;
 use super::error::QueryError;
 use super::functions;
+use super::hist;
 use super::instant;
 use super::limits;
 use super::plan::{At, Node, Plan, Selector};
@@ -108,17 +109,24 @@ impl Plan {
                     .enumerate()
                     .map(|(i, &v)| (steps.at(i), v))
                     .collect(),
+                histograms: Vec::new(),
             }],
             Value::Vector(series) => normalize(series)?
                 .into_iter()
                 .map(|s| MatrixSeries {
-                    labels: s.labels,
                     points: s
                         .values
                         .iter()
                         .enumerate()
                         .filter_map(|(i, v)| Some((steps.at(i), (*v)?)))
                         .collect(),
+                    histograms: s
+                        .hists
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, h)| Some((steps.at(i), h.as_ref()?.to_native())))
+                        .collect(),
+                    labels: s.labels,
                 })
                 .collect(),
             other => {
@@ -151,8 +159,15 @@ impl Plan {
                 series
                     .into_iter()
                     .filter_map(|s| {
+                        let histogram = s.hist(0).map(|h| h.to_native());
+                        let value = match (&histogram, s.values.first()) {
+                            (Some(_), _) => 0.0,
+                            (None, Some(Some(v))) => *v,
+                            (None, _) => return None,
+                        };
                         Some(VectorSample {
-                            value: (*s.values.first()?)?,
+                            value,
+                            histogram,
                             labels: s.labels,
                             t_ms,
                         })
@@ -165,6 +180,7 @@ impl Plan {
                     .map(|s| MatrixSeries {
                         labels: s.labels,
                         points: s.ts.into_iter().zip(s.vs).collect(),
+                        histograms: s.hs.iter().map(|(t, h)| (*t, h.to_native())).collect(),
                     })
                     .collect(),
             ),
@@ -203,6 +219,7 @@ impl Plan {
                 labels: Default::default(),
                 t_ms,
                 value,
+                histogram: None,
             }]),
             InstantValue::String(_) | InstantValue::Matrix(_) => Err(QueryError::invalid(
                 "the expression is not a scalar or instant vector",
@@ -407,6 +424,7 @@ impl<'a> Evaluator<'a> {
                 let out = v
                     .into_iter()
                     .map(|s| StepSeries {
+                        hists: s.hists.into_iter().map(|h| h.map(hist::negated)).collect(),
                         labels: s.labels.without_name(),
                         values: s.values.into_iter().map(|x| x.map(|x| -x)).collect(),
                     })
@@ -468,7 +486,7 @@ impl<'a> Evaluator<'a> {
             .collect()
     }
 
-    /// Reads the series of `sel` with samples in `(first - window_ms, last]`.
+    /// Reads the series of `sel` with float samples in `(first - window_ms, last]`.
     fn select(
         &self,
         sel: &Selector,
@@ -485,6 +503,21 @@ impl<'a> Evaluator<'a> {
         Ok(series)
     }
 
+    /// Reads the series of `sel` with samples of both kinds in `(first - window_ms, last]`:
+    /// float series as [`Self::select`] does, and the histogram samples of each.
+    fn read(
+        &self,
+        sel: &Selector,
+        first: i64,
+        last: i64,
+        window_ms: i64,
+    ) -> Result<Vec<RangeSeries>, QueryError> {
+        let floats = self.select(sel, first, last, window_ms)?;
+        let start_ms = first.saturating_sub(window_ms).saturating_add(1);
+        let hists = self.q.select_histograms(&sel.matchers, start_ms, last)?;
+        self.charge(hists.iter().map(|s| s.samples.len() as u64).sum())?;
+        Ok(hist::join(floats, hists))
+    }
     /// The latest sample at or before each step within the lookback window, unless that
     /// sample is a staleness marker; with each sample's timestamp.
     pub(crate) fn selector_samples(
@@ -508,12 +541,23 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn instant_selector(&self, sel: &Selector, steps: Steps) -> Result<Value, QueryError> {
+        let times = self.read_times(sel.at, sel.offset_ms, steps);
+        let (first, last) = min_max(&times);
+        let lookback_ms = self.opts.lookback_ms;
         let out = self
-            .selector_samples(sel, steps)?
-            .into_iter()
-            .map(|(labels, v)| StepSeries {
-                labels,
-                values: v.into_iter().map(|s| s.map(|(_, v)| v)).collect(),
+            .read(sel, first, last, lookback_ms)?
+            .into_par_iter()
+            .with_min_len(SERIES_PER_TASK)
+            .map(|s| {
+                let values = latest_samples(&s.ts, &s.vs, &times, lookback_ms)
+                    .into_iter()
+                    .map(|v| v.map(|(_, v)| v))
+                    .collect();
+                let mut out = StepSeries::new(s.labels, values);
+                if !s.hs.is_empty() {
+                    hist::overlay_latest(&mut out, &s.ts, &s.hs, &times, lookback_ms);
+                }
+                out
             })
             .collect();
         Ok(Value::Vector(normalize(out)?))
@@ -525,19 +569,20 @@ impl<'a> Evaluator<'a> {
             Node::MatrixSelector { selector, range_ms } => {
                 let ends = self.read_times(selector.at, selector.offset_ms, steps);
                 let (first, last) = min_max(&ends);
-                let series = self.select(selector, first, last, *range_ms)?;
+                let series = self.read(selector, first, last, *range_ms)?;
                 let series = series
                     .into_par_iter()
                     .with_min_len(SERIES_PER_TASK)
                     .map(|s| {
-                        let (ts, vs) = without_stale(s.timestamps, s.values);
+                        let (ts, vs) = without_stale(s.ts, s.vs);
                         RangeSeries {
                             labels: s.labels,
                             ts,
                             vs,
+                            hs: hist::without_stale(s.hs),
                         }
                     })
-                    .filter(|s| !s.ts.is_empty())
+                    .filter(|s: &RangeSeries| !s.ts.is_empty() || !s.hs.is_empty())
                     .collect();
                 Ok(RangeInput {
                     series,
@@ -599,7 +644,7 @@ impl<'a> Evaluator<'a> {
         let series = self.vector(expr, inner, "a subquery")?;
         let points: u64 = series
             .iter()
-            .map(|s| s.values.iter().flatten().count() as u64)
+            .map(|s| (s.values.iter().flatten().count() + s.hists.iter().flatten().count()) as u64)
             .sum();
         self.charge(points)?;
         Ok(series
@@ -611,10 +656,17 @@ impl<'a> Evaluator<'a> {
                     .enumerate()
                     .filter_map(|(i, v)| Some((inner.at(i), (*v)?)))
                     .unzip();
+                let hs = s
+                    .hists
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| Some((inner.at(i), h.clone()?)))
+                    .collect();
                 RangeSeries {
                     labels: s.labels,
                     ts,
                     vs,
+                    hs,
                 }
             })
             .collect())
@@ -633,10 +685,17 @@ impl<'a> Evaluator<'a> {
             .filter_map(|s| {
                 let lo = s.ts.partition_point(|&t| t <= start);
                 let hi = s.ts.partition_point(|&t| t <= end);
-                (lo < hi).then(|| RangeSeries {
+                let hs: Vec<_> = s
+                    .hs
+                    .iter()
+                    .filter(|(t, _)| *t > start && *t <= end)
+                    .cloned()
+                    .collect();
+                (lo < hi || !hs.is_empty()).then(|| RangeSeries {
                     labels: s.labels,
                     ts: s.ts[lo..hi].to_vec(),
                     vs: s.vs[lo..hi].to_vec(),
+                    hs,
                 })
             })
             .collect();

@@ -7,6 +7,7 @@
 use super::annotations::Pos;
 use super::error::QueryError;
 use super::eval::{Evaluator, SERIES_PER_TASK};
+use super::hist::range::{self as hist_range, RangeNotes};
 use super::labels::{Labels, METRIC_NAME};
 use super::plan::Node;
 use super::querier::MatchOp;
@@ -40,19 +41,34 @@ pub(crate) fn eval_call(
         t_ms: steps.at(i),
     };
     let (ends, range_ms) = (&input.ends, input.range_ms);
-    let out: Vec<StepSeries> = input
+    let (out, notes): (Vec<StepSeries>, Vec<Option<RangeNotes>>) = input
         .series
         .into_par_iter()
         .with_min_len(SERIES_PER_TASK)
-        .map(|s| StepSeries {
-            values: eval_series(func, &param, &s.ts, &s.vs, ends, range_ms),
-            labels: if func.keeps_name() {
-                s.labels
+        .map(|s| {
+            let labels = if func.keeps_name() {
+                s.labels.clone()
             } else {
                 s.labels.without_name()
-            },
+            };
+            if s.hs.is_empty() {
+                let values = eval_series(func, &param, &s.ts, &s.vs, ends, range_ms);
+                return (StepSeries::new(labels, values), None);
+            }
+            let (values, hists, notes) = hist_range::series(func, &param, &s, ends, range_ms);
+            let out = StepSeries {
+                labels,
+                values,
+                hists,
+            };
+            (out, Some(notes))
         })
-        .collect();
+        .unzip();
+    if notes.iter().any(Option::is_some) {
+        let mut ann = ev.annotations.borrow_mut();
+        let at = pos.arg(func.range_arg_index());
+        notes.into_iter().flatten().for_each(|n| n.report(&mut ann, at));
+    }
     if func.is_counter_rate() && matches!(arg, Node::MatrixSelector { .. }) {
         counter_name_info(ev, arg, &out, pos);
     }
@@ -115,7 +131,7 @@ fn counter_name_info(ev: &Evaluator<'_>, arg: &Node, out: &[StepSeries], pos: &P
     let counter_like = ["_total", "_sum", "_count", "_bucket"]
         .iter()
         .any(|s| name.ends_with(s));
-    if !counter_like && out.iter().any(|s| !s.is_empty()) {
+    if !counter_like && out.iter().any(|s| s.values.iter().any(Option::is_some)) {
         ev.annotations.borrow_mut().info(format!(
             "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
         ), pos.arg(0));
@@ -137,6 +153,7 @@ fn absent_over_time(arg: &Node, input: &super::eval::RangeInput, steps: Steps) -
         })
         .collect();
     Value::Vector(vec![StepSeries {
+        hists: Vec::new(),
         labels: absent_labels(arg),
         values,
     }])

@@ -61,6 +61,7 @@ fn histograms(
         input
             .into_iter()
             .map(|s| StepSeries {
+                hists: Vec::new(),
                 labels: s.labels.without_name(),
                 values: s.values,
             })
@@ -201,6 +202,7 @@ fn per_group(
                 .collect();
             (
                 StepSeries {
+                    hists: Vec::new(),
                     labels: labels.clone(),
                     values,
                 },

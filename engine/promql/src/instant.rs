@@ -103,6 +103,7 @@ pub(crate) fn eval_call(
             ))
         }
         F::Vector => Ok(Value::Vector(vec![StepSeries {
+            hists: Vec::new(),
             labels: Default::default(),
             values: ev
                 .scalar(arg(0)?, steps, name)?
@@ -121,6 +122,7 @@ pub(crate) fn eval_call(
                 .map(|i| (!input.iter().any(|s| s.values[i].is_some())).then_some(1.0))
                 .collect();
             Ok(Value::Vector(vec![StepSeries {
+                hists: Vec::new(),
                 labels: absent_labels(arg(0)?),
                 values,
             }]))
@@ -206,6 +208,7 @@ fn map_values(
     let out = input
         .into_iter()
         .map(|s| StepSeries {
+            hists: Vec::new(),
             labels: s.labels.without_name(),
             values: s
                 .values
@@ -239,6 +242,7 @@ fn timestamp(ev: &Evaluator<'_>, arg: &Node, steps: Steps) -> Result<Value, Quer
             .selector_samples(sel, steps)?
             .into_iter()
             .map(|(labels, samples)| StepSeries {
+                hists: Vec::new(),
                 labels: labels.without_name(),
                 values: samples
                     .into_iter()
@@ -332,6 +336,7 @@ fn date(
     };
     match arg {
         None => Ok(Value::Vector(vec![StepSeries {
+            hists: Vec::new(),
             labels: Default::default(),
             values: (0..steps.count)
                 .map(|i| Some(f((steps.at(i).div_euclid(1000)) as f64)))

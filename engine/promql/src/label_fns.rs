@@ -71,6 +71,7 @@ pub(crate) fn label_replace(
                 None => s.labels,
             };
             StepSeries {
+                hists: Vec::new(),
                 labels,
                 values: s.values,
             }
@@ -102,6 +103,7 @@ pub(crate) fn label_join(
         .map(|s| {
             let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
             StepSeries {
+                hists: Vec::new(),
                 labels: with_label(&s.labels, dst, &joined.join(sep)),
                 values: s.values,
             }

@@ -63,6 +63,7 @@ mod binary;
 mod error;
 mod eval;
 mod functions;
+mod hist;
 mod histogram;
 mod instant;
 mod label_fns;
@@ -83,7 +84,7 @@ pub use limits::{
     MAX_COMMENT_LINES_IN_A_ROW, MAX_DEPTH, MAX_ESCAPES_PER_STRING, MAX_NESTING, MAX_QUERY_BYTES,
 };
 pub use plan::{Plan, parse};
-pub use querier::{LabelMatcher, MatchOp, MemQuerier, Querier, Series};
+pub use querier::{HistogramSeries, LabelMatcher, MatchOp, MemQuerier, Querier, Series};
 pub use value::{InstantValue, Matrix, MatrixSeries, Vector, VectorSample};
 
 /// Parses `expr` and evaluates it at `start_ms`, `start_ms + step_ms`, … up to `end_ms` with

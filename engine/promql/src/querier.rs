@@ -5,6 +5,7 @@ use super::labels::Labels;
 use rayon::prelude::*;
 use regex::Regex;
 use std::fmt;
+use strata_model::NativeHistogram;
 
 /// One series and its samples in the selected time range.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,15 @@ pub struct Series {
     ///
     /// [`STALE_NAN_BITS`]: super::STALE_NAN_BITS
     pub values: Vec<f64>,
+}
+
+/// One series and its native histogram samples in the selected time range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSeries {
+    pub labels: Labels,
+    /// `(t_ms, histogram)`, timestamps strictly ascending. A staleness marker is a histogram
+    /// whose `sum` has the bits [`STALE_NAN_BITS`](super::STALE_NAN_BITS).
+    pub samples: Vec<(i64, NativeHistogram)>,
 }
 
 /// How a [`LabelMatcher`] compares a label's value (shared with the index through
@@ -59,6 +69,19 @@ pub trait Querier: Sync {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Series>, QueryError>;
+
+    /// Like [`Querier::select`], for native histogram samples. A series may have both kinds
+    /// (floats at some timestamps, histograms at others) and then appears in both answers.
+    /// Storage without native histograms keeps the default: none.
+    fn select_histograms(
+        &self,
+        matchers: &[LabelMatcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<HistogramSeries>, QueryError> {
+        let _ = (matchers, start_ms, end_ms);
+        Ok(Vec::new())
+    }
 }
 
 /// A [`Querier`] over series held in memory: for tests, benchmarks, and as the reference the

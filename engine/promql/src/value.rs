@@ -1,15 +1,20 @@
 //! Query results, and the step-aligned values the evaluator passes between nodes.
 
 use super::error::QueryError;
+use super::hist::Hist;
 use super::labels::Labels;
 use rayon::prelude::*;
+use strata_model::NativeHistogram;
 
 /// One series of a range query's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatrixSeries {
     pub labels: Labels,
-    /// `(t_ms, value)` at the steps where the series has a value, ascending.
+    /// `(t_ms, value)` at the steps where the series has a float value, ascending.
     pub points: Vec<(i64, f64)>,
+    /// `(t_ms, histogram)` at the steps where the series has a native histogram, ascending
+    /// (a series may have floats at some steps and histograms at others).
+    pub histograms: Vec<(i64, NativeHistogram)>,
 }
 
 /// A range query's result: series sorted by labels. A scalar result is one series with no
@@ -21,7 +26,10 @@ pub type Matrix = Vec<MatrixSeries>;
 pub struct VectorSample {
     pub labels: Labels,
     pub t_ms: i64,
+    /// The float value; 0 when the sample is a histogram.
     pub value: f64,
+    /// The sample's native histogram, when it is one.
+    pub histogram: Option<NativeHistogram>,
 }
 
 /// An instant query's result: samples sorted by labels. A scalar result is one sample with no
@@ -58,11 +66,39 @@ impl Steps {
 pub(crate) struct StepSeries {
     pub labels: Labels,
     pub values: Vec<Option<f64>>,
+    /// Native histograms per step, or empty when the series has none. At a step where
+    /// `hists[i]` is set, `values[i]` is `None`: a sample is a float or a histogram. Code that
+    /// handles only floats therefore drops histogram samples, as Prometheus' float-only
+    /// functions do.
+    pub hists: Vec<Option<Hist>>,
 }
 
 impl StepSeries {
+    /// A series of floats only.
+    pub(crate) fn new(labels: Labels, values: Vec<Option<f64>>) -> StepSeries {
+        StepSeries {
+            labels,
+            values,
+            hists: Vec::new(),
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
-        self.values.iter().all(Option::is_none)
+        self.values.iter().all(Option::is_none) && self.hists.iter().all(Option::is_none)
+    }
+
+    /// The histogram at step `i`, if there is one.
+    pub(crate) fn hist(&self, i: usize) -> Option<&Hist> {
+        self.hists.get(i).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn has_hists(&self) -> bool {
+        self.hists.iter().any(Option::is_some)
+    }
+
+    /// The same series with other labels.
+    pub(crate) fn relabel(self, labels: Labels) -> StepSeries {
+        StepSeries { labels, ..self }
     }
 }
 
@@ -70,8 +106,11 @@ impl StepSeries {
 #[derive(Debug, Clone)]
 pub(crate) struct RangeSeries {
     pub labels: Labels,
+    /// The float samples.
     pub ts: Vec<i64>,
     pub vs: Vec<f64>,
+    /// The histogram samples, in time order (empty for a float series).
+    pub hs: Vec<(i64, Hist)>,
 }
 
 /// What a plan node evaluates to, at every step of its [`Steps`].
@@ -115,23 +154,36 @@ pub(crate) fn normalize(mut series: Vec<StepSeries>) -> Result<Vec<StepSeries>, 
     let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
     for s in series {
         match out.last_mut() {
-            Some(prev) if prev.labels == s.labels => {
-                for (p, v) in prev.values.iter_mut().zip(s.values) {
-                    match (&p, v) {
-                        (Some(_), Some(_)) => {
-                            return Err(QueryError::invalid(
-                                "vector cannot contain metrics with the same labelset",
-                            ));
-                        }
-                        (None, Some(v)) => *p = Some(v),
-                        _ => {}
-                    }
-                }
-            }
+            Some(prev) if prev.labels == s.labels => merge_disjoint(prev, s)?,
             _ => out.push(s),
         }
     }
     Ok(out)
+}
+
+/// Moves the values of `s` into the steps where `prev` has none; an error where both have one.
+fn merge_disjoint(prev: &mut StepSeries, s: StepSeries) -> Result<(), QueryError> {
+    let n = prev.values.len();
+    if !s.hists.is_empty() && prev.hists.is_empty() {
+        prev.hists = vec![None; n];
+    }
+    let mut hists = s.hists.into_iter();
+    for (i, v) in s.values.into_iter().enumerate() {
+        let h = hists.next().flatten();
+        let taken = prev.values[i].is_some() || prev.hist(i).is_some();
+        if taken && (v.is_some() || h.is_some()) {
+            return Err(QueryError::invalid(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+        if v.is_some() {
+            prev.values[i] = v;
+        }
+        if h.is_some() {
+            prev.hists[i] = h;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -139,10 +191,7 @@ mod tests {
     use super::*;
 
     fn s(l: &str, values: &[Option<f64>]) -> StepSeries {
-        StepSeries {
-            labels: Labels::new([("a", l)]),
-            values: values.to_vec(),
-        }
+        StepSeries::new(Labels::new([("a", l)]), values.to_vec())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use strata_index::Matcher;
 
 use super::Db;
-use crate::query::{LabelMatcher, Labels, Querier, QueryError, Series};
+use crate::query::{HistogramSeries, LabelMatcher, Labels, Querier, QueryError, Series};
 
 /// Converts a query-layer matcher into the index's (regexes are compiled and checked here).
 pub fn to_index_matcher(m: &LabelMatcher) -> Result<Matcher, QueryError> {
@@ -30,6 +30,27 @@ impl Querier for Db {
                 labels: Labels::new(s.labels),
                 timestamps: s.timestamps_ms,
                 values: s.values,
+            })
+            .collect())
+    }
+
+    fn select_histograms(
+        &self,
+        matchers: &[LabelMatcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<HistogramSeries>, QueryError> {
+        let matchers = matchers
+            .iter()
+            .map(to_index_matcher)
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = Db::select_native_histograms(self, &matchers, start_ms, end_ms)
+            .map_err(|e| QueryError::Storage(Box::new(e)))?;
+        Ok(found
+            .into_iter()
+            .map(|(labels, samples)| HistogramSeries {
+                labels: Labels::new(labels),
+                samples,
             })
             .collect())
     }

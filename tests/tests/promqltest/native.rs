@@ -72,7 +72,7 @@ pub fn parse_histogram(body: &str) -> Result<NativeHistogram, String> {
 }
 
 /// Bucket index → count of one side.
-fn side(spans: &[BucketSpan], counts: &[f64]) -> BTreeMap<i64, f64> {
+pub fn side(spans: &[BucketSpan], counts: &[f64]) -> BTreeMap<i64, f64> {
     let mut out = BTreeMap::new();
     let (mut index, mut k) = (0i64, 0usize);
     for s in spans {
@@ -176,6 +176,38 @@ pub fn expand(item: &str) -> Result<Vec<NativeHistogram>, String> {
         });
     }
     Ok(out)
+}
+
+/// Prometheus' `compareNativeHistogram` on compacted histograms: same schema, zero threshold
+/// and custom bounds, counts and sums within `eq`, the same non-empty buckets; the counter
+/// reset hint only when the expected text gave one.
+pub fn matches(
+    want: &NativeHistogram,
+    hint_set: bool,
+    got: &NativeHistogram,
+    eq: fn(f64, f64) -> bool,
+) -> bool {
+    let buckets = |spans: &[BucketSpan], counts: &[f64]| -> Vec<(i64, f64)> {
+        side(spans, counts).into_iter().filter(|b| b.1 != 0.0).collect()
+    };
+    let same_side = |a: Vec<(i64, f64)>, b: Vec<(i64, f64)>| {
+        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.0 == y.0 && eq(x.1, y.1))
+    };
+    want.schema == got.schema
+        && eq(want.count, got.count)
+        && eq(want.sum, got.sum)
+        && (!want.uses_custom_buckets() || want.custom_values == got.custom_values)
+        && want.zero_threshold == got.zero_threshold
+        && eq(want.zero_count, got.zero_count)
+        && same_side(
+            buckets(&want.positive_spans, &want.positive_buckets),
+            buckets(&got.positive_spans, &got.positive_buckets),
+        )
+        && same_side(
+            buckets(&want.negative_spans, &want.negative_buckets),
+            buckets(&got.negative_spans, &got.negative_buckets),
+        )
+        && (!hint_set || want.counter_reset_hint == got.counter_reset_hint)
 }
 
 #[cfg(test)]

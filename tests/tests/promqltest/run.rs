@@ -50,10 +50,11 @@ pub static NATIVE_REFUSED: AtomicU64 = AtomicU64::new(0);
 struct Env {
     dir: PathBuf,
     db: Option<Db>,
-    /// Metric names with native-histogram samples (not loaded: Strata's PromQL reads floats).
-    histogram_metrics: HashSet<String>,
-    /// The label sets of series with native-histogram samples.
-    histogram_series: Vec<Vec<(String, String)>>,
+    /// The label sets of series with both float and native-histogram samples (the engine
+    /// keeps one kind per series: their histograms are not stored).
+    mixed_series: Vec<Vec<(String, String)>>,
+    /// Base names of classic histograms a `load_with_nhcb` would also have converted.
+    nhcb_metrics: HashSet<String>,
     /// `@st` lines seen (start timestamps are not modelled).
     st_lines: usize,
 }
@@ -66,8 +67,8 @@ impl Env {
         Ok(Env {
             dir,
             db: Some(db),
-            histogram_metrics: HashSet::new(),
-            histogram_series: Vec::new(),
+            mixed_series: Vec::new(),
+            nhcb_metrics: HashSet::new(),
             st_lines: 0,
         })
     }
@@ -82,7 +83,7 @@ impl Env {
             return;
         };
         for (i, p) in s.points.iter().enumerate() {
-            if let Point::Histogram(h) = p {
+            if let Point::Histogram(h, _) = p {
                 let counter = match db.append_native_histogram(r, i as i64 * step_ms, h) {
                     Ok(()) => &NATIVE_LOADED,
                     Err(_) => &NATIVE_REFUSED,
@@ -99,26 +100,13 @@ impl Env {
     fn load(&mut self, step_ms: i64, with_nhcb: bool, series: &[SeriesDesc]) -> Result<(), String> {
         let db = self.db.as_ref().expect("open until dropped");
         for s in series {
-            let has_histograms = s.points.iter().any(|p| matches!(p, Point::Histogram(_)));
-            let name = s.metric_name().unwrap_or_default().to_owned();
-            if has_histograms {
-                self.histogram_metrics.insert(name.clone());
-                self.histogram_series.push(s.labels.clone());
+            let has_histograms = s.points.iter().any(|p| matches!(p, Point::Histogram(..)));
+            let has_floats = s.points.iter().any(|p| matches!(p, Point::Float(_)));
+            if has_histograms && has_floats {
+                self.mixed_series.push(s.labels.clone());
             }
-            if with_nhcb && let Some(base) = name.strip_suffix("_bucket") {
-                self.histogram_metrics.insert(base.to_owned());
-                let mut l: Vec<_> = s
-                    .labels
-                    .iter()
-                    .filter(|(n, _)| n != "le")
-                    .cloned()
-                    .collect();
-                for p in &mut l {
-                    if p.0 == "__name__" {
-                        p.1 = base.to_owned();
-                    }
-                }
-                self.histogram_series.push(l);
+            if with_nhcb && let Some(base) = s.metric_name().and_then(|n| n.strip_suffix("_bucket")) {
+                self.nhcb_metrics.insert(base.to_owned()); // NHCB conversion is not modelled
             }
             let mut ts = Vec::new();
             let mut vs = Vec::new();
@@ -142,7 +130,7 @@ impl Env {
             // A label set that also has native histograms keeps one kind in the engine: its
             // other samples may be refused (queries over it are skipped).
             if let Some((i, e)) = out.rejected.first()
-                && !self.histogram_series.contains(&s.labels)
+                && !self.mixed_series.contains(&s.labels)
             {
                 return Err(format!("sample {i} of {:?} refused: {e}", s.labels));
             }
@@ -203,11 +191,11 @@ pub fn run_file(cmds: &[Command], base: &std::path::Path) -> Result<Vec<EvalResu
 
 /// Why an eval is not run, if it needs what Strata does not model.
 fn skip_reason(env: &Env, ev: &Eval) -> Option<&'static str> {
-    if ev.has_histograms
-        || mentions_any(&ev.expr, &env.histogram_metrics)
-        || selects_histograms(env, &ev.expr)
-    {
-        return Some("native histograms");
+    if mentions_any(&ev.expr, &env.nhcb_metrics) {
+        return Some("classic histograms loaded as NHCB");
+    }
+    if selects_mixed(env, &ev.expr) {
+        return Some("series mixing floats and histograms");
     }
     if env.st_lines > 0 {
         return Some("start timestamps (@st)");
@@ -215,16 +203,16 @@ fn skip_reason(env: &Env, ev: &Eval) -> Option<&'static str> {
     None
 }
 
-/// Whether a selector of `expr` matches a series with native-histogram samples.
-fn selects_histograms(env: &Env, expr: &str) -> bool {
-    if env.histogram_series.is_empty() {
+/// Whether a selector of `expr` matches a series with both floats and native histograms.
+fn selects_mixed(env: &Env, expr: &str) -> bool {
+    if env.mixed_series.is_empty() {
         return false;
     }
     let Ok(plan) = query::parse(expr) else {
         return false;
     };
-    let series = env
-        .histogram_series
+    let mut series = env
+        .mixed_series
         .iter()
         .map(|l| query::Series {
             labels: Labels::new(l.clone()),
@@ -232,28 +220,15 @@ fn selects_histograms(env: &Env, expr: &str) -> bool {
             values: vec![0.0],
         })
         .collect::<Vec<_>>();
-    let mut dedup = series;
-    dedup.sort_by(|a, b| a.labels.cmp(&b.labels));
-    dedup.dedup_by(|a, b| a.labels == b.labels);
-    let Ok(mem) = query::MemQuerier::new(dedup) else {
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    series.dedup_by(|a, b| a.labels == b.labels);
+    let Ok(mem) = query::MemQuerier::new(series) else {
         return false;
     };
     use query::Querier;
     plan.selectors().iter().any(|m| {
         mem.select(m, i64::MIN, i64::MAX)
             .is_ok_and(|s| !s.is_empty())
-    })
-}
-
-/// Whether `expr` names one of `names` as a whole word.
-fn mentions_any(expr: &str, names: &HashSet<String>) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
-    names.iter().any(|n| {
-        expr.match_indices(n.as_str()).any(|(i, _)| {
-            let before = expr[..i].chars().next_back();
-            let after = expr[i + n.len()..].chars().next();
-            !before.is_some_and(word) && !after.is_some_and(word)
-        })
     })
 }
 
@@ -387,28 +362,57 @@ fn compare(ev: &Eval, value: InstantValue) -> Result<(), String> {
     }
 }
 
+/// One expected value: a float, or a histogram and whether its hint is compared.
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    Float(f64),
+    Histogram(&'a strata_engine::NativeHistogram, bool),
+}
+
+impl<'a> Want<'a> {
+    fn of(p: &'a Point) -> Option<Want<'a>> {
+        match p {
+            Point::Float(v) => Some(Want::Float(*v)),
+            Point::Histogram(h, hint) => Some(Want::Histogram(h, *hint)),
+            Point::Omitted => None,
+        }
+    }
+
+    fn matches(self, value: f64, histogram: Option<&strata_engine::NativeHistogram>) -> bool {
+        match (self, histogram) {
+            (Want::Float(v), None) => almost_equal(v, value),
+            (Want::Histogram(w, hint), Some(g)) => {
+                super::native::matches(w, hint, g, almost_equal)
+            }
+            _ => false,
+        }
+    }
+}
+
 fn compare_vector(ev: &Eval, want: &[SeriesDesc], got: &query::Vector) -> Result<(), String> {
-    let expected: BTreeMap<Vec<(String, String)>, (usize, f64)> = want
+    let expected: BTreeMap<Vec<(String, String)>, (usize, Want<'_>)> = want
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| match s.points.first() {
-            Some(Point::Float(v)) => Some((s.labels.clone(), (i, *v))),
-            _ => None,
-        })
+        .filter_map(|(i, s)| Some((s.labels.clone(), (i, Want::of(s.points.first()?)?))))
         .collect();
     if expected.len() != want.len() {
         return Err("expected series without a value".into());
     }
     for (pos, s) in got.iter().enumerate() {
         let k = key(&s.labels);
-        let Some(&(i, v)) = expected.get(&k) else {
-            return Err(format!("unexpected series {} = {}", s.labels, s.value));
+        let Some(&(i, w)) = expected.get(&k) else {
+            return Err(format!("unexpected series {} = {}", s.labels, shown(s)));
         };
         if ev.expect.ordered && i != pos {
             return Err(format!("{} at position {pos}, expected at {i}", s.labels));
         }
-        if !almost_equal(v, s.value) {
-            return Err(format!("{}: expected {v}, got {}", s.labels, s.value));
+        if !w.matches(s.value, s.histogram.as_ref()) {
+            return Err(format!(
+                "{}: expected {:?}, got {}",
+                s.labels,
+                want[i].points.first(),
+                shown(s)
+            ));
         }
     }
     if got.len() != expected.len() {
@@ -417,6 +421,13 @@ fn compare_vector(ev: &Eval, want: &[SeriesDesc], got: &query::Vector) -> Result
         return Err(format!("missing series {missing:?}"));
     }
     Ok(())
+}
+
+fn shown(s: &query::VectorSample) -> String {
+    match &s.histogram {
+        Some(h) => format!("{h:?}"),
+        None => s.value.to_string(),
+    }
 }
 
 fn compare_matrix(
@@ -435,25 +446,35 @@ fn compare_matrix(
         let Some(w) = expected.get(&key(&s.labels)) else {
             return Err(format!("unexpected series {} = {:?}", s.labels, s.points));
         };
-        let mut points = Vec::new();
+        let (mut floats, mut hists) = (Vec::new(), Vec::new());
         for (i, p) in w.points.iter().enumerate() {
             let t = start + i as i64 * step.max(1);
             if t > end {
                 return Err(format!("{}: more expected points than steps", s.labels));
             }
-            if let Point::Float(v) = p {
-                points.push((t, *v));
+            match Want::of(p) {
+                Some(Want::Float(v)) => floats.push((t, v)),
+                Some(h @ Want::Histogram(..)) => hists.push((t, h)),
+                None => {}
             }
         }
-        let same = points.len() == s.points.len()
-            && points
+        let same = floats.len() == s.points.len()
+            && floats
                 .iter()
                 .zip(&s.points)
-                .all(|(a, b)| a.0 == b.0 && almost_equal(a.1, b.1));
+                .all(|(a, b)| a.0 == b.0 && almost_equal(a.1, b.1))
+            && hists.len() == s.histograms.len()
+            && hists
+                .iter()
+                .zip(&s.histograms)
+                .all(|(a, b)| a.0 == b.0 && a.1.matches(0.0, Some(&b.1)));
         if !same {
             return Err(format!(
-                "{}: expected {points:?}, got {:?}",
-                s.labels, s.points
+                "{}: expected {floats:?} and {} histograms, got {:?} and {:?}",
+                s.labels,
+                hists.len(),
+                s.points,
+                s.histograms
             ));
         }
     }
@@ -463,4 +484,16 @@ fn compare_matrix(
         return Err(format!("missing series {missing:?}"));
     }
     Ok(())
+}
+
+/// Whether `expr` names one of `names` as a whole word.
+fn mentions_any(expr: &str, names: &HashSet<String>) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    names.iter().any(|n| {
+        expr.match_indices(n.as_str()).any(|(i, _)| {
+            let before = expr[..i].chars().next_back();
+            let after = expr[i + n.len()..].chars().next();
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+    })
 }

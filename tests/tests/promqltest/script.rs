@@ -13,7 +13,8 @@ pub enum Point {
     Omitted,
     Float(f64),
     /// `{{…}}`: a native histogram (loaded through the `Db`; queries over them are skipped).
-    Histogram(Box<strata_engine::NativeHistogram>),
+    /// The bool: whether the text gave a `counter_reset_hint` (only then is it compared).
+    Histogram(Box<strata_engine::NativeHistogram>, bool),
 }
 
 /// `metric{labels} points…`.
@@ -205,7 +206,7 @@ fn parse_eval(lines: &[String], i: usize) -> Result<(usize, Command), String> {
     if !matches!(ev.expected, Expected::Scalar(_) | Expected::String(_)) {
         ev.has_histograms |= series
             .iter()
-            .any(|s: &SeriesDesc| s.points.iter().any(|p| matches!(p, Point::Histogram(_))));
+            .any(|s: &SeriesDesc| s.points.iter().any(|p| matches!(p, Point::Histogram(..))));
         ev.expected = Expected::Series(series);
     }
     Ok((i + 1 + body.len(), Command::Eval(Box::new(ev))))
@@ -502,10 +503,13 @@ fn parse_points(s: &str) -> Result<Vec<Point>, String> {
             // `{{…}}x3` or `{{…}}+{{…}}x3`.
             let item = &rest[..end + item_end];
             match super::native::expand(item) {
-                Ok(hs) => out.extend(hs.into_iter().map(|h| Point::Histogram(Box::new(h)))),
+                Ok(hs) => {
+                    let hint = item.contains("counter_reset_hint");
+                    out.extend(hs.into_iter().map(|h| Point::Histogram(Box::new(h), hint)))
+                }
                 // A notation this runner does not read (yet): still a histogram per step.
                 Err(_) => out.extend(std::iter::repeat_n(
-                    Point::Histogram(Box::default()),
+                    Point::Histogram(Box::default(), false),
                     repetitions(item),
                 )),
             }
