@@ -2,7 +2,10 @@
 //! `and`, `or`, `unless`, between scalars and vectors, with vector matching (`on (…)` /
 //! `ignoring (…)`, `group_left (…)` / `group_right (…)`), matched step by step.
 
+use super::annotations::Annotations;
 use super::error::QueryError;
+use super::hist::binary::{Sample, elem};
+use std::cell::RefCell;
 use super::labels::Labels;
 use super::value::{StepSeries, Value, normalize};
 use std::collections::HashMap;
@@ -48,6 +51,28 @@ impl BinOp {
             "unless" => BinOp::Unless,
             _ => return None,
         })
+    }
+
+    /// The operator as written.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "^",
+            BinOp::Atan2 => "atan2",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Gt => ">",
+            BinOp::Lt => "<",
+            BinOp::Ge => ">=",
+            BinOp::Le => "<=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Unless => "unless",
+        }
     }
 
     fn is_set(self) -> bool {
@@ -135,6 +160,7 @@ pub(crate) fn eval(
     rhs: Value,
     matching: &Matching,
     return_bool: bool,
+    ann: &RefCell<Annotations>,
 ) -> Result<Value, QueryError> {
     match (lhs, rhs) {
         (Value::Scalar(l), Value::Scalar(r)) => Ok(Value::Scalar(
@@ -153,7 +179,9 @@ pub(crate) fn eval(
         (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, &s, false, return_bool),
         (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, &s, true, return_bool),
         (Value::Vector(l), Value::Vector(r)) if op.is_set() => set_op(op, l, r, matching),
-        (Value::Vector(l), Value::Vector(r)) => vector_vector(op, l, r, matching, return_bool),
+        (Value::Vector(l), Value::Vector(r)) => {
+            vector_vector(op, l, r, matching, return_bool, ann)
+        }
         (l, r) => Err(QueryError::invalid(format!(
             "binary operator between a {} and a {}",
             l.type_name(),
@@ -187,14 +215,9 @@ fn vector_scalar(
     let drop_name = op.drops_name(return_bool);
     let out = v
         .into_iter()
-        .map(|series| StepSeries {
-            hists: Vec::new(),
-            labels: if drop_name {
-                series.labels.without_name()
-            } else {
-                series.labels
-            },
-            values: series
+        .map(|series| {
+            let hists = scalar_hists(op, &series, s, scalar_left, return_bool);
+            let mut values: Vec<Option<f64>> = series
                 .values
                 .iter()
                 .zip(s)
@@ -206,10 +229,62 @@ fn vector_scalar(
                     let value = if op.is_comparison() { x } else { value };
                     combine(value, keep, return_bool)
                 })
-                .collect(),
+                .collect();
+            if let Some((bools, _)) = &hists {
+                for (v, b) in values.iter_mut().zip(bools) {
+                    if b.is_some() {
+                        *v = *b;
+                    }
+                }
+            }
+            StepSeries {
+                hists: hists.map(|h| h.1).unwrap_or_default(),
+                labels: if drop_name {
+                    series.labels.without_name()
+                } else {
+                    series.labels
+                },
+                values,
+            }
         })
         .collect();
     Ok(Value::Vector(normalize(out)?))
+}
+
+/// The histogram steps of a vector–scalar operation: the `bool` floats and the histograms.
+type ScalarHists = (Vec<Option<f64>>, Vec<Option<super::hist::Hist>>);
+
+/// `op` on the histogram samples of `series` and the scalar; `None` for a float series.
+fn scalar_hists(
+    op: BinOp,
+    series: &StepSeries,
+    s: &[f64],
+    scalar_left: bool,
+    return_bool: bool,
+) -> Option<ScalarHists> {
+    if !series.has_hists() {
+        return None;
+    }
+    let mut bools = vec![None; s.len()];
+    let mut hists = vec![None; s.len()];
+    for (i, &f) in s.iter().enumerate() {
+        let Some(h) = series.hist(i) else { continue };
+        let (l, r) = if scalar_left {
+            (Sample::Float(f), Sample::Hist(h))
+        } else {
+            (Sample::Hist(h), Sample::Float(f))
+        };
+        let mut e = elem(op, l, r);
+        if op.is_comparison() {
+            e.hist = Some(h.clone());
+        }
+        if return_bool {
+            bools[i] = Some(if e.keep { 1.0 } else { 0.0 });
+        } else if e.keep {
+            hists[i] = e.hist;
+        }
+    }
+    Some((bools, hists))
 }
 
 /// Indexes of `series` by their matching signature.
@@ -236,7 +311,7 @@ fn set_op(
     matching: &Matching,
 ) -> Result<Value, QueryError> {
     let present = |series: &[StepSeries], members: Option<&Vec<usize>>, step: usize| {
-        members.is_some_and(|m| m.iter().any(|&j| series[j].values[step].is_some()))
+        members.is_some_and(|m| m.iter().any(|&j| has_sample(&series[j], step)))
     };
     match op {
         BinOp::And | BinOp::Unless => {
@@ -245,24 +320,10 @@ fn set_op(
                 .into_iter()
                 .map(|s| {
                     let members = rmap.get(&matching.signature(&s.labels));
-                    let values = s
-                        .values
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| {
-                            let found = present(&rhs, members, i);
-                            if found == (op == BinOp::And) {
-                                *v
-                            } else {
-                                None
-                            }
-                        })
+                    let keep: Vec<bool> = (0..s.values.len())
+                        .map(|i| present(&rhs, members, i) == (op == BinOp::And))
                         .collect();
-                    StepSeries {
-                        hists: Vec::new(),
-                        labels: s.labels,
-                        values,
-                    }
+                    masked(s, &keep)
                 })
                 .collect();
             Ok(Value::Vector(normalize(out)?))
@@ -270,25 +331,45 @@ fn set_op(
         _ => {
             let (_, lmap) = by_signature(&lhs, matching);
             let extra: Vec<StepSeries> = rhs
-                .iter()
+                .into_iter()
                 .map(|s| {
                     let members = lmap.get(&matching.signature(&s.labels));
-                    StepSeries {
-                        hists: Vec::new(),
-                        labels: s.labels.clone(),
-                        values: s
-                            .values
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| if present(&lhs, members, i) { None } else { *v })
-                            .collect(),
-                    }
+                    let keep: Vec<bool> = (0..s.values.len())
+                        .map(|i| !present(&lhs, members, i))
+                        .collect();
+                    masked(s, &keep)
                 })
                 .collect();
             let mut out = lhs;
             out.extend(extra);
             Ok(Value::Vector(normalize(out)?))
         }
+    }
+}
+
+/// Whether `s` has a sample of either kind at `step`.
+fn has_sample(s: &StepSeries, step: usize) -> bool {
+    s.values[step].is_some() || s.hist(step).is_some()
+}
+
+/// `s` with only the steps where `keep` holds.
+fn masked(s: StepSeries, keep: &[bool]) -> StepSeries {
+    let values = s
+        .values
+        .iter()
+        .zip(keep)
+        .map(|(v, &k)| if k { *v } else { None })
+        .collect();
+    let hists = s
+        .hists
+        .into_iter()
+        .zip(keep)
+        .map(|(h, &k)| if k { h } else { None })
+        .collect();
+    StepSeries {
+        labels: s.labels,
+        values,
+        hists,
     }
 }
 
@@ -331,18 +412,19 @@ fn vector_vector(
     rhs: Vec<StepSeries>,
     matching: &Matching,
     return_bool: bool,
+    ann: &RefCell<Annotations>,
 ) -> Result<Value, QueryError> {
     let swapped = matches!(matching.card, Card::OneToMany(_));
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
     let steps = many.first().or(one.first()).map_or(0, |s| s.values.len());
     let (many_sigs, many_map) = by_signature(&many, matching);
     let (_, one_map) = by_signature(&one, matching);
-    let mut pairs: HashMap<(usize, usize), Vec<Option<f64>>> = HashMap::new();
+    let mut pairs: HashMap<(usize, usize), Pair> = HashMap::new();
     for step in 0..steps {
         // The "one" side must be unique per signature at every step.
         let mut one_at: HashMap<&Labels, usize> = HashMap::new();
         for (sig, members) in &one_map {
-            let mut it = members.iter().filter(|&&j| one[j].values[step].is_some());
+            let mut it = members.iter().filter(|&&j| has_sample(&one[j], step));
             if let Some(&j) = it.next() {
                 if let Some(&k) = it.next() {
                     return Err(duplicate_one_side(
@@ -359,7 +441,7 @@ fn vector_vector(
             for (sig, members) in &many_map {
                 let n = members
                     .iter()
-                    .filter(|&&i| many[i].values[step].is_some())
+                    .filter(|&&i| has_sample(&many[i], step))
                     .count();
                 if n > 1 && one_at.contains_key(sig) {
                     return Err(QueryError::invalid(
@@ -369,27 +451,31 @@ fn vector_vector(
             }
         }
         for (i, s) in many.iter().enumerate() {
-            let Some(x) = s.values[step] else { continue };
+            if !has_sample(s, step) {
+                continue;
+            }
             let Some(&j) = one_at.get(&many_sigs[i]) else {
                 continue;
             };
-            let Some(y) = one[j].values[step] else {
+            let (Some(x), Some(y)) = (s.values[step], one[j].values[step]) else {
+                let entry = pairs.entry((i, j)).or_insert_with(|| Pair::new(steps));
+                hist_pair(op, (s, &one[j]), step, swapped, return_bool, entry, ann);
                 continue;
             };
             let (l, r) = if swapped { (y, x) } else { (x, y) };
             let (value, keep) = op.apply(l, r);
             if let Some(v) = combine(value, keep, return_bool) {
-                pairs.entry((i, j)).or_insert_with(|| vec![None; steps])[step] = Some(v);
+                pairs.entry((i, j)).or_insert_with(|| Pair::new(steps)).values[step] = Some(v);
             }
         }
     }
     let drop_name = op.drops_name(return_bool);
     let out = pairs
         .into_iter()
-        .map(|((i, j), values)| StepSeries {
-            hists: Vec::new(),
+        .map(|((i, j), p)| StepSeries {
+            hists: p.hists,
             labels: result_labels(&many[i].labels, &one[j].labels, matching, drop_name),
-            values,
+            values: p.values,
         })
         .collect();
     normalize(out).map(Value::Vector).map_err(|e| match e {
@@ -400,6 +486,62 @@ fn vector_vector(
         }
         other => other,
     })
+}
+
+/// The result series of one (many, one) pair.
+struct Pair {
+    values: Vec<Option<f64>>,
+    hists: Vec<Option<super::hist::Hist>>,
+}
+
+impl Pair {
+    fn new(steps: usize) -> Pair {
+        Pair {
+            values: vec![None; steps],
+            hists: Vec::new(),
+        }
+    }
+}
+
+/// `op` at `step` between a (many, one) pair where at least one sample is a histogram.
+fn hist_pair(
+    op: BinOp,
+    (many, one): (&StepSeries, &StepSeries),
+    step: usize,
+    swapped: bool,
+    return_bool: bool,
+    out: &mut Pair,
+    ann: &RefCell<Annotations>,
+) {
+    let (Some(x), Some(y)) = (sample_at(many, step), sample_at(one, step)) else {
+        return;
+    };
+    let (l, r) = if swapped { (y, x) } else { (x, y) };
+    let e = elem(op, l, r);
+    if let Some((warn, message)) = e.note {
+        let mut ann = ann.borrow_mut();
+        if warn {
+            ann.warn(message, None);
+        } else {
+            ann.info(message, None);
+        }
+    }
+    if return_bool {
+        out.values[step] = Some(if e.keep { 1.0 } else { 0.0 });
+    } else if e.keep {
+        if out.hists.is_empty() {
+            out.hists = vec![None; out.values.len()];
+        }
+        out.hists[step] = e.hist;
+    }
+}
+
+fn sample_at(s: &StepSeries, step: usize) -> Option<Sample<'_>> {
+    match (s.values[step], s.hist(step)) {
+        (Some(v), _) => Some(Sample::Float(v)),
+        (None, Some(h)) => Some(Sample::Hist(h)),
+        (None, None) => None,
+    }
 }
 
 fn duplicate_one_side(sig: &Labels, a: &Labels, b: &Labels, swapped: bool) -> QueryError {

@@ -413,7 +413,7 @@ impl<'a> Evaluator<'a> {
         steps: Steps,
     ) -> Result<Value, QueryError> {
         let (lhs, rhs) = (self.eval(lhs, steps)?, self.eval(rhs, steps)?);
-        binary::eval(op, lhs, rhs, matching, return_bool)
+        binary::eval(op, lhs, rhs, matching, return_bool, &self.annotations)
     }
 
     #[inline(never)]

@@ -3,6 +3,7 @@
 
 use super::annotations::Pos;
 use super::error::QueryError;
+use super::hist::functions::{Stat, native_stat, with_label};
 use super::eval::Evaluator;
 use super::instant::{InstantFn, format_g};
 use super::labels::Labels;
@@ -129,7 +130,9 @@ pub(crate) fn eval(
             }
         }
     }
-    let (input, groups) = histograms(ev, ev.vector(input, steps, name)?, v_at)?;
+    let input = ev.vector(input, steps, name)?;
+    let native = native_part(ev, func, &input, &params, label, v_at);
+    let (input, groups) = histograms(ev, without_hists(input), v_at)?;
     let mut out = Vec::new();
     if func == InstantFn::HistogramFraction {
         let f = |_: usize, step: usize, b: &mut Vec<(f64, f64)>| {
@@ -168,7 +171,53 @@ pub(crate) fn eval(
         }
         result.push(s);
     }
+    result.extend(native);
     Ok(Value::Vector(normalize(result)?))
+}
+
+/// The quantiles or fractions of the native histograms in `input`.
+fn native_part(
+    ev: &Evaluator<'_>,
+    func: InstantFn,
+    input: &[StepSeries],
+    params: &[Vec<f64>],
+    label: Option<&str>,
+    at: Option<(u32, u32)>,
+) -> Vec<StepSeries> {
+    if !input.iter().any(StepSeries::has_hists) {
+        return Vec::new();
+    }
+    let mut ann = ev.annotations.borrow_mut();
+    if func == InstantFn::HistogramFraction {
+        let stat = Stat::Fraction(&params[0], &params[1]);
+        return native_stat(stat, input, &mut ann, at);
+    }
+    let mut out = Vec::new();
+    for phi in params {
+        let mut series = native_stat(Stat::Quantile(phi), input, &mut ann, at);
+        if let Some(label) = label {
+            let value = phi.first().map_or_else(String::new, |&q| openmetrics_float(q));
+            for s in &mut series {
+                s.labels = with_label(&s.labels, label, &value);
+            }
+        }
+        out.extend(series);
+    }
+    out
+}
+
+/// The float part of each series (classic buckets are floats).
+fn without_hists(input: Vec<StepSeries>) -> Vec<StepSeries> {
+    input
+        .into_iter()
+        .filter_map(|mut s| {
+            if s.hists.is_empty() {
+                return Some(s);
+            }
+            s.hists = Vec::new();
+            s.values.iter().any(Option::is_some).then_some(s)
+        })
+        .collect()
 }
 
 /// The function `f(k, step, buckets)` of every group at every step.
@@ -210,17 +259,6 @@ fn per_group(
             )
         })
         .collect()
-}
-
-/// `labels` with `name` set to `value`.
-fn with_label(labels: &Labels, name: &str, value: &str) -> Labels {
-    Labels::new(
-        labels
-            .iter()
-            .filter(|l| l.name != name)
-            .map(|l| (l.name.as_str(), l.value.as_str()))
-            .chain(std::iter::once((name, value))),
-    )
 }
 
 /// OpenMetrics' float text: integers with `.0`, `+Inf`, `-Inf`, `NaN`.

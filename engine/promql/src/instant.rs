@@ -6,6 +6,7 @@ use super::annotations::Pos;
 use super::error::QueryError;
 use super::eval::Evaluator;
 use super::functions::absent_labels;
+use super::hist::functions as hist_fns;
 use super::histogram;
 use super::label_fns;
 use super::plan::Node;
@@ -150,8 +151,8 @@ pub(crate) fn eval_call(
         | F::HistogramAvg
         | F::HistogramStddev
         | F::HistogramStdvar => {
-            ev.vector(arg(0)?, steps, name)?;
-            Ok(Value::Vector(Vec::new()))
+            let input = ev.vector(arg(0)?, steps, name)?;
+            Ok(Value::Vector(normalize(hist_fns::simple(func, input))?))
         }
         _ => {
             let f = math_fn(func)

@@ -9,6 +9,8 @@
 //! `stats`.
 
 pub(crate) mod aggregate;
+pub(crate) mod binary;
+pub(crate) mod functions;
 mod ops;
 pub(crate) mod range;
 mod select;
