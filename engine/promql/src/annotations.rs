@@ -103,6 +103,9 @@ impl Pos {
 pub(crate) struct Locator<'a> {
     text: &'a str,
     seen: std::collections::HashMap<String, usize>,
+    /// For each `<`, `<=`, `>`, `>=` of the query in text order: whether it was written as a
+    /// trim operator (`</` upper, `>/` lower), which the parser is shown as `<` / `>`.
+    comparisons: std::collections::VecDeque<Option<bool>>,
 }
 
 impl<'a> Locator<'a> {
@@ -110,7 +113,21 @@ impl<'a> Locator<'a> {
         Locator {
             text,
             seen: Default::default(),
+            comparisons: Default::default(),
         }
+    }
+
+    /// A locator that knows which comparisons of `text` were trim operators.
+    pub(crate) fn with_comparisons(text: &'a str, c: Vec<Option<bool>>) -> Self {
+        Locator {
+            comparisons: c.into(),
+            ..Locator::new(text)
+        }
+    }
+
+    /// Whether the next `<`/`>` comparison (in text order) is a trim, and which.
+    pub(crate) fn next_comparison(&mut self) -> Option<bool> {
+        self.comparisons.pop_front().flatten()
     }
 
     /// The position of the next call of `name` and of its arguments.
@@ -165,6 +182,44 @@ impl<'a> Locator<'a> {
 
 fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b':'
+}
+
+/// `text` with the trim operators `</` and `>/` written as `< ` and `> ` (which the parser
+/// knows, at the same precedence), and for each `<`/`>` comparison in text order whether it
+/// was a trim: `Some(true)` upper, `Some(false)` lower.
+pub(crate) fn rewrite_trims(text: &str) -> (String, Vec<Option<bool>>) {
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' | b'\'' | b'`' => i = skip_string(b, i),
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => {
+                // Label matchers: their strings are skipped above, nothing else compares.
+                while i < b.len() && b[i] != b'}' {
+                    i = if matches!(b[i], b'"' | b'\'' | b'`') { skip_string(b, i) } else { i + 1 };
+                }
+            }
+            c @ (b'<' | b'>') => {
+                if b.get(i + 1) == Some(&b'/') {
+                    found.push(Some(c == b'<'));
+                    out[i + 1] = b' ';
+                    i += 2;
+                    continue;
+                }
+                found.push(None);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    (String::from_utf8(out).unwrap_or_else(|_| text.to_owned()), found)
 }
 
 fn skip_string(b: &[u8], mut i: usize) -> usize {

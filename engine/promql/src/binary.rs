@@ -28,6 +28,10 @@ pub(crate) enum BinOp {
     And,
     Or,
     Unless,
+    /// `</`: a histogram without the observations above the float on the right.
+    TrimUpper,
+    /// `>/`: a histogram without the observations below the float on the right.
+    TrimLower,
 }
 
 impl BinOp {
@@ -49,6 +53,8 @@ impl BinOp {
             "and" => BinOp::And,
             "or" => BinOp::Or,
             "unless" => BinOp::Unless,
+            "</" => BinOp::TrimUpper,
+            ">/" => BinOp::TrimLower,
             _ => return None,
         })
     }
@@ -72,6 +78,8 @@ impl BinOp {
             BinOp::And => "and",
             BinOp::Or => "or",
             BinOp::Unless => "unless",
+            BinOp::TrimUpper => "</",
+            BinOp::TrimLower => ">/",
         }
     }
 
@@ -105,13 +113,16 @@ impl BinOp {
             BinOp::Ge => (l, l >= r),
             BinOp::Le => (l, l <= r),
             BinOp::And | BinOp::Or | BinOp::Unless => (l, true),
+            // Trimming is defined for histograms only.
+            BinOp::TrimUpper | BinOp::TrimLower => (l, false),
         }
     }
 
     /// Arithmetic results are new quantities and lose `__name__`; a filtering comparison
     /// passes samples through unchanged, names included.
     fn drops_name(self, return_bool: bool) -> bool {
-        !self.is_comparison() || return_bool
+        let trim = matches!(self, BinOp::TrimUpper | BinOp::TrimLower);
+        !(self.is_comparison() || trim) || return_bool
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`QueryError::Unsupported`] naming the construct.
 
 use super::aggregate::{AggOp, Grouping};
-use super::annotations::{Locator, Pos};
+use super::annotations::{Locator, Pos, rewrite_trims};
 use super::binary::{BinOp, Card, Matching};
 use super::error::QueryError;
 use super::functions::RangeFn;
@@ -162,8 +162,13 @@ pub fn parse(expr: &str) -> Result<Plan, QueryError> {
 
 /// Parses, converts and drops the AST; `expr` passed [`limits::check`].
 fn parse_checked(expr: &str) -> Result<Node, QueryError> {
-    let ast = pp::parse(expr).map_err(|message| QueryError::Parse { message })?;
-    convert(&ast, 1, &mut Locator::new(expr))
+    if !expr.contains("</") && !expr.contains(">/") {
+        let ast = pp::parse(expr).map_err(|message| QueryError::Parse { message })?;
+        return convert(&ast, 1, &mut Locator::new(expr));
+    }
+    let (text, comparisons) = rewrite_trims(expr);
+    let ast = pp::parse(&text).map_err(|message| QueryError::Parse { message })?;
+    convert(&ast, 1, &mut Locator::with_comparisons(expr, comparisons))
 }
 
 /// `depth` is `e`'s depth in the AST (the root is 1). [`limits::check`] bounds it already; the
@@ -341,7 +346,7 @@ fn aggregate(a: &AggregateExpr, next: usize, loc: &mut Locator<'_>) -> Result<No
 
 fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
     let sym = b.op.to_string();
-    let Some(op) = BinOp::from_symbol(&sym) else {
+    let Some(mut op) = BinOp::from_symbol(&sym) else {
         return Err(QueryError::unsupported(format!("binary operator `{sym}`")));
     };
     let mut matching = Matching::default();
@@ -365,10 +370,20 @@ fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, Qu
         }
         return_bool = m.return_bool;
     }
+    // In-order: the comparisons of the left side come first in the text.
+    let lhs = Box::new(convert(&b.lhs, next, loc)?);
+    if matches!(op, BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge) {
+        match loc.next_comparison() {
+            Some(true) => op = BinOp::TrimUpper,
+            Some(false) => op = BinOp::TrimLower,
+            None => {}
+        }
+    }
+    let rhs = Box::new(convert(&b.rhs, next, loc)?);
     Ok(Node::Binary {
         op,
-        lhs: Box::new(convert(&b.lhs, next, loc)?),
-        rhs: Box::new(convert(&b.rhs, next, loc)?),
+        lhs,
+        rhs,
         matching,
         return_bool,
     })

@@ -75,6 +75,9 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             h.div(f);
             Elem::hist(h, None)
         }
+        (Sample::Hist(h), Sample::Float(f), BinOp::TrimUpper | BinOp::TrimLower) => {
+            Elem::hist(super::trim::trim(h, f, op == BinOp::TrimUpper), None)
+        }
         (Sample::Hist(a), Sample::Hist(b), BinOp::Add | BinOp::Sub) => {
             let mut h = FloatHistogram::clone(a);
             let done = if op == BinOp::Add { h.add(b) } else { h.sub(b) };

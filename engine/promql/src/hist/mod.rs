@@ -15,6 +15,7 @@ mod ops;
 pub(crate) mod range;
 mod select;
 mod stats;
+mod trim;
 
 pub(crate) use ops::{AddNotes, Incompatible};
 pub(crate) use select::{join, negated, overlay_latest, without_stale};
