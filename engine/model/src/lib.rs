@@ -9,6 +9,7 @@
 
 mod clock;
 mod metadata;
+pub mod float_histogram;
 pub mod native;
 
 pub use clock::{Clock, ManualClock};

@@ -656,11 +656,12 @@ impl<'a> Evaluator<'a> {
                     .enumerate()
                     .filter_map(|(i, v)| Some((inner.at(i), (*v)?)))
                     .unzip();
+                // A subquery may skip or repeat samples: counter resets are detected anew.
                 let hs = s
                     .hists
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, h)| Some((inner.at(i), h.clone()?)))
+                    .filter_map(|(i, h)| Some((inner.at(i), hist::unknown_hint(h.clone()?))))
                     .collect();
                 RangeSeries {
                     labels: s.labels,

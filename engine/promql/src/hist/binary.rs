@@ -81,6 +81,9 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
         (Sample::Hist(a), Sample::Hist(b), BinOp::Add | BinOp::Sub) => {
             let mut h = FloatHistogram::clone(a);
             let done = if op == BinOp::Add { h.add(b) } else { h.sub(b) };
+            if op == BinOp::Sub {
+                h.hint = strata_model::CounterResetHint::Gauge;
+            }
             let what = if op == BinOp::Add { "addition" } else { "subtraction" };
             match done {
                 Err(_) => Elem::none(Some((

@@ -93,3 +93,14 @@ pub(crate) fn without_stale(hs: Vec<(i64, Hist)>) -> Vec<(i64, Hist)> {
     }
     hs.into_iter().filter(|(_, h)| !is_stale(h)).collect()
 }
+
+/// `h` with a "reset" or "not reset" hint made unknown (for subquery results).
+pub(crate) fn unknown_hint(h: Hist) -> Hist {
+    use strata_model::CounterResetHint as C;
+    if !matches!(h.hint, C::CounterReset | C::NotCounterReset) {
+        return h;
+    }
+    let mut h = Arc::unwrap_or_clone(h);
+    h.hint = C::Unknown;
+    Arc::new(h)
+}

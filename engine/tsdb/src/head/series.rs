@@ -48,6 +48,8 @@ pub struct MemSeries {
     open_hist: Option<HistogramAppender>,
     /// Boxed: the appender is large, and most series are float series.
     open_native: Option<Box<strata_codec::native::NativeAppender>>,
+    /// The newest native histogram, to resolve the next one's unknown counter-reset hint.
+    last_native: Option<Box<strata_model::NativeHistogram>>,
     /// Newest in-order timestamp and its value's bits (i64::MIN when empty).
     pub newest_t: i64,
     newest_bits: u64,
@@ -71,6 +73,7 @@ impl MemSeries {
             open: None,
             open_hist: None,
             open_native: None,
+            last_native: None,
             newest_t: i64::MIN,
             newest_bits: 0,
             ooo: Vec::new(),

@@ -4,7 +4,8 @@
 
 use std::borrow::Cow;
 use strata_codec::native::{self, NativeAppender, NativeLimits};
-use strata_model::NativeHistogram;
+use strata_model::float_histogram::FloatHistogram;
+use strata_model::{CounterResetHint, NativeHistogram};
 
 use super::{Kind, MemSeries, SealedChunk};
 use crate::{Error, Result};
@@ -31,6 +32,8 @@ impl MemSeries {
             return Ok(());
         }
         self.kind = Kind::Native;
+        let resolved = self.resolve_hint(h);
+        let h = resolved.as_ref().unwrap_or(h);
         let fits = self
             .open_native
             .as_ref()
@@ -56,7 +59,28 @@ impl MemSeries {
         }
         self.oldest_t = self.oldest_t.min(t);
         self.newest_t = t;
+        self.last_native = Some(Box::new(h.clone()));
         Ok(())
+    }
+
+    /// What Prometheus' head does with a sample whose counter-reset hint is unknown: compare
+    /// it with the series' previous sample and store "not reset" when it continues it. A
+    /// sample after a reset stays unknown (Prometheus starts a chunk there, whose first sample
+    /// reads back as unknown), as do the first sample of a series and of the head after a
+    /// restart; gauges and explicit hints are kept.
+    fn resolve_hint(&self, h: &NativeHistogram) -> Option<NativeHistogram> {
+        if h.counter_reset_hint != CounterResetHint::Unknown {
+            return None;
+        }
+        let prev = self.last_native.as_deref()?;
+        if prev.counter_reset_hint == CounterResetHint::Gauge
+            || FloatHistogram::from_native(h).detect_reset(&FloatHistogram::from_native(prev))
+        {
+            return None;
+        }
+        let mut h = h.clone();
+        h.counter_reset_hint = CounterResetHint::NotCounterReset;
+        Some(h)
     }
 
     fn seal_native(&mut self) -> Result<()> {
@@ -140,6 +164,8 @@ impl MemSeries {
             .map(|(lo, hi, b)| (lo, hi, b.into_owned()))
             .collect();
         let newest = self.newest_t;
+        // Re-applied samples keep the hints they were stored with.
+        let last = self.last_native.take();
         self.sealed.clear();
         self.open_native = None;
         self.oldest_t = i64::MAX;
@@ -168,6 +194,7 @@ impl MemSeries {
         if self.newest_t == i64::MIN {
             self.newest_t = newest;
         }
+        self.last_native = last;
         Ok(())
     }
 

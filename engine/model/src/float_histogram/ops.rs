@@ -4,15 +4,15 @@
 //! exponential buckets do not mix.
 
 use super::{FloatHistogram, target_index};
-use strata_model::CounterResetHint;
+use crate::native::CounterResetHint;
 
 /// Two histograms that cannot be added: one has custom buckets, the other exponential ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Incompatible;
+pub struct Incompatible;
 
 /// What an addition noticed besides its result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct AddNotes {
+pub struct AddNotes {
     /// One side said "counter reset", the other "no counter reset".
     pub counter_reset_collision: bool,
     /// Custom bounds differed and were reduced to the ones both share.
@@ -21,7 +21,7 @@ pub(crate) struct AddNotes {
 
 impl FloatHistogram {
     /// Scales every count and the sum (a negative factor makes a gauge).
-    pub(crate) fn mul(&mut self, factor: f64) {
+    pub fn mul(&mut self, factor: f64) {
         self.zero_count *= factor;
         self.count *= factor;
         self.sum *= factor;
@@ -33,7 +33,7 @@ impl FloatHistogram {
     }
 
     /// Divides every count and the sum; dividing by zero drops the buckets.
-    pub(crate) fn div(&mut self, divisor: f64) {
+    pub fn div(&mut self, divisor: f64) {
         self.zero_count /= divisor;
         self.count /= divisor;
         self.sum /= divisor;
@@ -50,12 +50,12 @@ impl FloatHistogram {
     }
 
     /// `self += other`.
-    pub(crate) fn add(&mut self, other: &FloatHistogram) -> Result<AddNotes, Incompatible> {
+    pub fn add(&mut self, other: &FloatHistogram) -> Result<AddNotes, Incompatible> {
         self.combine(other, 1.0)
     }
 
     /// `self -= other`.
-    pub(crate) fn sub(&mut self, other: &FloatHistogram) -> Result<AddNotes, Incompatible> {
+    pub fn sub(&mut self, other: &FloatHistogram) -> Result<AddNotes, Incompatible> {
         self.combine(other, -1.0)
     }
 
@@ -123,7 +123,7 @@ impl FloatHistogram {
     }
 
     /// Merges buckets into those of the coarser `schema` (no-op unless coarser).
-    pub(crate) fn reduce_resolution(&mut self, schema: i32) {
+    pub fn reduce_resolution(&mut self, schema: i32) {
         if schema >= self.schema || self.uses_custom_buckets() {
             return;
         }
@@ -145,7 +145,7 @@ impl FloatHistogram {
     }
 
     /// A copy at the coarser of its own schema and `schema`.
-    pub(crate) fn copy_to_schema(&self, schema: i32) -> FloatHistogram {
+    pub fn copy_to_schema(&self, schema: i32) -> FloatHistogram {
         let mut h = self.clone();
         h.reduce_resolution(schema);
         h
@@ -154,7 +154,7 @@ impl FloatHistogram {
     /// The zero count this histogram would have with a zero bucket of at least `larger`, and
     /// the threshold that takes (widened to a bucket's edge when `larger` falls inside a
     /// populated bucket).
-    pub(crate) fn zero_count_for_larger_threshold(&self, larger: f64) -> (f64, f64) {
+    pub fn zero_count_for_larger_threshold(&self, larger: f64) -> (f64, f64) {
         let mut larger = larger;
         if larger == self.zero_threshold {
             return (self.zero_count, larger);
@@ -215,7 +215,7 @@ impl FloatHistogram {
     }
 
     /// Whether `self` shows a counter reset since `prev` (Prometheus' `DetectReset`).
-    pub(crate) fn detect_reset(&self, prev: &FloatHistogram) -> bool {
+    pub fn detect_reset(&self, prev: &FloatHistogram) -> bool {
         match self.hint {
             CounterResetHint::CounterReset => return true,
             CounterResetHint::NotCounterReset => return false,
