@@ -210,7 +210,6 @@ fn fold_with_hists(
             let has_floats = floats.clone().next().is_some();
             match hist_agg::fold_step(op, members, input, step, has_floats, &mut notes) {
                 Folded::Hist(h) => hists[step] = Some(h),
-                Folded::Float(v) => return Some(v),
                 Folded::Skip => {}
             }
             None

@@ -10,7 +10,7 @@
 
 mod ops;
 
-pub use ops::{AddNotes, Incompatible};
+pub use ops::{AddNotes, Incompatible, intersect, remap_custom};
 
 use std::sync::Arc;
 use crate::native::{BucketSpan, CUSTOM_BUCKETS_SCHEMA, CounterResetHint, NativeHistogram};
@@ -132,7 +132,7 @@ impl FloatHistogram {
 
     /// Whether any count or the sum is infinite (a sum that overflowed).
     pub fn has_overflow(&self) -> bool {
-        !self.count.is_finite() && !self.count.is_nan()
+        self.count.is_infinite()
             || self.sum.is_infinite()
             || self.zero_count.is_infinite()
             || self.positive.iter().any(|b| b.1.is_infinite())

@@ -101,7 +101,7 @@ impl FloatHistogram {
 
     /// Prometheus' `adjustCounterReset`: the hint of a sum or difference; true on a collision
     /// of "reset" and "not reset".
-    fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
+    pub fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
         use CounterResetHint::*;
         match (self.hint, other.hint) {
             (a, b) if a == b => false,
@@ -194,7 +194,7 @@ impl FloatHistogram {
 
     /// Widens the zero buckets of `self` and (virtually) of `other` to one threshold; returns
     /// the zero count `other` has at it.
-    fn reconcile_zero_buckets(&mut self, other: &FloatHistogram) -> f64 {
+    pub fn reconcile_zero_buckets(&mut self, other: &FloatHistogram) -> f64 {
         let (mut other_zero, mut other_threshold) = (other.zero_count, other.zero_threshold);
         while other_threshold != self.zero_threshold {
             if self.zero_threshold > other_threshold {
@@ -205,13 +205,33 @@ impl FloatHistogram {
                 let (zero, threshold) = self.zero_count_for_larger_threshold(other_threshold);
                 self.zero_count = zero;
                 self.zero_threshold = threshold;
-                let (zt, schema) = (threshold, self.schema);
-                let outside = |b: &(i32, f64)| super::exponential_bound(b.0 - 1, schema) >= zt;
-                self.positive.retain(outside);
-                self.negative.retain(outside);
+                self.trim_zero_bucket();
             }
         }
         other_zero
+    }
+
+    /// Drops the buckets inside the zero bucket (their counts are in the zero count).
+    pub fn trim_zero_bucket(&mut self) {
+        let (zt, schema) = (self.zero_threshold, self.schema);
+        let outside = |b: &(i32, f64)| super::exponential_bound(b.0 - 1, schema) >= zt;
+        self.positive.retain(outside);
+        self.negative.retain(outside);
+    }
+
+    /// Moves the buckets inside a zero bucket widened to `threshold` into the zero count
+    /// (plain sums: for a Kahan compensation term that follows its sum's layout).
+    pub fn widen_zero_bucket(&mut self, threshold: f64) {
+        if threshold <= self.zero_threshold {
+            return;
+        }
+        let schema = self.schema;
+        let inside = |b: &&(i32, f64)| super::exponential_bound(b.0 - 1, schema) < threshold;
+        let moved: f64 = self.positive.iter().filter(inside).map(|b| b.1).sum::<f64>()
+            + self.negative.iter().filter(inside).map(|b| b.1).sum::<f64>();
+        self.zero_count += moved;
+        self.zero_threshold = threshold;
+        self.trim_zero_bucket();
     }
 
     /// Whether `self` shows a counter reset since `prev` (Prometheus' `DetectReset`).
@@ -303,13 +323,13 @@ fn merge(a: &[(i32, f64)], b: &[(i32, f64)], sign: f64) -> Vec<(i32, f64)> {
 }
 
 /// The bounds both lists have.
-fn intersect(a: &[f64], b: &[f64]) -> Vec<f64> {
+pub fn intersect(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().copied().filter(|x| b.contains(x)).collect()
 }
 
 /// Buckets of custom bounds `from` moved onto the coarser bounds `to` (a subset of `from`):
 /// each lands in the bucket of the first bound at or above its own upper bound.
-fn remap_custom(buckets: &[(i32, f64)], from: &[f64], to: &[f64]) -> Vec<(i32, f64)> {
+pub fn remap_custom(buckets: &[(i32, f64)], from: &[f64], to: &[f64]) -> Vec<(i32, f64)> {
     let mut out: Vec<(i32, f64)> = Vec::with_capacity(buckets.len());
     for &(i, c) in buckets {
         let upper = usize::try_from(i)

@@ -2,7 +2,7 @@
 //! mixing floats and histograms has no result, with a warning), `count` and `group` count
 //! them, the others ignore them with an info annotation — Prometheus' rules.
 
-use super::{FloatHistogram, Hist};
+use super::{FloatHistogram, Hist, KahanMean, KahanSum};
 use crate::aggregate::AggOp;
 use crate::annotations::Annotations;
 use crate::labels::METRIC_NAME;
@@ -12,7 +12,6 @@ use strata_model::CounterResetHint;
 
 /// The result of a group at one step: a float, a histogram, or nothing.
 pub(crate) enum Folded {
-    Float(f64),
     Hist(Hist),
     Skip,
 }
@@ -117,11 +116,9 @@ pub(crate) fn fold_step(
         _ => {}
     };
     seen(first);
-    let mut acc = FloatHistogram::clone(first);
-    let mut n = 1.0;
+    let mut acc = Acc::new(op, first);
     for (m, h) in hists {
         seen(h);
-        n += 1.0;
         if acc.add(h).is_err() {
             let name = input[m].labels.get(METRIC_NAME).unwrap_or_default();
             let name = if name.is_empty() {
@@ -136,10 +133,41 @@ pub(crate) fn fold_step(
     if reset && not_reset {
         notes.collision = true;
     }
-    if op == AggOp::Avg {
-        acc.div(n);
+    Folded::Hist(Arc::new(acc.value()))
+}
+
+/// A sum or a mean of histograms.
+pub(crate) enum Acc {
+    Sum(KahanSum),
+    Mean(KahanMean),
+}
+
+impl Acc {
+    pub(crate) fn new(op: AggOp, first: &FloatHistogram) -> Acc {
+        if op == AggOp::Avg {
+            Acc::Mean(KahanMean::new(first))
+        } else {
+            Acc::Sum(KahanSum::new(first))
+        }
     }
-    Folded::Hist(Arc::new(acc))
+
+    pub(crate) fn add(
+        &mut self,
+        h: &FloatHistogram,
+    ) -> Result<strata_model::float_histogram::AddNotes, strata_model::float_histogram::Incompatible>
+    {
+        match self {
+            Acc::Sum(s) => s.add(h),
+            Acc::Mean(m) => m.add(h),
+        }
+    }
+
+    pub(crate) fn value(self) -> FloatHistogram {
+        match self {
+            Acc::Sum(s) => s.value(),
+            Acc::Mean(m) => m.value(),
+        }
+    }
 }
 
 /// Whether any member has a histogram at `step` (for the ops that ignore them).

@@ -5,11 +5,13 @@
 pub(crate) mod aggregate;
 pub(crate) mod binary;
 pub(crate) mod functions;
+mod kahan;
 pub(crate) mod range;
 mod select;
 mod stats;
 mod trim;
 
+pub(crate) use kahan::{KahanMean, KahanSum};
 pub(crate) use select::{join, negated, overlay_latest, unknown_hint, without_stale};
 pub(crate) use stats::{fraction, quantile, variance};
 pub(crate) use strata_model::float_histogram::{Bucket, FloatHistogram};

@@ -337,7 +337,10 @@ fn instant(
 
 /// `sum_over_time` / `avg_over_time` of histograms.
 fn sum_over_time(hs: &[(i64, Hist)], avg: bool, name: &str, notes: &mut RangeNotes) -> Out {
-    let mut sum = FloatHistogram::clone(&hs[0].1);
+    use crate::aggregate::AggOp;
+    use crate::hist::aggregate::Acc;
+    let op = if avg { AggOp::Avg } else { AggOp::Sum };
+    let mut acc = Acc::new(op, &hs[0].1);
     let (mut reset, mut not_reset) = (false, false);
     for (_, h) in hs {
         match h.hint {
@@ -347,7 +350,7 @@ fn sum_over_time(hs: &[(i64, Hist)], avg: bool, name: &str, notes: &mut RangeNot
         }
     }
     for (_, h) in &hs[1..] {
-        match sum.add(h) {
+        match acc.add(h) {
             Err(_) => {
                 notes.warn(mixed_schemas(name));
                 return Out::None;
@@ -359,10 +362,7 @@ fn sum_over_time(hs: &[(i64, Hist)], avg: bool, name: &str, notes: &mut RangeNot
     if reset && not_reset {
         notes.warn("conflicting counter resets during histogram aggregation".into());
     }
-    if avg {
-        sum.div(hs.len() as f64);
-    }
-    Out::Hist(Arc::new(sum))
+    Out::Hist(Arc::new(acc.value()))
 }
 
 fn not_counter(name: &str) -> String {
