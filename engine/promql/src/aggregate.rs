@@ -93,6 +93,11 @@ pub(crate) fn eval(
     match (op, param) {
         (AggOp::CountValues, Param::Label(label)) => count_values(&label, &keys, &input, steps),
         (AggOp::Topk | AggOp::Bottomk | AggOp::Limitk, Param::Scalar(k)) => {
+            if op != AggOp::Limitk && input.iter().any(StepSeries::has_hists) {
+                let mut notes = Notes::default();
+                notes.ignore();
+                notes.report(op, &mut ev.annotations.borrow_mut(), pos.args.last().copied());
+            }
             select_k(op, &k, &groups, input, steps)
         }
         (AggOp::Quantile, Param::Scalar(phi)) => {
@@ -280,12 +285,16 @@ fn count_values(
     let mut out: Vec<StepSeries> = Vec::new();
     for (s, key) in input.iter().zip(keys) {
         for (i, v) in s.values.iter().enumerate() {
-            let Some(v) = v else { continue };
+            let text = match (v, s.hist(i)) {
+                (Some(v), _) => format_f(*v),
+                (None, Some(h)) => hist_agg::display(h),
+                (None, None) => continue,
+            };
             let pairs = key
                 .iter()
                 .filter(|l| l.name != label)
                 .map(|l| (l.name.clone(), l.value.clone()))
-                .chain(std::iter::once((label.to_owned(), format_f(*v))));
+                .chain(std::iter::once((label.to_owned(), text)));
             let labels = Labels::new(pairs);
             let g = *index.entry(labels.clone()).or_insert_with(|| {
                 out.push(StepSeries {
@@ -331,9 +340,14 @@ fn select_k(
             continue;
         }
         for (_, members) in groups {
+            let limit = op == AggOp::Limitk;
             let mut present: Vec<(usize, f64)> = members
                 .iter()
-                .filter_map(|&m| Some((m, input[m].values[step]?)))
+                .filter_map(|&m| match (input[m].values[step], input[m].hist(step)) {
+                    (Some(v), _) => Some((m, v)),
+                    (None, Some(_)) if limit => Some((m, f64::NAN)),
+                    _ => None,
+                })
                 .collect();
             match op {
                 AggOp::Topk => present.sort_by(|a, b| rank(a.1, b.1, true)),
@@ -352,7 +366,12 @@ fn select_k(
     let mut input: Vec<Option<StepSeries>> = input.into_iter().map(Some).collect();
     let take = |m: usize, input: &mut Vec<Option<StepSeries>>, keep: &[Vec<bool>]| {
         input[m].take().map(|s| StepSeries {
-            hists: Vec::new(),
+            hists: s
+                .hists
+                .iter()
+                .zip(&keep[m])
+                .map(|(h, &k)| if k && op == AggOp::Limitk { h.clone() } else { None })
+                .collect(),
             labels: s.labels,
             values: s
                 .values

@@ -187,8 +187,8 @@ pub(crate) fn eval(
                 })
                 .collect(),
         )),
-        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, &s, false, return_bool),
-        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, &s, true, return_bool),
+        (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, &s, (false, return_bool), ann),
+        (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, &s, (true, return_bool), ann),
         (Value::Vector(l), Value::Vector(r)) if op.is_set() => set_op(op, l, r, matching),
         (Value::Vector(l), Value::Vector(r)) => {
             vector_vector(op, l, r, matching, return_bool, ann)
@@ -215,8 +215,8 @@ fn vector_scalar(
     op: BinOp,
     v: Vec<StepSeries>,
     s: &[f64],
-    scalar_left: bool,
-    return_bool: bool,
+    (scalar_left, return_bool): (bool, bool),
+    ann: &RefCell<Annotations>,
 ) -> Result<Value, QueryError> {
     if op.is_set() {
         return Err(QueryError::invalid(
@@ -227,7 +227,7 @@ fn vector_scalar(
     let out = v
         .into_iter()
         .map(|series| {
-            let hists = scalar_hists(op, &series, s, scalar_left, return_bool);
+            let hists = scalar_hists(op, &series, s, (scalar_left, return_bool), ann);
             let mut values: Vec<Option<f64>> = series
                 .values
                 .iter()
@@ -270,8 +270,8 @@ fn scalar_hists(
     op: BinOp,
     series: &StepSeries,
     s: &[f64],
-    scalar_left: bool,
-    return_bool: bool,
+    (scalar_left, return_bool): (bool, bool),
+    ann: &RefCell<Annotations>,
 ) -> Option<ScalarHists> {
     if !series.has_hists() {
         return None;
@@ -285,9 +285,10 @@ fn scalar_hists(
         } else {
             (Sample::Hist(h), Sample::Float(f))
         };
-        let mut e = elem(op, l, r);
-        if op.is_comparison() {
-            e.hist = Some(h.clone());
+        let e = elem(op, l, r);
+        e.annotate(ann);
+        if e.incompatible {
+            continue;
         }
         if return_bool {
             bools[i] = Some(if e.keep { 1.0 } else { 0.0 });
@@ -529,13 +530,9 @@ fn hist_pair(
     };
     let (l, r) = if swapped { (y, x) } else { (x, y) };
     let e = elem(op, l, r);
-    if let Some((warn, message)) = e.note {
-        let mut ann = ann.borrow_mut();
-        if warn {
-            ann.warn(message, None);
-        } else {
-            ann.info(message, None);
-        }
+    e.annotate(ann);
+    if e.incompatible {
+        return;
     }
     if return_bool {
         out.values[step] = Some(if e.keep { 1.0 } else { 0.0 });
@@ -569,6 +566,16 @@ fn duplicate_one_side(sig: &Labels, a: &Labels, b: &Labels, swapped: bool) -> Qu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn eval(
+        op: BinOp,
+        lhs: Value,
+        rhs: Value,
+        m: &Matching,
+        return_bool: bool,
+    ) -> Result<Value, QueryError> {
+        super::eval(op, lhs, rhs, m, return_bool, &RefCell::default())
+    }
 
     fn s(pairs: &[(&str, &str)], values: &[Option<f64>]) -> StepSeries {
         StepSeries {

@@ -145,10 +145,10 @@ fn absent_over_time(arg: &Node, input: &super::eval::RangeInput, steps: Steps) -
         .map(|i| {
             let end = input.ends[i];
             let start = end.saturating_sub(input.range_ms);
-            let present = input
-                .series
-                .iter()
-                .any(|s| s.ts.iter().any(|&t| t > start && t <= end));
+            let inside = |t: i64| t > start && t <= end;
+            let present = input.series.iter().any(|s| {
+                s.ts.iter().any(|&t| inside(t)) || s.hs.iter().any(|(t, _)| inside(*t))
+            });
             (!present).then_some(1.0)
         })
         .collect();

@@ -130,7 +130,17 @@ pub(crate) fn eval(
             }
         }
     }
-    let input = ev.vector(input, steps, name)?;
+    let mut input = ev.vector(input, steps, name)?;
+    if let Some(name) = drop_mixed(&mut input) {
+        let name = match name.as_str() {
+            "" => String::new(),
+            n => format!(" for metric name {n:?}"),
+        };
+        ev.annotations.borrow_mut().warn(
+            format!("vector contains a mix of classic and native histograms{name}"),
+            v_at,
+        );
+    }
     let native = native_part(ev, func, &input, &params, label, v_at);
     let (input, groups) = histograms(ev, without_hists(input), v_at)?;
     let mut out = Vec::new();
@@ -204,6 +214,41 @@ fn native_part(
         out.extend(series);
     }
     out
+}
+
+/// Where a native histogram and classic buckets of the same series (labels but `le`) meet at
+/// a step, Prometheus evaluates neither: both are removed. Returns the metric name of one
+/// that met, if any did.
+fn drop_mixed(input: &mut [StepSeries]) -> Option<String> {
+    if !input.iter().any(StepSeries::has_hists) {
+        return None;
+    }
+    let le = [BUCKET_LABEL.to_string()];
+    let mut classic: HashMap<Labels, Vec<usize>> = HashMap::new();
+    for (i, s) in input.iter().enumerate() {
+        if s.labels.get(BUCKET_LABEL).and_then(parse_bound).is_some() {
+            classic.entry(s.labels.drop_names(&le, false)).or_default().push(i);
+        }
+    }
+    let mut mixed = None;
+    for n in 0..input.len() {
+        if !input[n].has_hists() {
+            continue;
+        }
+        let Some(members) = classic.get(&input[n].labels) else {
+            continue;
+        };
+        for step in 0..input[n].hists.len() {
+            let met = input[n].hist(step).is_some()
+                && members.iter().any(|&m| input[m].values[step].is_some());
+            if met {
+                mixed = Some(input[n].labels.metric_name().unwrap_or_default().to_owned());
+                input[n].hists[step] = None;
+                members.iter().for_each(|&m| input[m].values[step] = None);
+            }
+        }
+    }
+    mixed
 }
 
 /// The float part of each series (classic buckets are floats).

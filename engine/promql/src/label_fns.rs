@@ -71,7 +71,7 @@ pub(crate) fn label_replace(
                 None => s.labels,
             };
             StepSeries {
-                hists: Vec::new(),
+                hists: s.hists,
                 labels,
                 values: s.values,
             }
@@ -102,9 +102,10 @@ pub(crate) fn label_join(
         .into_iter()
         .map(|s| {
             let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
+            let labels = with_label(&s.labels, dst, &joined.join(sep));
             StepSeries {
-                hists: Vec::new(),
-                labels: with_label(&s.labels, dst, &joined.join(sep)),
+                hists: s.hists,
+                labels,
                 values: s.values,
             }
         })
@@ -141,6 +142,11 @@ pub(crate) fn sort(
         return Ok(Value::Vector(input));
     }
     let mut out = input;
+    if matches!(func, InstantFn::Sort | InstantFn::SortDesc) {
+        // Histograms have no order by value: Prometheus leaves them out.
+        out.retain(|s| s.values[0].is_some());
+        out.iter_mut().for_each(|s| s.hists.clear());
+    }
     let value = |s: &StepSeries| s.values[0].unwrap_or(f64::NAN);
     match func {
         InstantFn::Sort => out.sort_by(|a, b| by_value(value(a), value(b), false)),

@@ -53,6 +53,9 @@ struct Env {
     /// The label sets of series with both float and native-histogram samples (the engine
     /// keeps one kind per series: their histograms are not stored).
     mixed_series: Vec<Vec<(String, String)>>,
+    /// Label sets loaded with histograms, and with floats (in any load).
+    hist_series: HashSet<Vec<(String, String)>>,
+    float_series: HashSet<Vec<(String, String)>>,
     /// Base names of classic histograms a `load_with_nhcb` would also have converted.
     nhcb_metrics: HashSet<String>,
     /// `@st` lines seen (start timestamps are not modelled).
@@ -68,6 +71,8 @@ impl Env {
             dir,
             db: Some(db),
             mixed_series: Vec::new(),
+            hist_series: HashSet::new(),
+            float_series: HashSet::new(),
             nhcb_metrics: HashSet::new(),
             st_lines: 0,
         })
@@ -102,7 +107,13 @@ impl Env {
         for s in series {
             let has_histograms = s.points.iter().any(|p| matches!(p, Point::Histogram(..)));
             let has_floats = s.points.iter().any(|p| matches!(p, Point::Float(_)));
-            if has_histograms && has_floats {
+            if has_histograms {
+                self.hist_series.insert(s.labels.clone());
+            }
+            if has_floats {
+                self.float_series.insert(s.labels.clone());
+            }
+            if self.hist_series.contains(&s.labels) && self.float_series.contains(&s.labels) {
                 self.mixed_series.push(s.labels.clone());
             }
             if with_nhcb && let Some(base) = s.metric_name().and_then(|n| n.strip_suffix("_bucket")) {

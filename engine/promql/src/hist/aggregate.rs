@@ -174,3 +174,25 @@ impl Acc {
 pub(crate) fn any_hist(members: &[usize], input: &[StepSeries], step: usize) -> bool {
     members.iter().any(|&m| input[m].hist(step).is_some())
 }
+
+/// Prometheus' `FloatHistogram.String()`: `{count:…, sum:…, [lower,upper):count, …}` with
+/// the non-empty buckets from the lowest up (what `count_values` labels a histogram with).
+pub(crate) fn display(h: &FloatHistogram) -> String {
+    use crate::instant::format_g as g;
+    let mut out = format!("{{count:{}, sum:{}", g(h.count), g(h.sum));
+    for &(i, c) in h.negative.iter().rev() {
+        if c != 0.0 {
+            out += &format!(", [{},{}):{}", g(-h.bound(i)), g(-h.bound(i - 1)), g(c));
+        }
+    }
+    if h.zero_count != 0.0 {
+        let zt = h.zero_threshold;
+        out += &format!(", [{},{}]:{}", g(-zt), g(zt), g(h.zero_count));
+    }
+    for &(i, c) in &h.positive {
+        if c != 0.0 {
+            out += &format!(", ({},{}]:{}", g(h.bound(i - 1)), g(h.bound(i)), g(c));
+        }
+    }
+    out + "}"
+}

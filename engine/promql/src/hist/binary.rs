@@ -24,30 +24,45 @@ impl Sample<'_> {
 
 /// What an operation on two samples gives.
 pub(crate) struct Elem {
-    pub value: f64,
     pub hist: Option<Hist>,
     /// Whether the sample is kept (false: a comparison that did not hold, or no result).
     pub keep: bool,
     /// An annotation: `(is_warning, message)`.
     pub note: Option<(bool, String)>,
+    /// The operation is not defined for these sample types: no result, even with `bool`.
+    pub incompatible: bool,
 }
 
 impl Elem {
     fn none(note: Option<(bool, String)>) -> Elem {
         Elem {
-            value: 0.0,
             hist: None,
             keep: false,
             note,
+            incompatible: false,
         }
     }
 
     fn hist(h: FloatHistogram, note: Option<(bool, String)>) -> Elem {
         Elem {
-            value: 0.0,
             hist: Some(Arc::new(h)),
             keep: true,
             note,
+            incompatible: false,
+        }
+    }
+}
+
+impl Elem {
+    /// Adds the annotation, if any.
+    pub(crate) fn annotate(&self, ann: &std::cell::RefCell<crate::annotations::Annotations>) {
+        if let Some((warn, message)) = &self.note {
+            let mut ann = ann.borrow_mut();
+            if *warn {
+                ann.warn(message.clone(), None);
+            } else {
+                ann.info(message.clone(), None);
+            }
         }
     }
 }
@@ -61,7 +76,10 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             l.kind(),
             r.kind()
         );
-        Elem::none(Some((false, m)))
+        Elem {
+            incompatible: true,
+            ..Elem::none(Some((false, m)))
+        }
     };
     match (l, r, op) {
         (Sample::Float(f), Sample::Hist(h), BinOp::Mul)
@@ -86,13 +104,16 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             }
             let what = if op == BinOp::Add { "addition" } else { "subtraction" };
             match done {
-                Err(_) => Elem::none(Some((
-                    true,
-                    format!(
-                        "incompatible bucket layout encountered for binary operator {}",
-                        op.symbol()
-                    ),
-                ))),
+                Err(_) => Elem {
+                    incompatible: true,
+                    ..Elem::none(Some((
+                        true,
+                        format!(
+                            "incompatible bucket layout encountered for binary operator {}",
+                            op.symbol()
+                        ),
+                    )))
+                },
                 Ok(n) if n.counter_reset_collision => Elem::hist(
                     h,
                     Some((true, format!("conflicting counter resets during histogram {what}"))),
@@ -113,10 +134,10 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             y.counter_reset_hint = Default::default();
             let equal = x == y;
             Elem {
-                value: 0.0,
-                hist: Some(Arc::clone(a)),
+                    hist: Some(Arc::clone(a)),
                 keep: equal == (op == BinOp::Eq),
                 note: None,
+                incompatible: false,
             }
         }
         _ => incompatible(),
