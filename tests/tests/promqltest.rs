@@ -12,6 +12,7 @@
 
 mod promqltest {
     pub mod native;
+    pub mod nhcb;
     pub mod run;
     pub mod script;
 }
@@ -54,6 +55,10 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, results: &[EvalResult]) {
+        self.add_refs(&results.iter().collect::<Vec<_>>());
+    }
+
+    fn add_refs(&mut self, results: &[&EvalResult]) {
         for r in results {
             self.evals += 1;
             match r.outcome {
@@ -118,6 +123,7 @@ fn prometheus_promql_test_files() {
         "file", "evals", "passed", "failed", "skipped", "pass"
     )];
     let (mut stable, mut other) = (Tally::default(), Tally::default());
+    let (mut native_file, mut native_elsewhere) = (Tally::default(), Tally::default());
     for name in &names {
         let text = std::fs::read_to_string(dir.join(format!("{name}.test"))).expect("readable");
         let cmds = parse_file(&text).unwrap_or_else(|e| panic!("{name}.test: {e}"));
@@ -133,6 +139,12 @@ fn prometheus_promql_test_files() {
                 }
             }
         }
+        let native: Vec<&EvalResult> = results.iter().filter(|r| r.native).collect();
+        if name == "native_histograms" {
+            native_file.add_refs(&native);
+        } else {
+            native_elsewhere.add_refs(&native);
+        }
         if STABLE.contains(&name.as_str()) {
             stable.add(&results);
         } else {
@@ -142,6 +154,8 @@ fn prometheus_promql_test_files() {
     let _ = std::fs::remove_dir_all(&scratch);
     table.push(stable.row("stable files"));
     table.push(other.row("other files"));
+    table.push(native_file.row("native: that file"));
+    table.push(native_elsewhere.row("native: other files"));
     println!("{}", table.join("\n"));
     let (loaded, refused) = (
         run::NATIVE_LOADED.load(std::sync::atomic::Ordering::Relaxed),

@@ -8,8 +8,8 @@
 #![deny(clippy::unwrap_used, clippy::too_many_lines)]
 
 mod clock;
-mod metadata;
 pub mod float_histogram;
+mod metadata;
 pub mod native;
 
 pub use clock::{Clock, ManualClock};

@@ -3,8 +3,8 @@
 
 use super::annotations::Pos;
 use super::error::QueryError;
-use super::hist::aggregate::{self as hist_agg, Folded, Notes};
 use super::eval::Evaluator;
+use super::hist::aggregate::{self as hist_agg, Folded, Notes};
 use super::instant::{format_f, format_g};
 use super::labels::Labels;
 use super::plan::Node;
@@ -96,7 +96,11 @@ pub(crate) fn eval(
             if op != AggOp::Limitk && input.iter().any(StepSeries::has_hists) {
                 let mut notes = Notes::default();
                 notes.ignore();
-                notes.report(op, &mut ev.annotations.borrow_mut(), pos.args.last().copied());
+                notes.report(
+                    op,
+                    &mut ev.annotations.borrow_mut(),
+                    pos.args.last().copied(),
+                );
             }
             select_k(op, &k, &groups, input, steps)
         }
@@ -370,7 +374,13 @@ fn select_k(
                 .hists
                 .iter()
                 .zip(&keep[m])
-                .map(|(h, &k)| if k && op == AggOp::Limitk { h.clone() } else { None })
+                .map(|(h, &k)| {
+                    if k && op == AggOp::Limitk {
+                        h.clone()
+                    } else {
+                        None
+                    }
+                })
                 .collect(),
             labels: s.labels,
             values: s

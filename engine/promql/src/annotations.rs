@@ -203,7 +203,11 @@ pub(crate) fn rewrite_trims(text: &str) -> (String, Vec<Option<bool>>) {
             b'{' => {
                 // Label matchers: their strings are skipped above, nothing else compares.
                 while i < b.len() && b[i] != b'}' {
-                    i = if matches!(b[i], b'"' | b'\'' | b'`') { skip_string(b, i) } else { i + 1 };
+                    i = if matches!(b[i], b'"' | b'\'' | b'`') {
+                        skip_string(b, i)
+                    } else {
+                        i + 1
+                    };
                 }
             }
             c @ (b'<' | b'>') => {
@@ -219,7 +223,10 @@ pub(crate) fn rewrite_trims(text: &str) -> (String, Vec<Option<bool>>) {
             _ => i += 1,
         }
     }
-    (String::from_utf8(out).unwrap_or_else(|_| text.to_owned()), found)
+    (
+        String::from_utf8(out).unwrap_or_else(|_| text.to_owned()),
+        found,
+    )
 }
 
 fn skip_string(b: &[u8], mut i: usize) -> usize {

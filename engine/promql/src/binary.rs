@@ -5,9 +5,9 @@
 use super::annotations::Annotations;
 use super::error::QueryError;
 use super::hist::binary::{Sample, elem};
-use std::cell::RefCell;
 use super::labels::Labels;
 use super::value::{StepSeries, Value, normalize};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,9 +190,7 @@ pub(crate) fn eval(
         (Value::Vector(v), Value::Scalar(s)) => vector_scalar(op, v, &s, (false, return_bool), ann),
         (Value::Scalar(s), Value::Vector(v)) => vector_scalar(op, v, &s, (true, return_bool), ann),
         (Value::Vector(l), Value::Vector(r)) if op.is_set() => set_op(op, l, r, matching),
-        (Value::Vector(l), Value::Vector(r)) => {
-            vector_vector(op, l, r, matching, return_bool, ann)
-        }
+        (Value::Vector(l), Value::Vector(r)) => vector_vector(op, l, r, matching, return_bool, ann),
         (l, r) => Err(QueryError::invalid(format!(
             "binary operator between a {} and a {}",
             l.type_name(),
@@ -477,7 +475,10 @@ fn vector_vector(
             let (l, r) = if swapped { (y, x) } else { (x, y) };
             let (value, keep) = op.apply(l, r);
             if let Some(v) = combine(value, keep, return_bool) {
-                pairs.entry((i, j)).or_insert_with(|| Pair::new(steps)).values[step] = Some(v);
+                pairs
+                    .entry((i, j))
+                    .or_insert_with(|| Pair::new(steps))
+                    .values[step] = Some(v);
             }
         }
     }

@@ -686,12 +686,11 @@ impl<'a> Evaluator<'a> {
             .filter_map(|s| {
                 let lo = s.ts.partition_point(|&t| t <= start);
                 let hi = s.ts.partition_point(|&t| t <= end);
-                let hs: Vec<_> = s
-                    .hs
-                    .iter()
-                    .filter(|(t, _)| *t > start && *t <= end)
-                    .cloned()
-                    .collect();
+                let hs: Vec<_> =
+                    s.hs.iter()
+                        .filter(|(t, _)| *t > start && *t <= end)
+                        .cloned()
+                        .collect();
                 (lo < hi || !hs.is_empty()).then(|| RangeSeries {
                     labels: s.labels,
                     ts: s.ts[lo..hi].to_vec(),

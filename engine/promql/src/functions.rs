@@ -67,7 +67,10 @@ pub(crate) fn eval_call(
     if notes.iter().any(Option::is_some) {
         let mut ann = ev.annotations.borrow_mut();
         let at = pos.arg(func.range_arg_index());
-        notes.into_iter().flatten().for_each(|n| n.report(&mut ann, at));
+        notes
+            .into_iter()
+            .flatten()
+            .for_each(|n| n.report(&mut ann, at));
     }
     if func.is_counter_rate() && matches!(arg, Node::MatrixSelector { .. }) {
         counter_name_info(ev, arg, &out, pos);
@@ -146,9 +149,10 @@ fn absent_over_time(arg: &Node, input: &super::eval::RangeInput, steps: Steps) -
             let end = input.ends[i];
             let start = end.saturating_sub(input.range_ms);
             let inside = |t: i64| t > start && t <= end;
-            let present = input.series.iter().any(|s| {
-                s.ts.iter().any(|&t| inside(t)) || s.hs.iter().any(|(t, _)| inside(*t))
-            });
+            let present = input
+                .series
+                .iter()
+                .any(|s| s.ts.iter().any(|&t| inside(t)) || s.hs.iter().any(|(t, _)| inside(*t)));
             (!present).then_some(1.0)
         })
         .collect();

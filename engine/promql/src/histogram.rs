@@ -3,8 +3,8 @@
 
 use super::annotations::Pos;
 use super::error::QueryError;
-use super::hist::functions::{Stat, native_stat, with_label};
 use super::eval::Evaluator;
+use super::hist::functions::{Stat, native_stat, with_label};
 use super::instant::{InstantFn, format_g};
 use super::labels::Labels;
 use super::plan::Node;
@@ -206,7 +206,9 @@ fn native_part(
     for phi in params {
         let mut series = native_stat(Stat::Quantile(phi), input, &mut ann, at);
         if let Some(label) = label {
-            let value = phi.first().map_or_else(String::new, |&q| openmetrics_float(q));
+            let value = phi
+                .first()
+                .map_or_else(String::new, |&q| openmetrics_float(q));
             for s in &mut series {
                 s.labels = with_label(&s.labels, label, &value);
             }
@@ -227,7 +229,10 @@ fn drop_mixed(input: &mut [StepSeries]) -> Option<String> {
     let mut classic: HashMap<Labels, Vec<usize>> = HashMap::new();
     for (i, s) in input.iter().enumerate() {
         if s.labels.get(BUCKET_LABEL).and_then(parse_bound).is_some() {
-            classic.entry(s.labels.drop_names(&le, false)).or_default().push(i);
+            classic
+                .entry(s.labels.drop_names(&le, false))
+                .or_default()
+                .push(i);
         }
     }
     let mut mixed = None;

@@ -120,7 +120,12 @@ pub(crate) fn eval_call(
         F::Absent => {
             let input = ev.vector(arg(0)?, steps, name)?;
             let values = (0..steps.count)
-                .map(|i| (!input.iter().any(|s| s.values[i].is_some() || s.hist(i).is_some())).then_some(1.0))
+                .map(|i| {
+                    (!input
+                        .iter()
+                        .any(|s| s.values[i].is_some() || s.hist(i).is_some()))
+                    .then_some(1.0)
+                })
                 .collect();
             Ok(Value::Vector(vec![StepSeries {
                 hists: Vec::new(),

@@ -188,7 +188,10 @@ pub fn matches(
     eq: fn(f64, f64) -> bool,
 ) -> bool {
     let buckets = |spans: &[BucketSpan], counts: &[f64]| -> Vec<(i64, f64)> {
-        side(spans, counts).into_iter().filter(|b| b.1 != 0.0).collect()
+        side(spans, counts)
+            .into_iter()
+            .filter(|b| b.1 != 0.0)
+            .collect()
     };
     let same_side = |a: Vec<(i64, f64)>, b: Vec<(i64, f64)>| {
         a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.0 == y.0 && eq(x.1, y.1))

@@ -22,6 +22,9 @@ pub struct EvalResult {
     pub line: usize,
     pub expr: String,
     pub outcome: Outcome,
+    /// Whether the eval is about native histograms: it expects one, or selects a series that
+    /// has them.
+    pub native: bool,
 }
 
 /// "Now" for the database: far after every test's samples (retention and the future bound
@@ -56,8 +59,7 @@ struct Env {
     /// Label sets loaded with histograms, and with floats (in any load).
     hist_series: HashSet<Vec<(String, String)>>,
     float_series: HashSet<Vec<(String, String)>>,
-    /// Base names of classic histograms a `load_with_nhcb` would also have converted.
-    nhcb_metrics: HashSet<String>,
+
     /// `@st` lines seen (start timestamps are not modelled).
     st_lines: usize,
 }
@@ -73,7 +75,7 @@ impl Env {
             mixed_series: Vec::new(),
             hist_series: HashSet::new(),
             float_series: HashSet::new(),
-            nhcb_metrics: HashSet::new(),
+
             st_lines: 0,
         })
     }
@@ -90,6 +92,28 @@ impl Env {
         for (i, p) in s.points.iter().enumerate() {
             if let Point::Histogram(h, _) = p {
                 let counter = match db.append_native_histogram(r, i as i64 * step_ms, h) {
+                    Ok(()) => &NATIVE_LOADED,
+                    Err(_) => &NATIVE_REFUSED,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The native histograms with custom buckets a `load_with_nhcb` adds.
+    fn load_nhcb(&mut self, step_ms: i64, series: &[SeriesDesc]) {
+        let db = self.db.as_ref().expect("open until dropped");
+        for (labels, samples) in super::nhcb::convert(step_ms, series) {
+            self.hist_series.insert(labels.clone());
+            if self.float_series.contains(&labels) {
+                self.mixed_series.push(labels.clone());
+            }
+            let Ok(r) = db.series_ref(&labels) else {
+                NATIVE_REFUSED.fetch_add(samples.len() as u64, Ordering::Relaxed);
+                continue;
+            };
+            for (t, h) in samples {
+                let counter = match db.append_native_histogram(r, t, &h) {
                     Ok(()) => &NATIVE_LOADED,
                     Err(_) => &NATIVE_REFUSED,
                 };
@@ -115,9 +139,6 @@ impl Env {
             }
             if self.hist_series.contains(&s.labels) && self.float_series.contains(&s.labels) {
                 self.mixed_series.push(s.labels.clone());
-            }
-            if with_nhcb && let Some(base) = s.metric_name().and_then(|n| n.strip_suffix("_bucket")) {
-                self.nhcb_metrics.insert(base.to_owned()); // NHCB conversion is not modelled
             }
             let mut ts = Vec::new();
             let mut vs = Vec::new();
@@ -145,6 +166,9 @@ impl Env {
             {
                 return Err(format!("sample {i} of {:?} refused: {e}", s.labels));
             }
+        }
+        if with_nhcb {
+            self.load_nhcb(step_ms, series);
         }
         Ok(())
     }
@@ -189,7 +213,9 @@ pub fn run_file(cmds: &[Command], base: &std::path::Path) -> Result<Vec<EvalResu
                     Some(e) => Outcome::Failed(format!("load failed: {e}")),
                     None => run_eval(&env, ev),
                 };
+                let hists: Vec<_> = env.hist_series.iter().cloned().collect();
                 results.push(EvalResult {
+                    native: ev.has_histograms || selects_any(&hists, &ev.expr),
                     line: ev.line,
                     expr: ev.expr.clone(),
                     outcome,
@@ -202,9 +228,6 @@ pub fn run_file(cmds: &[Command], base: &std::path::Path) -> Result<Vec<EvalResu
 
 /// Why an eval is not run, if it needs what Strata does not model.
 fn skip_reason(env: &Env, ev: &Eval) -> Option<&'static str> {
-    if mentions_any(&ev.expr, &env.nhcb_metrics) {
-        return Some("classic histograms loaded as NHCB");
-    }
     if selects_mixed(env, &ev.expr) {
         return Some("series mixing floats and histograms");
     }
@@ -216,14 +239,18 @@ fn skip_reason(env: &Env, ev: &Eval) -> Option<&'static str> {
 
 /// Whether a selector of `expr` matches a series with both floats and native histograms.
 fn selects_mixed(env: &Env, expr: &str) -> bool {
-    if env.mixed_series.is_empty() {
+    selects_any(&env.mixed_series, expr)
+}
+
+/// Whether a selector of `expr` matches one of the label sets `of`.
+fn selects_any(of: &[Vec<(String, String)>], expr: &str) -> bool {
+    if of.is_empty() {
         return false;
     }
     let Ok(plan) = query::parse(expr) else {
         return false;
     };
-    let mut series = env
-        .mixed_series
+    let mut series = of
         .iter()
         .map(|l| query::Series {
             labels: Labels::new(l.clone()),
@@ -392,9 +419,7 @@ impl<'a> Want<'a> {
     fn matches(self, value: f64, histogram: Option<&strata_engine::NativeHistogram>) -> bool {
         match (self, histogram) {
             (Want::Float(v), None) => almost_equal(v, value),
-            (Want::Histogram(w, hint), Some(g)) => {
-                super::native::matches(w, hint, g, almost_equal)
-            }
+            (Want::Histogram(w, hint), Some(g)) => super::native::matches(w, hint, g, almost_equal),
             _ => false,
         }
     }
@@ -495,16 +520,4 @@ fn compare_matrix(
         return Err(format!("missing series {missing:?}"));
     }
     Ok(())
-}
-
-/// Whether `expr` names one of `names` as a whole word.
-fn mentions_any(expr: &str, names: &HashSet<String>) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
-    names.iter().any(|n| {
-        expr.match_indices(n.as_str()).any(|(i, _)| {
-            let before = expr[..i].chars().next_back();
-            let after = expr[i + n.len()..].chars().next();
-            !before.is_some_and(word) && !after.is_some_and(word)
-        })
-    })
 }

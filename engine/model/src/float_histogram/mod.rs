@@ -12,8 +12,8 @@ mod ops;
 
 pub use ops::{AddNotes, Incompatible, intersect, remap_custom};
 
-use std::sync::Arc;
 use crate::native::{BucketSpan, CUSTOM_BUCKETS_SCHEMA, CounterResetHint, NativeHistogram};
+use std::sync::Arc;
 
 /// Prometheus' `FloatHistogram` with expanded buckets.
 #[derive(Debug, Clone, PartialEq, Default)]

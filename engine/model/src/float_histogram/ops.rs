@@ -227,8 +227,18 @@ impl FloatHistogram {
         }
         let schema = self.schema;
         let inside = |b: &&(i32, f64)| super::exponential_bound(b.0 - 1, schema) < threshold;
-        let moved: f64 = self.positive.iter().filter(inside).map(|b| b.1).sum::<f64>()
-            + self.negative.iter().filter(inside).map(|b| b.1).sum::<f64>();
+        let moved: f64 = self
+            .positive
+            .iter()
+            .filter(inside)
+            .map(|b| b.1)
+            .sum::<f64>()
+            + self
+                .negative
+                .iter()
+                .filter(inside)
+                .map(|b| b.1)
+                .sum::<f64>();
         self.zero_count += moved;
         self.zero_threshold = threshold;
         self.trim_zero_bucket();

@@ -102,7 +102,11 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             if op == BinOp::Sub {
                 h.hint = strata_model::CounterResetHint::Gauge;
             }
-            let what = if op == BinOp::Add { "addition" } else { "subtraction" };
+            let what = if op == BinOp::Add {
+                "addition"
+            } else {
+                "subtraction"
+            };
             match done {
                 Err(_) => Elem {
                     incompatible: true,
@@ -116,7 +120,10 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
                 },
                 Ok(n) if n.counter_reset_collision => Elem::hist(
                     h,
-                    Some((true, format!("conflicting counter resets during histogram {what}"))),
+                    Some((
+                        true,
+                        format!("conflicting counter resets during histogram {what}"),
+                    )),
                 ),
                 Ok(n) if n.bounds_reconciled => Elem::hist(
                     h,
@@ -134,7 +141,7 @@ pub(crate) fn elem(op: BinOp, l: Sample<'_>, r: Sample<'_>) -> Elem {
             y.counter_reset_hint = Default::default();
             let equal = x == y;
             Elem {
-                    hist: Some(Arc::clone(a)),
+                hist: Some(Arc::clone(a)),
                 keep: equal == (op == BinOp::Eq),
                 note: None,
                 incompatible: false,

@@ -66,7 +66,8 @@ impl KahanSum {
         }
         (sum.count, c.count) = kahan_inc(other.count, sum.count, c.count);
         (sum.sum, c.sum) = kahan_inc(other.sum, sum.sum, c.sum);
-        let keep = |b: &&(i32, f64)| sum.uses_custom_buckets() || other.bound(b.0) > sum.zero_threshold;
+        let keep =
+            |b: &&(i32, f64)| sum.uses_custom_buckets() || other.bound(b.0) > sum.zero_threshold;
         let pos: Vec<(i32, f64)> = other.positive.iter().filter(keep).copied().collect();
         let neg: Vec<(i32, f64)> = other.negative.iter().filter(keep).copied().collect();
         merge(&mut sum.positive, &mut c.positive, &pos);

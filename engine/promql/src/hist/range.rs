@@ -92,11 +92,16 @@ pub(crate) fn window(
                 return mixed_warning(notes);
             }
             let is_counter = func != RangeFn::Delta;
-            rate(hs, (start_ms, end_ms, range_ms), is_counter, func == RangeFn::Rate, name, notes)
+            rate(
+                hs,
+                (start_ms, end_ms, range_ms),
+                is_counter,
+                func == RangeFn::Rate,
+                name,
+                notes,
+            )
         }
-        RangeFn::Irate | RangeFn::Idelta => {
-            instant(w, hs, func == RangeFn::Irate, name, notes)
-        }
+        RangeFn::Irate | RangeFn::Idelta => instant(w, hs, func == RangeFn::Irate, name, notes),
         RangeFn::SumOverTime | RangeFn::AvgOverTime => {
             if mixed {
                 return mixed_warning(notes);

@@ -30,7 +30,11 @@ pub(crate) fn quantile(q: f64, h: &FloatHistogram) -> (f64, NanNote) {
     if !forward {
         buckets.reverse();
     }
-    let mut rank = if forward { q * h.count } else { (1.0 - q) * h.count };
+    let mut rank = if forward {
+        q * h.count
+    } else {
+        (1.0 - q) * h.count
+    };
     let (mut count, mut at) = (0.0, None);
     for (k, b) in buckets.iter().enumerate() {
         if b.count == 0.0 {
@@ -85,7 +89,10 @@ pub(crate) fn quantile(q: f64, h: &FloatHistogram) -> (f64, NanNote) {
     }
     let (log_lower, log_upper) = (b.lower.abs().log2(), b.upper.abs().log2());
     if b.lower > 0.0 {
-        return ((log_lower + (log_upper - log_lower) * fraction).exp2(), note);
+        return (
+            (log_lower + (log_upper - log_lower) * fraction).exp2(),
+            note,
+        );
     }
     (
         -(log_upper + (log_lower - log_upper) * (1.0 - fraction)).exp2(),
@@ -158,7 +165,8 @@ fn rank_below(rank: f64, b: &Bucket, v: f64, linear: bool) -> f64 {
         }
         return rank + b.count * (v - b.lower) / (b.upper - b.lower);
     }
-    let (log_lower, log_upper, log_v) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
+    let (log_lower, log_upper, log_v) =
+        (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
     let below = if v > 0.0 {
         (log_v - log_lower) / (log_upper - log_lower)
     } else {
