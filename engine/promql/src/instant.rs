@@ -155,10 +155,7 @@ pub(crate) fn eval_call(
         | F::HistogramSum
         | F::HistogramAvg
         | F::HistogramStddev
-        | F::HistogramStdvar => {
-            let input = ev.vector(arg(0)?, steps, name)?;
-            Ok(Value::Vector(normalize(hist_fns::simple(func, input))?))
-        }
+        | F::HistogramStdvar => hist_fns::simple(func, ev.vector(arg(0)?, steps, name)?),
         _ => {
             let f = math_fn(func)
                 .ok_or_else(|| QueryError::unsupported(format!("function `{name}`")))?;

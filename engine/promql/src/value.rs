@@ -95,11 +95,6 @@ impl StepSeries {
     pub(crate) fn has_hists(&self) -> bool {
         self.hists.iter().any(Option::is_some)
     }
-
-    /// The same series with other labels.
-    pub(crate) fn relabel(self, labels: Labels) -> StepSeries {
-        StepSeries { labels, ..self }
-    }
 }
 
 /// A series of a range vector: its samples in time order, staleness markers removed.

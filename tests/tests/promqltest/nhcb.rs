@@ -15,14 +15,14 @@ struct Temp {
     sum: f64,
 }
 
+/// A converted series: its labels and samples.
+pub type Converted = (Vec<(String, String)>, Vec<(i64, NativeHistogram)>);
+
 /// Labels → timestamp → what the classic series say there.
 type Collected = BTreeMap<Vec<(String, String)>, BTreeMap<i64, Temp>>;
 
 /// The native histograms with custom buckets that `series` convert to, by label set.
-pub fn convert(
-    step_ms: i64,
-    series: &[SeriesDesc],
-) -> Vec<(Vec<(String, String)>, Vec<(i64, NativeHistogram)>)> {
+pub fn convert(step_ms: i64, series: &[SeriesDesc]) -> Vec<Converted> {
     let mut all: Collected = BTreeMap::new();
     for s in series {
         let Some(name) = s.metric_name() else {

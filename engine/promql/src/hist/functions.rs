@@ -4,14 +4,15 @@
 
 use super::{Hist, fraction, quantile, variance};
 use crate::annotations::Annotations;
+use crate::error::QueryError;
 use crate::instant::InstantFn;
 use crate::labels::{Labels, METRIC_NAME};
-use crate::value::StepSeries;
+use crate::value::{StepSeries, Value, normalize};
 use rayon::prelude::*;
 
 /// `f(histogram)` for every histogram sample of `input`, names dropped; float samples are
 /// ignored (Prometheus' `simpleHistogramFunc`).
-pub(crate) fn simple(func: InstantFn, input: Vec<StepSeries>) -> Vec<StepSeries> {
+pub(crate) fn simple(func: InstantFn, input: Vec<StepSeries>) -> Result<Value, QueryError> {
     let f: fn(&Hist) -> f64 = match func {
         InstantFn::HistogramCount => |h| h.count,
         InstantFn::HistogramSum => |h| h.sum,
@@ -19,14 +20,15 @@ pub(crate) fn simple(func: InstantFn, input: Vec<StepSeries>) -> Vec<StepSeries>
         InstantFn::HistogramStddev => |h| variance(h).sqrt(),
         _ => |h| variance(h),
     };
-    input
+    let out = input
         .into_par_iter()
         .filter(StepSeries::has_hists)
         .map(|s| {
             let values = s.hists.iter().map(|h| h.as_ref().map(f)).collect();
             StepSeries::new(s.labels.without_name(), values)
         })
-        .collect()
+        .collect();
+    Ok(Value::Vector(normalize(out)?))
 }
 
 /// The arguments of a native quantile or fraction.

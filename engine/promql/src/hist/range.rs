@@ -50,11 +50,6 @@ impl RangeNotes {
     }
 }
 
-/// Whether `func` needs the histogram path for a window holding histograms.
-pub(crate) fn handles(func: RangeFn) -> bool {
-    !matches!(func, RangeFn::AbsentOverTime)
-}
-
 /// Evaluates `func` over one window of `s`: floats `lo..hi` of `s.ts`, histograms
 /// `hlo..hhi` of `s.hs`.
 #[allow(clippy::too_many_arguments)]
