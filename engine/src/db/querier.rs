@@ -1,6 +1,8 @@
 //! The query layer's storage contract, implemented by `Db`.
 
 use strata_index::Matcher;
+use strata_model::native::CUSTOM_BUCKETS_SCHEMA;
+use strata_model::{BucketSpan, NativeHistogram};
 
 use super::Db;
 use crate::query::{HistogramSeries, LabelMatcher, Labels, Querier, QueryError, Series};
@@ -44,14 +46,48 @@ impl Querier for Db {
             .iter()
             .map(to_index_matcher)
             .collect::<Result<Vec<_>, _>>()?;
-        let found = Db::select_native_histograms(self, &matchers, start_ms, end_ms)
-            .map_err(|e| QueryError::Storage(Box::new(e)))?;
-        Ok(found
+        let storage = |e| QueryError::Storage(Box::new(e));
+        let native =
+            Db::select_native_histograms(self, &matchers, start_ms, end_ms).map_err(storage)?;
+        let explicit = Db::select_histograms(self, &matchers, start_ms, end_ms).map_err(storage)?;
+        let mut out: Vec<HistogramSeries> = native
             .into_iter()
             .map(|(labels, samples)| HistogramSeries {
                 labels: Labels::new(labels),
                 samples,
             })
-            .collect())
+            .collect();
+        for (labels, chunks) in explicit {
+            let samples: Vec<(i64, NativeHistogram)> = chunks
+                .iter()
+                .flat_map(|c| c.iter())
+                .filter(|(t, _)| (start_ms..=end_ms).contains(t))
+                .map(|(t, h)| (t, custom_buckets(h.bounds, h.counts, h.count, h.sum)))
+                .collect();
+            if !samples.is_empty() {
+                out.push(HistogramSeries {
+                    labels: Labels::new(labels),
+                    samples,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An explicit-bucket histogram as PromQL sees it: a native histogram with custom buckets
+/// (Prometheus' NHCB, what its OTLP receiver makes of explicit-bucket histograms when asked to).
+fn custom_buckets(bounds: &[f64], counts: &[u64], count: u64, sum: f64) -> NativeHistogram {
+    NativeHistogram {
+        schema: CUSTOM_BUCKETS_SCHEMA,
+        count: count as f64,
+        sum,
+        positive_spans: vec![BucketSpan {
+            offset: 0,
+            length: counts.len() as u32,
+        }],
+        positive_buckets: counts.iter().map(|&c| c as f64).collect(),
+        custom_values: bounds.to_vec(),
+        ..NativeHistogram::default()
     }
 }
