@@ -76,7 +76,11 @@ fn print_instant(out: &mut Out, value: &InstantValue) -> CliResult {
     match value {
         InstantValue::Vector(v) => {
             for s in v {
-                writeln!(out, "{} {}", labels_text(&s.labels), sample_value(s.value))?;
+                let value = match &s.histogram {
+                    Some(h) => histogram_text(h),
+                    None => sample_value(s.value),
+                };
+                writeln!(out, "{} {value}", labels_text(&s.labels))?;
             }
             if v.is_empty() {
                 writeln!(out, "(no series)")?;
@@ -96,11 +100,38 @@ fn print_matrix(out: &mut Out, m: &Matrix) -> CliResult {
         for &(t, v) in &s.points {
             writeln!(out, "  {t} {}", sample_value(v))?;
         }
+        for (t, h) in &s.histograms {
+            writeln!(out, "  {t} {}", histogram_text(h))?;
+        }
     }
     if m.is_empty() {
         writeln!(out, "(no series)")?;
     }
     Ok(())
+}
+
+/// `{count:…, sum:…, (lower,upper]:count, …}`: the buckets with observations, from the lowest.
+fn histogram_text(h: &strata_engine::NativeHistogram) -> String {
+    let f = strata_engine::FloatHistogram::from_native(h);
+    let mut s = format!(
+        "{{count:{}, sum:{}",
+        sample_value(h.count),
+        sample_value(h.sum)
+    );
+    for b in f.all_buckets().into_iter().filter(|b| b.count != 0.0) {
+        let (open, close) = match (b.lower < 0.0 && b.upper > 0.0, b.upper <= 0.0) {
+            (true, _) => ('[', ']'),
+            (false, true) => ('[', ')'),
+            _ => ('(', ']'),
+        };
+        s += &format!(
+            ", {open}{},{}{close}:{}",
+            sample_value(b.lower),
+            sample_value(b.upper),
+            sample_value(b.count)
+        );
+    }
+    s + "}"
 }
 
 /// `PromQL warning: …` / `PromQL info: …` lines on standard error, warnings first.

@@ -15,6 +15,7 @@
 
 use std::fmt::Write;
 use strata_engine::query::{Annotations, InstantValue, Labels, Matrix, MatrixSeries, Vector};
+use strata_engine::{FloatHistogram, NativeHistogram};
 
 /// The response to an instant query at `t_ms`.
 pub fn instant(value: &InstantValue, t_ms: i64, annotations: &Annotations) -> String {
@@ -80,8 +81,16 @@ fn vector(out: &mut String, v: &Vector) {
         }
         out.push_str("{\"metric\":");
         metric(out, &s.labels);
-        out.push_str(",\"value\":");
-        point(out, s.t_ms, s.value);
+        match &s.histogram {
+            Some(h) => {
+                out.push_str(",\"histogram\":");
+                histogram_point(out, s.t_ms, h);
+            }
+            None => {
+                out.push_str(",\"value\":");
+                point(out, s.t_ms, s.value);
+            }
+        }
         out.push('}');
     }
     out.push(']');
@@ -109,7 +118,55 @@ fn series(out: &mut String, s: &MatrixSeries) {
     if !s.points.is_empty() {
         out.push(']');
     }
+    for (i, (t, h)) in s.histograms.iter().enumerate() {
+        out.push_str(if i == 0 { ",\"histograms\":[" } else { "," });
+        histogram_point(out, *t, h);
+    }
+    if !s.histograms.is_empty() {
+        out.push(']');
+    }
     out.push('}');
+}
+
+/// `[t,{"count":"…","sum":"…","buckets":[[boundaries,"lower","upper","count"],…]}]`, the
+/// buckets with observations from the lowest up; `boundaries` as Prometheus numbers them:
+/// 0 `(lower, upper]`, 1 `[lower, upper)`, 3 `[lower, upper]` (the zero bucket).
+fn histogram_point(out: &mut String, t_ms: i64, h: &NativeHistogram) {
+    out.push('[');
+    timestamp(out, t_ms);
+    let _ = write!(
+        out,
+        ",{{\"count\":\"{}\",\"sum\":\"{}\"",
+        sample_value(h.count),
+        sample_value(h.sum)
+    );
+    let f = FloatHistogram::from_native(h);
+    let buckets: Vec<_> = f
+        .all_buckets()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+        .collect();
+    for (i, b) in buckets.iter().enumerate() {
+        out.push_str(if i == 0 { ",\"buckets\":[" } else { "," });
+        let rule = if b.lower < 0.0 && b.upper > 0.0 {
+            3
+        } else if b.upper <= 0.0 {
+            1
+        } else {
+            0
+        };
+        let _ = write!(
+            out,
+            "[{rule},\"{}\",\"{}\",\"{}\"]",
+            sample_value(b.lower),
+            sample_value(b.upper),
+            sample_value(b.count)
+        );
+    }
+    if !buckets.is_empty() {
+        out.push(']');
+    }
+    out.push_str("}]");
 }
 
 fn metric(out: &mut String, labels: &Labels) {

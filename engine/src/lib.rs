@@ -34,6 +34,7 @@ pub use strata_codec::histogram::Histogram;
 pub use strata_index::{MatchOp, Matcher};
 /// The ingest decoders (the `strata-ingest` crate): OTLP and Prometheus text.
 pub use strata_ingest::{otlp, prom_text};
+pub use strata_model::float_histogram::FloatHistogram;
 pub use strata_model::{
     BucketSpan, Clock, CounterResetHint, Exemplar, ManualClock, MetricKind, MetricMetadata,
     NativeHistogram,
