@@ -58,6 +58,10 @@
 // Most bytes in one OTLP request body (`strata_db_import_otlp_traces` / `_metrics`).
 #define STRATA_MAX_OTLP_BYTES (1 << 28)
 
+// Most spans per side and most buckets (positive plus negative) or custom bounds in one native
+// histogram.
+#define STRATA_MAX_NATIVE_BUCKETS 4096
+
 // What a call did. The numeric values are stable: new codes are only ever added at the end.
 typedef enum strata_status {
   // Success.
@@ -294,6 +298,36 @@ typedef struct strata_stats {
   // Multi-record batches whose last part never reached the log (never acknowledged).
   uint64_t torn_batches;
 } strata_stats;
+
+// A run of `length` present buckets, `offset` buckets after the previous run (the first run:
+// starting at bucket index `offset`).
+typedef struct strata_bucket_span {
+  int32_t offset;
+  uint32_t length;
+} strata_bucket_span;
+
+// One native histogram sample, borrowed for the call. Bucket counts are absolute (not
+// deltas), one per present bucket in index order.
+typedef struct strata_native_histogram {
+  // −4…8, or −53 for custom buckets (`custom_values` are then the upper bounds).
+  int32_t schema;
+  // 0 unknown, 1 counter reset, 2 no counter reset, 3 gauge (Prometheus' numbering).
+  uint8_t counter_reset_hint;
+  double zero_threshold;
+  double zero_count;
+  double count;
+  double sum;
+  const struct strata_bucket_span *positive_spans;
+  size_t positive_span_count;
+  const double *positive_buckets;
+  size_t positive_bucket_count;
+  const struct strata_bucket_span *negative_spans;
+  size_t negative_span_count;
+  const double *negative_buckets;
+  size_t negative_bucket_count;
+  const double *custom_values;
+  size_t custom_value_count;
+} strata_native_histogram;
 
 // Which spans to find or aggregate. Fill with `strata_span_filter_default`, then change
 // fields. Plain data owned by the caller; the library only reads it (and the strings it
@@ -668,6 +702,21 @@ void strata_error_free(struct strata_error **err);
 // `"STRATA_UNKNOWN_STATUS"` for a value this library does not define. Takes an `int` so any
 // value may be passed.
 const char *strata_status_name(int32_t code);
+
+// Appends a native histogram sample to `series_ref` (a series that holds native
+// histograms: the first sample decides a series' kind). Native series take in-order samples
+// only. A histogram whose shape is wrong (spans that do not cover the buckets, negative
+// counts, a schema out of range, …) is `STRATA_ERR_INVALID_ARGUMENT` with what is wrong.
+//
+// # Safety
+// `db` is NULL or a live handle; `histogram` is NULL or points to a `strata_native_histogram`
+// whose arrays hold their stated number of readable elements; `err` is NULL or valid for a
+// pointer write.
+enum strata_status strata_db_append_native_histogram(const struct strata_db *db,
+                                                     uint64_t series_ref,
+                                                     int64_t timestamp_ms,
+                                                     const struct strata_native_histogram *histogram,
+                                                     struct strata_error **err);
 
 // Fills `*out` with the default span filter: every span, any status, no minimum duration,
 // newest first, at most 100.

@@ -29,11 +29,13 @@ pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod guard;
+pub mod native;
 pub mod spans;
 
 pub use cursor::*;
 pub use db::*;
 pub use error::*;
+pub use native::*;
 pub use spans::*;
 
 use std::ffi::c_char;

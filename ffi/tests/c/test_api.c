@@ -82,6 +82,19 @@ static void test_happy_path(void) {
   hist.max = NAN;
   CHECK_STATUS(STRATA_OK, strata_db_append_histogram(db, h, 2000, &hist, &err));
 
+  /* Native histograms: exponential buckets of schema 0, read back through PromQL. */
+  uint64_t nh = series(db, "gen_ai_native_duration", "gpt-4o");
+  strata_bucket_span pspan[] = {{0, 3}};
+  double pb[] = {1, 2, 1};
+  strata_native_histogram nat = {0, 0, 0.001, 1, 5, 7.5, pspan, 1, pb, 3, NULL, 0, NULL, 0, NULL, 0};
+  CHECK_STATUS(STRATA_OK, strata_db_append_native_histogram(db, nh, 1000, &nat, &err));
+  double pb2[] = {2, 4, 2};
+  nat.positive_buckets = pb2;
+  nat.zero_count = 2;
+  nat.count = 10;
+  nat.sum = 15;
+  CHECK_STATUS(STRATA_OK, strata_db_append_native_histogram(db, nh, 61000, &nat, &err));
+
   CHECK_STATUS(STRATA_OK, strata_db_sync(db, &err));
 
   /* Select: both token series, all samples, labels sorted by name. */
@@ -137,15 +150,28 @@ static void test_happy_path(void) {
   CHECK(seen == 2);
   strata_series_cursor_free(&cur);
 
+  /* The native histogram's count and sum at 61 s. */
+  CHECK_STATUS(STRATA_OK, strata_db_query_range(db, "histogram_count(gen_ai_native_duration)",
+                                                61000, 61000, 1000, &cur, &err));
+  CHECK(strata_series_cursor_next(cur, &view, &has, &err) == STRATA_OK && has);
+  CHECK(view.sample_count == 1 && view.values[0] == 10.0);
+  strata_series_cursor_free(&cur);
+  CHECK_STATUS(STRATA_OK,
+               strata_db_query_range(db, "histogram_sum(gen_ai_native_duration)", 61000, 61000,
+                                     1000, &cur, &err));
+  CHECK(strata_series_cursor_next(cur, &view, &has, &err) == STRATA_OK && has);
+  CHECK(view.sample_count == 1 && view.values[0] == 15.0);
+  strata_series_cursor_free(&cur);
+
   /* Stats, as a struct and as JSON. */
   strata_stats st;
   CHECK_STATUS(STRATA_OK, strata_db_stats(db, &st, &err));
-  CHECK(st.series == 4);
-  CHECK(st.samples == 205); /* 201 batch + 2 per-sample float samples, 2 histogram samples */
+  CHECK(st.series == 5);
+  CHECK(st.samples == 207); /* 201 batch + 2 per-sample floats, 2 histogram, 2 native samples */
   CHECK(st.has_time_range == 1 && st.min_time_ms == 1000);
   char *json = NULL;
   CHECK_STATUS(STRATA_OK, strata_db_stats_json(db, &json, &err));
-  CHECK(json != NULL && strstr(json, "\"series\":4") != NULL);
+  CHECK(json != NULL && strstr(json, "\"series\":5") != NULL);
   strata_string_free(&json);
   CHECK(json == NULL);
   strata_string_free(&json);
@@ -162,9 +188,9 @@ static void test_happy_path(void) {
   /* Everything acknowledged is there after a reopen (from the WAL or blocks). */
   db = open_db(dir, STRATA_FSYNC_NEVER);
   CHECK_STATUS(STRATA_OK, strata_db_stats(db, &st, &err));
-  CHECK(st.series == 4);
+  CHECK(st.series == 5);
   /* The same count from blocks: a histogram sample counts once, in the head or in a block. */
-  CHECK(st.samples == 205);
+  CHECK(st.samples == 207);
   CHECK(series(db, "llm_tokens_total", "claude") == b);
   strata_db_free(&db); /* free without close: closes */
   remove_tree(dir);
@@ -252,6 +278,24 @@ static void test_null_arguments(void) {
                strata_db_append_batch(db, refs, ts, vs, (size_t)STRATA_MAX_BATCH_SAMPLES + 1, NULL, &err));
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_append_batch(db, refs, ts, vs, SIZE_MAX, NULL, &err));
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_append_histogram(db, a, 1, NULL, &err));
+  CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT,
+               strata_db_append_native_histogram(db, a, 1, NULL, &err));
+  {
+    uint64_t bad = series(db, "bad_native", "x");
+    double two[] = {1, 1};
+    strata_bucket_span one_span[] = {{0, 1}}; /* covers one bucket, two given */
+    strata_native_histogram n = {0, 0, 0, 0, 2, 1, one_span, 1, two, 2, NULL, 0, NULL, 0, NULL, 0};
+    CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT,
+                 strata_db_append_native_histogram(db, bad, 1, &n, &err));
+    n.positive_bucket_count = 1;
+    n.counter_reset_hint = 9;
+    CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT,
+                 strata_db_append_native_histogram(db, bad, 1, &n, &err));
+    n.counter_reset_hint = 0;
+    n.positive_buckets = NULL;
+    CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT,
+                 strata_db_append_native_histogram(db, bad, 1, &n, &err));
+  }
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_append_histogram(NULL, a, 1, NULL, &err));
   strata_histogram bad = {NULL, 3, NULL, 4, 0, 0, NAN, NAN};
   CHECK_STATUS(STRATA_ERR_INVALID_ARGUMENT, strata_db_append_histogram(db, a, 1, &bad, &err));
