@@ -116,9 +116,17 @@ unsafe fn to_native(h: &strata_native_histogram) -> Result<NativeHistogram, Fail
     let (ps, pb, ns, nb, cv) = unsafe {
         (
             slice(h.positive_spans, h.positive_span_count, "positive_spans")?,
-            slice(h.positive_buckets, h.positive_bucket_count, "positive_buckets")?,
+            slice(
+                h.positive_buckets,
+                h.positive_bucket_count,
+                "positive_buckets",
+            )?,
             slice(h.negative_spans, h.negative_span_count, "negative_spans")?,
-            slice(h.negative_buckets, h.negative_bucket_count, "negative_buckets")?,
+            slice(
+                h.negative_buckets,
+                h.negative_bucket_count,
+                "negative_buckets",
+            )?,
             slice(h.custom_values, h.custom_value_count, "custom_values")?,
         )
     };
