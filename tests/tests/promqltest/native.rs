@@ -3,7 +3,7 @@
 //! counter_reset_hint:gauge}}`, and the series notation's `{{a}}+{{b}}xN` (a, a+b, …).
 
 use std::collections::BTreeMap;
-use strata_engine::{BucketSpan, CounterResetHint, NativeHistogram};
+use strata_engine::{BucketSpan, CounterResetHint, FloatHistogram, NativeHistogram};
 
 /// Parses the body of one `{{…}}` (without the braces).
 pub fn parse_histogram(body: &str) -> Result<NativeHistogram, String> {
@@ -107,39 +107,15 @@ fn unside(m: &BTreeMap<i64, f64>) -> (Vec<BucketSpan>, Vec<f64>) {
     (spans, counts)
 }
 
-/// `a + sign·b`, bucket by bucket (same schema; the increment's hint and layout merge in).
+/// `a + sign·b` as Prometheus' loader computes it (`FloatHistogram.Add` / `Sub`: schemas and
+/// zero buckets reconciled, the hint adjusted).
 pub fn add(a: &NativeHistogram, b: &NativeHistogram, sign: f64) -> NativeHistogram {
-    let merge = |sa: &[BucketSpan], ca: &[f64], sb: &[BucketSpan], cb: &[f64]| {
-        let mut m = side(sa, ca);
-        for (i, c) in side(sb, cb) {
-            *m.entry(i).or_insert(0.0) += sign * c;
-        }
-        unside(&m)
-    };
-    let (positive_spans, positive_buckets) = merge(
-        &a.positive_spans,
-        &a.positive_buckets,
-        &b.positive_spans,
-        &b.positive_buckets,
-    );
-    let (negative_spans, negative_buckets) = merge(
-        &a.negative_spans,
-        &a.negative_buckets,
-        &b.negative_spans,
-        &b.negative_buckets,
-    );
-    NativeHistogram {
-        counter_reset_hint: a.counter_reset_hint,
-        schema: a.schema,
-        zero_threshold: a.zero_threshold,
-        zero_count: a.zero_count + sign * b.zero_count,
-        count: a.count + sign * b.count,
-        sum: a.sum + sign * b.sum,
-        positive_spans,
-        positive_buckets,
-        negative_spans,
-        negative_buckets,
-        custom_values: a.custom_values.clone(),
+    let mut x = FloatHistogram::from_native(a);
+    let y = FloatHistogram::from_native(b);
+    let done = if sign < 0.0 { x.sub(&y) } else { x.add(&y) };
+    match done {
+        Ok(_) => x.to_native(),
+        Err(_) => a.clone(), // custom and exponential buckets: the loader would refuse it
     }
 }
 

@@ -154,10 +154,19 @@ fn transitions(w: Window<'_>, hs: &[(i64, Hist)], resets: bool) -> usize {
             (S::F(a), S::F(b)) if resets => b < a,
             (S::F(a), S::F(b)) => a != b && !(a.is_nan() && b.is_nan()),
             (S::H(a), S::H(b)) if resets => b.detect_reset(a),
-            (S::H(a), S::H(b)) => a != b,
+            (S::H(a), S::H(b)) => !same(a, b),
             _ => true,
         })
         .count()
+}
+
+/// Whether two histograms hold the same observations in the same buckets (Prometheus'
+/// `Equals` on compacted histograms; the counter-reset hint does not count).
+fn same(a: &FloatHistogram, b: &FloatHistogram) -> bool {
+    let (mut x, mut y) = (a.to_native(), b.to_native());
+    x.counter_reset_hint = CounterResetHint::Unknown;
+    y.counter_reset_hint = CounterResetHint::Unknown;
+    x == y
 }
 
 /// Prometheus' `histogramRate` and the extrapolation of `extrapolatedRate`.

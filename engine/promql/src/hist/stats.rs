@@ -47,6 +47,8 @@ pub(crate) fn quantile(q: f64, h: &FloatHistogram) -> (f64, NanNote) {
         }
     }
     let Some(k) = at else {
+        // No bucket holds anything: every observation was NaN.
+        note.nan_result = h.sum.is_nan();
         return (f64::NAN, note);
     };
     let mut b = buckets[k];
