@@ -106,6 +106,10 @@ pub(crate) struct Locator<'a> {
     /// For each `<`, `<=`, `>`, `>=` of the query in text order: whether it was written as a
     /// trim operator (`</` upper, `>/` lower), which the parser is shown as `<` / `>`.
     comparisons: std::collections::VecDeque<Option<bool>>,
+    /// Enclosing `histogram_count`/`sum`/`avg` calls, and enclosing nodes that need the
+    /// buckets (subqueries, `histogram_quantile(s)`, `histogram_fraction`).
+    stats_calls: usize,
+    bucket_users: usize,
 }
 
 impl<'a> Locator<'a> {
@@ -114,6 +118,8 @@ impl<'a> Locator<'a> {
             text,
             seen: Default::default(),
             comparisons: Default::default(),
+            stats_calls: 0,
+            bucket_users: 0,
         }
     }
 
@@ -123,6 +129,42 @@ impl<'a> Locator<'a> {
             comparisons: c.into(),
             ..Locator::new(text)
         }
+    }
+
+    /// Whether a selector here may skip the buckets (Prometheus' `detectHistogramStatsDecoding`).
+    pub(crate) fn stats_only(&self) -> bool {
+        self.stats_calls > 0 && self.bucket_users == 0
+    }
+
+    /// Entering a call's arguments; what to pass to [`Locator::leave_call`].
+    pub(crate) fn enter_call(&mut self, name: &str) -> u8 {
+        match name {
+            "histogram_count" | "histogram_sum" | "histogram_avg" => {
+                self.stats_calls += 1;
+                1
+            }
+            "histogram_quantile" | "histogram_quantiles" | "histogram_fraction" => {
+                self.bucket_users += 1;
+                2
+            }
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn leave_call(&mut self, role: u8) {
+        match role {
+            1 => self.stats_calls -= 1,
+            2 => self.bucket_users -= 1,
+            _ => {}
+        }
+    }
+
+    pub(crate) fn enter_bucket_user(&mut self) {
+        self.bucket_users += 1;
+    }
+
+    pub(crate) fn leave_bucket_user(&mut self) {
+        self.bucket_users -= 1;
     }
 
     /// Whether the next `<`/`>` comparison (in text order) is a trim, and which.

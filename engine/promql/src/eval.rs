@@ -516,7 +516,11 @@ impl<'a> Evaluator<'a> {
         let start_ms = first.saturating_sub(window_ms).saturating_add(1);
         let hists = self.q.select_histograms(&sel.matchers, start_ms, last)?;
         self.charge(hists.iter().map(|s| s.samples.len() as u64).sum())?;
-        Ok(hist::join(floats, hists))
+        let mut out = hist::join(floats, hists);
+        if sel.stats_only {
+            out.iter_mut().for_each(|s| hist::resolve_hints(&mut s.hs));
+        }
+        Ok(out)
     }
     /// The latest sample at or before each step within the lookback window, unless that
     /// sample is a staleness marker; with each sample's timestamp.

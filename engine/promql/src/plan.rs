@@ -43,6 +43,10 @@ pub(crate) struct Selector {
     pub matchers: Vec<LabelMatcher>,
     pub offset_ms: i64,
     pub at: Option<At>,
+    /// Under `histogram_count`/`sum`/`avg` and nothing that needs buckets (Prometheus'
+    /// `SkipHistogramBuckets`): unknown counter-reset hints are resolved while reading, as
+    /// its `HistogramStatsIterator` does.
+    pub stats_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -187,9 +191,9 @@ fn convert(e: &Expr, depth: usize, loc: &mut Locator<'_>) -> Result<Node, QueryE
         Expr::NumberLiteral(n) => Ok(Node::Number(n.val)),
         Expr::StringLiteral(s) => Ok(Node::String(s.val.clone())),
         Expr::Unary(u) => Ok(Node::Negate(Box::new(convert(&u.expr, next, loc)?))),
-        Expr::VectorSelector(vs) => Ok(Node::Selector(selector(vs)?)),
+        Expr::VectorSelector(vs) => Ok(Node::Selector(selector(vs, loc.stats_only())?)),
         Expr::MatrixSelector(ms) => Ok(Node::MatrixSelector {
-            selector: selector(&ms.vs)?,
+            selector: selector(&ms.vs, loc.stats_only())?,
             range_ms: positive_ms(&ms.range, "range")?,
         }),
         Expr::Subquery(sq) => subquery(sq, next, loc),
@@ -227,7 +231,7 @@ fn offset_ms(o: &Option<Offset>) -> Result<i64, QueryError> {
     })
 }
 
-fn selector(vs: &VectorSelector) -> Result<Selector, QueryError> {
+fn selector(vs: &VectorSelector, stats_only: bool) -> Result<Selector, QueryError> {
     if !vs.matchers.or_matchers.is_empty() {
         return Err(QueryError::unsupported("`or` between label matchers"));
     }
@@ -243,6 +247,7 @@ fn selector(vs: &VectorSelector) -> Result<Selector, QueryError> {
         matchers,
         offset_ms: offset_ms(&vs.offset)?,
         at: at(&vs.at)?,
+        stats_only,
     })
 }
 
@@ -275,8 +280,11 @@ fn subquery(sq: &SubqueryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Nod
         Some(d) if !d.is_zero() => Some(positive_ms(d, "subquery step")?),
         _ => None,
     };
+    loc.enter_bucket_user();
+    let expr = convert(&sq.expr, next, loc);
+    loc.leave_bucket_user();
     Ok(Node::Subquery {
-        expr: Box::new(convert(&sq.expr, next, loc)?),
+        expr: Box::new(expr?),
         range_ms: positive_ms(&sq.range, "subquery range")?,
         step_ms,
         offset_ms: offset_ms(&sq.offset)?,
@@ -287,12 +295,15 @@ fn subquery(sq: &SubqueryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Nod
 fn call(c: &Call, next: usize, loc: &mut Locator<'_>) -> Result<Node, QueryError> {
     let name = c.func.name;
     let pos = Box::new(loc.next(name));
+    let role = loc.enter_call(name);
     let args = c
         .args
         .args
         .iter()
         .map(|a| convert(a, next, loc))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>();
+    loc.leave_call(role);
+    let args = args?;
     if let Some(func) = RangeFn::from_name(name) {
         let mut args = args;
         let index = func.range_arg_index();
@@ -371,7 +382,7 @@ fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, Qu
         return_bool = m.return_bool;
     }
     // In-order: the comparisons of the left side come first in the text.
-    let lhs = Box::new(convert(&b.lhs, next, loc)?);
+    let mut lhs = Box::new(convert(&b.lhs, next, loc)?);
     if matches!(op, BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge) {
         match loc.next_comparison() {
             Some(true) => op = BinOp::TrimUpper,
@@ -379,7 +390,13 @@ fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, Qu
             None => {}
         }
     }
-    let rhs = Box::new(convert(&b.rhs, next, loc)?);
+    let mut rhs = Box::new(convert(&b.rhs, next, loc)?);
+    if matches!(op, BinOp::TrimUpper | BinOp::TrimLower) {
+        // Trimming needs the buckets: selectors under it read them (both sides were
+        // converted already, so mark them now).
+        mark_bucket_users(&mut lhs);
+        mark_bucket_users(&mut rhs);
+    }
     Ok(Node::Binary {
         op,
         lhs,
@@ -387,6 +404,28 @@ fn binary(b: &BinaryExpr, next: usize, loc: &mut Locator<'_>) -> Result<Node, Qu
         matching,
         return_bool,
     })
+}
+
+/// Clears `stats_only` on every selector of `node` (recursion bounded by the plan's depth).
+fn mark_bucket_users(node: &mut Node) {
+    match node {
+        Node::Selector(s) | Node::MatrixSelector { selector: s, .. } => s.stats_only = false,
+        Node::Number(_) | Node::String(_) => {}
+        Node::Subquery { expr, .. } | Node::Negate(expr) => mark_bucket_users(expr),
+        Node::RangeCall { arg, params, .. } => {
+            mark_bucket_users(arg);
+            params.iter_mut().for_each(mark_bucket_users);
+        }
+        Node::Call { args, .. } => args.iter_mut().for_each(mark_bucket_users),
+        Node::Aggregate { param, input, .. } => {
+            param.iter_mut().for_each(|p| mark_bucket_users(p));
+            mark_bucket_users(input);
+        }
+        Node::Binary { lhs, rhs, .. } => {
+            mark_bucket_users(lhs);
+            mark_bucket_users(rhs);
+        }
+    }
 }
 
 #[cfg(test)]

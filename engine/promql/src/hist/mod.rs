@@ -12,7 +12,9 @@ mod stats;
 mod trim;
 
 pub(crate) use kahan::{KahanMean, KahanSum};
-pub(crate) use select::{join, negated, overlay_latest, unknown_hint, without_stale};
+pub(crate) use select::{
+    join, negated, overlay_latest, resolve_hints, unknown_hint, without_stale,
+};
 pub(crate) use stats::{fraction, quantile, variance};
 pub(crate) use strata_model::float_histogram::{Bucket, FloatHistogram};
 

@@ -104,3 +104,23 @@ pub(crate) fn unknown_hint(h: Hist) -> Hist {
     h.hint = C::Unknown;
     Arc::new(h)
 }
+
+/// Prometheus' `HistogramStatsIterator` for selectors under `histogram_count`/`sum`/`avg`: a
+/// sample with an unknown counter-reset hint gets "reset" or "not reset" from the sample read
+/// before it.
+pub(crate) fn resolve_hints(hs: &mut [(i64, Hist)]) {
+    use strata_model::CounterResetHint as C;
+    for i in 1..hs.len() {
+        if hs[i].1.hint != C::Unknown {
+            continue;
+        }
+        let reset = hs[i].1.detect_reset(&hs[i - 1].1);
+        let mut h = FloatHistogram::clone(&hs[i].1);
+        h.hint = if reset {
+            C::CounterReset
+        } else {
+            C::NotCounterReset
+        };
+        hs[i].1 = Arc::new(h);
+    }
+}
