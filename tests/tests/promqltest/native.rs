@@ -85,28 +85,6 @@ pub fn side(spans: &[BucketSpan], counts: &[f64]) -> BTreeMap<i64, f64> {
     out
 }
 
-/// Spans (contiguous runs of present indexes) and counts of a side.
-fn unside(m: &BTreeMap<i64, f64>) -> (Vec<BucketSpan>, Vec<f64>) {
-    let (mut spans, mut counts) = (Vec::<BucketSpan>::new(), Vec::new());
-    let mut next: Option<i64> = None;
-    for (&i, &c) in m {
-        match next {
-            Some(n) if n == i => {
-                if let Some(s) = spans.last_mut() {
-                    s.length += 1;
-                }
-            }
-            _ => spans.push(BucketSpan {
-                offset: (i - next.unwrap_or(0)) as i32,
-                length: 1,
-            }),
-        }
-        counts.push(c);
-        next = Some(i + 1);
-    }
-    (spans, counts)
-}
-
 /// `a + sign·b` as Prometheus' loader computes it (`FloatHistogram.Add` / `Sub`: schemas and
 /// zero buckets reconciled, the hint adjusted).
 pub fn add(a: &NativeHistogram, b: &NativeHistogram, sign: f64) -> NativeHistogram {

@@ -13,6 +13,7 @@ use strata_codec::histogram::{
 use crate::{Error, Result};
 
 mod native;
+mod relayout;
 
 /// An immutable chunk of the head.
 #[derive(Debug, Clone)]

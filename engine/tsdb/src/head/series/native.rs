@@ -1,13 +1,15 @@
 //! Native histogram series in the head: in-order samples into native chunks
-//! (`strata_codec::native`), a new chunk whenever the layout, the counter-reset hint or the
-//! integer/float encoding changes, or the chunk is full.
+//! (`strata_codec::native`), a new chunk whenever the schema, zero threshold, custom bounds,
+//! counter-reset hint or integer/float encoding changes, or the chunk is full. Buckets that
+//! come and go do not cut: a sample is written in the open chunk's layout when its populated
+//! buckets are all there, and new buckets widen the open chunk (`relayout`).
 
 use std::borrow::Cow;
 use strata_codec::native::{self, NativeAppender, NativeLimits};
 use strata_model::float_histogram::FloatHistogram;
 use strata_model::{CounterResetHint, NativeHistogram};
 
-use super::{Kind, MemSeries, SealedChunk};
+use super::{Kind, MemSeries, SealedChunk, relayout};
 use crate::{Error, Result};
 
 /// A chunk's first and last timestamps and bytes.
@@ -34,6 +36,8 @@ impl MemSeries {
         self.kind = Kind::Native;
         let resolved = self.resolve_hint(h);
         let h = resolved.as_ref().unwrap_or(h);
+        let refit = self.relayout(h, limits)?;
+        let h = refit.as_ref().unwrap_or(h);
         let fits = self
             .open_native
             .as_ref()
@@ -61,6 +65,58 @@ impl MemSeries {
         self.newest_t = t;
         self.last_native = Some(Box::new(h.clone()));
         Ok(())
+    }
+
+    /// `h` in the open chunk's layout: as it is when its populated buckets are all there,
+    /// after widening the open chunk (re-encoding its samples) when it brings new ones. `None`
+    /// when `h` keeps its own layout (no open chunk, another schema, zero threshold or custom
+    /// bounds, or the widened chunk would not take it).
+    fn relayout(
+        &mut self,
+        h: &NativeHistogram,
+        limits: NativeLimits,
+    ) -> Result<Option<NativeHistogram>> {
+        let Some(open) = self
+            .open_native
+            .as_ref()
+            .filter(|a| !a.is_empty() && !a.is_full())
+        else {
+            return Ok(None);
+        };
+        let Some(layout) = open.layout() else {
+            return Ok(None);
+        };
+        if let Some(fitted) = relayout::fit(h, layout) {
+            return Ok(Some(fitted));
+        }
+        let Some(wider) = relayout::union(layout, h) else {
+            return Ok(None);
+        };
+        if wider.positive_spans == layout.positive_spans
+            && wider.negative_spans == layout.negative_spans
+        {
+            return Ok(None);
+        }
+        let mut fresh = NativeAppender::new(limits)?;
+        for (t, old) in native::decode(&open.to_bytes()?)?.iter() {
+            let Some(old) = relayout::fit(&old, &wider) else {
+                return Ok(None);
+            };
+            if !fresh.accepts(&old) || fresh.append(t, &old).is_err() {
+                return Ok(None); // the widened chunk does not hold them all: cut instead
+            }
+        }
+        let same =
+            h.positive_spans == wider.positive_spans && h.negative_spans == wider.negative_spans;
+        let fitted = if same {
+            Some(h.clone())
+        } else {
+            relayout::fit(h, &wider)
+        };
+        if fitted.is_some() {
+            self.open_native = Some(Box::new(fresh));
+        }
+        Ok(fitted)
     }
 
     /// What Prometheus' head does with a sample whose counter-reset hint is unknown: compare
