@@ -56,7 +56,7 @@ impl Db {
         // Span windows are sealed once a whole window has passed since they ended (late spans
         // of an older window get a partition of their own at the next pass).
         let now = self.core.options.clock.now_ms();
-        if self.core.spans.stats().open_spans > 0 {
+        if self.core.spans.has_open_rows() {
             let n = self.seal_spans(now.saturating_sub(self.core.spans.partition_ms()))?;
             report.span_partitions_written += n;
             self.checkpoint_after_seal(false)?;

@@ -228,6 +228,12 @@ impl SpanStore {
         ((bucket, window), row)
     }
 
+    /// Whether any span or event is still only in memory (a seal has work).
+    pub fn has_open_rows(&self) -> bool {
+        let st = self.state.read();
+        !st.spans.open.is_empty() || !st.events.open.is_empty()
+    }
+
     pub fn event_stats(&self) -> EventStats {
         let st = self.state.read();
         let parts = &st.event_parts;
