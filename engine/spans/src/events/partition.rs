@@ -403,8 +403,9 @@ impl EventPartition {
             .collect()
     }
 
-    /// Decodes every row of group `g`.
-    pub(crate) fn read_group(&self, g: usize) -> Result<Vec<Decoded>> {
+    /// Decodes the rows of group `g` (only those of `trace`, when given: their attribute
+    /// blobs are the costly part).
+    pub(crate) fn read_group(&self, g: usize, trace: Option<&[u8; 16]>) -> Result<Vec<Decoded>> {
         let Some(f) = &self.events else {
             return Ok(Vec::new());
         };
@@ -419,7 +420,7 @@ impl EventPartition {
             f.i64s(&c("time"), n)?,
             f.i64s(&c("observed"), n)?,
         );
-        let (trace, span) = (f.bytes(&c("trace_id"), n)?, f.bytes(&c("span_id"), n)?);
+        let (trace_ids, span) = (f.bytes(&c("trace_id"), n)?, f.bytes(&c("span_id"), n)?);
         let (flags, sev) = (f.u64s(&c("flags"), n)?, f.u64s(&c("severity"), n)?);
         let (sev_text, name) = (strs("severity_text")?, strs("event_name")?);
         let (service, provider) = (strs("service")?, strs("provider")?);
@@ -441,7 +442,7 @@ impl EventPartition {
         );
         let has = f.bools(&c("has_content"), n)?;
         let mut out = Vec::with_capacity(n);
-        for i in 0..n {
+        for i in (0..n).filter(|&i| trace.is_none_or(|t| trace_ids[i].as_slice() == t)) {
             let event = LogEvent {
                 id: ids[i],
                 time_ns: time[i],
@@ -450,7 +451,7 @@ impl EventPartition {
                     .map_err(|_| Error::corrupt(&path, "severity over 255"))?,
                 severity_text: sev_text[i].clone(),
                 event_name: name[i].clone(),
-                trace_id: id16(&path, &trace[i])?,
+                trace_id: id16(&path, &trace_ids[i])?,
                 span_id: id8(&path, &span[i])?,
                 flags: u32::try_from(flags[i])
                     .map_err(|_| Error::corrupt(&path, "flags over 32 bits"))?,

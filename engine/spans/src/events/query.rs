@@ -139,7 +139,7 @@ impl SpanStore {
                 if !p.group_overlaps(g, filter.start_ns, filter.end_ns) {
                     continue;
                 }
-                for (event, genai, has) in p.read_group(g)? {
+                for (event, genai, has) in p.read_group(g, filter.trace_id.as_ref())? {
                     if filter.matches(&event, &genai) {
                         let hit = EventHit {
                             bucket: p.meta.bucket.clone(),
