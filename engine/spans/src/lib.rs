@@ -54,7 +54,7 @@ pub use config::{
 pub use events::{
     EVENT_DIR_PREFIX, EVENT_GROUP_ROWS, EVENT_PARTITION_VERSION, EVENTS_PAYLOAD_VERSION,
     EventAppendOutcome, EventFilter, EventHit, EventPartitionMeta, EventStats, LogEvent,
-    decode_events_payload, encode_events_copy_payload, encode_events_payload,
+    decode_events_payload, encode_events_copy_payload, encode_events_payload, json as events_json,
 };
 pub use found::FoundSpans;
 pub use genai::{

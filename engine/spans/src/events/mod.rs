@@ -3,6 +3,7 @@
 //! and checkpoint markers. Layout: `docs/format/events.md`.
 
 mod codec;
+pub mod json;
 mod model;
 mod partition;
 mod query;
