@@ -216,6 +216,12 @@ impl SpanStore {
         config: &SpanConfig,
         router: &Router,
     ) -> (WindowKey, EventRow) {
+        // Older SDKs name the event in an attribute, not the LogRecord field.
+        if event.event_name.is_empty()
+            && let Some(super::AttrValue::Str(name)) = event.attribute("event.name")
+        {
+            event.event_name = name.clone();
+        }
         let content = genai::split_content(&mut event.attributes);
         let mut g = genai::from_attributes(&event.attributes, &event.resource);
         g.cost_usd = config.prices.cost(&g);
