@@ -72,7 +72,10 @@ fn events() -> Vec<LogEvent> {
             trace_id: [2; 16],
             span_id: [2; 8],
             flags: 1,
-            body: Some(AttrValue::Map(vec![KeyValue::new("index", AttrValue::Int(0))])),
+            body: Some(AttrValue::Map(vec![KeyValue::new(
+                "index",
+                AttrValue::Int(0),
+            )])),
             resource: res("rag-search"),
             attributes: vec![
                 KeyValue::new("gen_ai.system", s("openai")),
@@ -113,7 +116,10 @@ fn compare(name: &str, bytes: &[u8], bless: bool) {
         std::fs::write(&path, bytes).unwrap();
     }
     let want = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes == want, "{name} differs from the committed golden file");
+    assert!(
+        bytes == want,
+        "{name} differs from the committed golden file"
+    );
 }
 
 fn all(store: &SpanStore) -> Vec<EventHit> {
@@ -147,9 +153,20 @@ fn event_partition_v1_and_wal_payload_golden() {
     assert_eq!(before.len(), 3);
     assert_eq!(before[2].event.event_name, "app.startup");
     store.seal(i64::MAX).unwrap();
-    assert_eq!(all(&store), before, "sealed rows differ from the rows in memory");
+    assert_eq!(
+        all(&store),
+        before,
+        "sealed rows differ from the rows in memory"
+    );
     let written = only_partition(&dir);
-    assert!(written.file_name().unwrap().to_str().unwrap().starts_with(EVENT_DIR_PREFIX));
+    assert!(
+        written
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(EVENT_DIR_PREFIX)
+    );
     for f in FILES {
         compare(f, &std::fs::read(written.join(f)).unwrap(), bless);
     }
@@ -183,13 +200,11 @@ fn damaged_event_partitions_are_errors_not_panics() {
         let good = std::fs::read(golden_dir().join(f)).unwrap();
         let cuts = (0..good.len()).step_by(11);
         let flips = (0..good.len() * 8).step_by(31);
-        let damaged = cuts
-            .map(|n| good[..n].to_vec())
-            .chain(flips.map(|bit| {
-                let mut b = good.clone();
-                b[bit / 8] ^= 1 << (bit % 8);
-                b
-            }));
+        let damaged = cuts.map(|n| good[..n].to_vec()).chain(flips.map(|bit| {
+            let mut b = good.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            b
+        }));
         for bytes in damaged {
             let dir = tmp("damage");
             let part = dir.join(DEFAULT_BUCKET).join(name);
