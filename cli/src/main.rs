@@ -136,7 +136,8 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         expr: String,
     },
-    /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest).
+    /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest /
+    /// ExportLogsServiceRequest: `v1_logs_*` files are stored as events).
     ImportOtlp {
         #[arg(long)]
         db: PathBuf,

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use strata_engine::spans::events_json::trace_json;
 use strata_engine::spans::{EventFilter, LogEvent, hex};
 use strata_engine::{Clock, Db, Fsync, MatchOp, Matcher, Options};
 
@@ -184,6 +185,19 @@ fn every_log_record_of_the_capture_is_stored_and_linked_to_its_span() {
     assert_eq!(again, before);
     check_linked(&db, &again, "sealed, reopened");
     assert_eq!(by_model(&db), models);
+    // What `strata trace --json` prints, for every trace: each event under its span.
+    let traces: std::collections::BTreeSet<[u8; 16]> = again.iter().map(|e| e.trace_id).collect();
+    let mut under_spans = 0;
+    for t in &traces {
+        let doc = trace_json(&db.spans().trace(t).unwrap(), &db.trace_events(t).unwrap());
+        for s in doc.as_array().unwrap() {
+            for e in s["log_events"].as_array().unwrap() {
+                assert_eq!(e["span_id"], s["span_id"]);
+                under_spans += 1;
+            }
+        }
+    }
+    assert_eq!(under_spans, stored);
 
     // A filter on service, model and an attribute matcher, in a time range.
     let (lo, hi) = (

@@ -256,9 +256,15 @@ impl Db {
             (t.span_partitions, t.spans) =
                 (t.span_partitions + x.partitions as u64, t.spans + x.spans);
             t.content_bytes += x.content_bytes;
+            (t.event_partitions, t.events) = (
+                t.event_partitions + x.event_partitions as u64,
+                t.events + x.events,
+            );
             report.span_partitions_expired += x.partitions;
             let e = report.bucket(&x.bucket);
             e.span_partitions += x.partitions;
+            (e.event_partitions, e.events) =
+                (e.event_partitions + x.event_partitions, e.events + x.events);
             (e.spans, e.content_rows) = (e.spans + x.spans, e.content_rows + x.content_rows);
             (e.content_bytes, e.bytes) = (e.content_bytes + x.content_bytes, e.bytes + x.bytes);
         }
