@@ -68,6 +68,8 @@ pub struct EventPartition {
     content: Option<ColFile>,
     /// Per row group: smallest and largest timestamp.
     group_times: Vec<(i64, i64)>,
+    /// The partition's distinct trace ids, sorted (rows name theirs by ordinal).
+    trace_list: Vec<[u8; 16]>,
     /// (trace id, row group) pairs, sorted.
     traces: Vec<([u8; 16], u32)>,
     /// First event id of each content group.
@@ -83,9 +85,11 @@ fn opt_tokens(v: Option<u64>) -> i64 {
     v.and_then(|x| i64::try_from(x).ok()).unwrap_or(-1)
 }
 
+/// The columns of row group `g`: `rows`, whose trace ordinals are `ordinals`.
 fn group_columns(
     g: usize,
     rows: &[&EventRow],
+    ordinals: &[u64],
     opts: &ColumnOptions,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let e = |f: fn(&LogEvent) -> i64| rows.iter().map(|r| f(&r.event)).collect::<Vec<_>>();
@@ -98,14 +102,13 @@ fn group_columns(
             .map(|r| opt_tokens(f(&r.genai)))
             .collect::<Vec<i64>>()
     };
-    let trace: Vec<&[u8]> = rows.iter().map(|r| &r.event.trace_id[..]).collect();
     let span: Vec<&[u8]> = rows.iter().map(|r| &r.event.span_id[..]).collect();
     let has: Vec<bool> = rows.iter().map(|r| !r.content.is_empty()).collect();
     let cols = vec![
         ("id", column::encode_u64(&ids, opts)?),
         ("time", column::encode_i64(&e(|e| e.time_ns), opts)?),
         ("observed", column::encode_i64(&e(|e| e.observed_ns), opts)?),
-        ("trace_id", column::encode_bytes(&trace, opts)?),
+        ("trace", column::encode_u64(ordinals, opts)?),
         ("span_id", column::encode_bytes(&span, opts)?),
         (
             "flags",
@@ -207,23 +210,35 @@ fn encode_events(rows: &mut [&EventRow], group_rows: usize) -> Result<Option<Vec
     let opts = ColumnOptions::default();
     let mut cols = Vec::new();
     let (mut mins, mut maxs) = (Vec::new(), Vec::new());
-    let mut traces: Vec<([u8; 16], u64)> = Vec::new();
+    let mut list: Vec<[u8; 16]> = rows.iter().map(|r| r.event.trace_id).collect();
+    list.sort_unstable();
+    list.dedup();
+    let ordinal = |t: &[u8; 16]| list.binary_search(t).unwrap_or(0) as u64;
+    // (trace ordinal, group) pairs, for the trace index.
+    let mut pairs: Vec<(u64, u64)> = Vec::new();
     for (g, chunk) in rows.chunks(group_rows).enumerate() {
-        cols.extend(group_columns(g, chunk, &opts)?);
+        let ords: Vec<u64> = chunk.iter().map(|r| ordinal(&r.event.trace_id)).collect();
+        cols.extend(group_columns(g, chunk, &ords, &opts)?);
         let t = chunk.iter().map(|r| r.event.timestamp_ns());
         mins.push(t.clone().min().unwrap_or(0));
         maxs.push(t.max().unwrap_or(0));
-        for r in chunk.iter().filter(|r| r.event.trace_id != [0; 16]) {
-            traces.push((r.event.trace_id, g as u64));
-        }
+        pairs.extend(ords.iter().map(|o| (*o, g as u64)));
     }
-    traces.sort_unstable();
-    traces.dedup();
-    let ids: Vec<&[u8]> = traces.iter().map(|(t, _)| &t[..]).collect();
-    let groups: Vec<u64> = traces.iter().map(|(_, g)| *g).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut counts = vec![0u64; list.len()];
+    for (o, _) in &pairs {
+        counts[*o as usize] += 1;
+    }
+    let groups: Vec<u64> = pairs.iter().map(|(_, g)| *g).collect();
+    let ids: Vec<&[u8]> = list.iter().map(|t| &t[..]).collect();
     cols.push(("group_min_time".into(), column::encode_i64(&mins, &opts)?));
     cols.push(("group_max_time".into(), column::encode_i64(&maxs, &opts)?));
     cols.push(("trace_ids".into(), column::encode_bytes(&ids, &opts)?));
+    cols.push((
+        "trace_group_counts".into(),
+        column::encode_u64(&counts, &opts)?,
+    ));
     cols.push(("trace_groups".into(), column::encode_u64(&groups, &opts)?));
     Ok(Some(col_file(&cols)?))
 }
@@ -317,6 +332,40 @@ fn id8(path: &Path, b: &[u8]) -> Result<[u8; 8]> {
         .map_err(|_| Error::corrupt(path, format!("span id of {} bytes", b.len())))
 }
 
+/// The trace index of `events.col`: the distinct trace ids, and (trace id, group) pairs
+/// sorted, every group checked against the `groups` the partition has.
+fn read_trace_index(
+    f: &ColFile,
+    path: &Path,
+    groups: usize,
+) -> Result<(Vec<[u8; 16]>, Vec<([u8; 16], u32)>)> {
+    let n = f.count("trace_ids")?;
+    let list = f
+        .bytes("trace_ids", n)?
+        .iter()
+        .map(|b| id16(path, b))
+        .collect::<Result<Vec<_>>>()?;
+    let counts = f.u64s("trace_group_counts", n)?;
+    let limit = (n as u64).saturating_mul(groups as u64);
+    let total = counts
+        .iter()
+        .try_fold(0u64, |a, c| a.checked_add(*c).filter(|t| *t <= limit))
+        .ok_or_else(|| Error::corrupt(path, "trace group counts exceed the groups"))?;
+    let gs = f.u64s("trace_groups", total as usize)?;
+    let mut pairs = Vec::with_capacity(gs.len());
+    let mut at = 0;
+    for (t, c) in list.iter().zip(&counts) {
+        for g in &gs[at..at + *c as usize] {
+            if *g >= groups as u64 {
+                return Err(Error::corrupt(path, format!("trace index names group {g}")));
+            }
+            pairs.push((*t, *g as u32));
+        }
+        at += *c as usize;
+    }
+    Ok((list, pairs))
+}
+
 impl EventPartition {
     /// Opens the event partition in `dir`: meta, group times and trace index, and the
     /// column files mapped, their counts checked against the meta before anything is sized.
@@ -324,7 +373,8 @@ impl EventPartition {
         let meta_path = dir.join(EVENT_META_FILE);
         let meta = read_meta(fs, &meta_path)?;
         let groups = (meta.rows as usize).div_ceil(meta.group_rows as usize);
-        let (mut events, mut group_times, mut traces) = (None, Vec::new(), Vec::new());
+        let (mut events, mut group_times) = (None, Vec::new());
+        let (mut trace_list, mut traces) = (Vec::new(), Vec::new());
         if meta.rows > 0 {
             let path = dir.join(EVENTS_FILE);
             let f = ColFile::open(fs, &path)?;
@@ -338,18 +388,7 @@ impl EventPartition {
             let mins = f.i64s("group_min_time", groups)?;
             let maxs = f.i64s("group_max_time", groups)?;
             group_times = mins.into_iter().zip(maxs).collect();
-            let n = f.count("trace_ids")?;
-            let ids = f.bytes("trace_ids", n)?;
-            let gs = f.u64s("trace_groups", n)?;
-            for (t, g) in ids.iter().zip(gs) {
-                if g >= groups as u64 {
-                    return Err(Error::corrupt(
-                        &path,
-                        format!("trace index names group {g}"),
-                    ));
-                }
-                traces.push((id16(&path, t)?, g as u32));
-            }
+            (trace_list, traces) = read_trace_index(&f, &path, groups)?;
             events = Some(f);
         }
         let (mut content, mut content_firsts) = (None, Vec::new());
@@ -366,6 +405,7 @@ impl EventPartition {
             events,
             content,
             group_times,
+            trace_list,
             traces,
             content_firsts,
         })
@@ -420,7 +460,13 @@ impl EventPartition {
             f.i64s(&c("time"), n)?,
             f.i64s(&c("observed"), n)?,
         );
-        let (trace_ids, span) = (f.bytes(&c("trace_id"), n)?, f.bytes(&c("span_id"), n)?);
+        let (ords, span) = (f.u64s(&c("trace"), n)?, f.bytes(&c("span_id"), n)?);
+        let trace_of = |i: usize| {
+            usize::try_from(ords[i])
+                .ok()
+                .and_then(|o| self.trace_list.get(o))
+                .ok_or_else(|| Error::corrupt(&path, format!("trace ordinal of row {i}")))
+        };
         let (flags, sev) = (f.u64s(&c("flags"), n)?, f.u64s(&c("severity"), n)?);
         let (sev_text, name) = (strs("severity_text")?, strs("event_name")?);
         let (service, provider) = (strs("service")?, strs("provider")?);
@@ -442,7 +488,11 @@ impl EventPartition {
         );
         let has = f.bools(&c("has_content"), n)?;
         let mut out = Vec::with_capacity(n);
-        for i in (0..n).filter(|&i| trace.is_none_or(|t| trace_ids[i].as_slice() == t)) {
+        for i in 0..n {
+            let trace_id = *trace_of(i)?;
+            if trace.is_some_and(|t| *t != trace_id) {
+                continue;
+            }
             let event = LogEvent {
                 id: ids[i],
                 time_ns: time[i],
@@ -451,7 +501,7 @@ impl EventPartition {
                     .map_err(|_| Error::corrupt(&path, "severity over 255"))?,
                 severity_text: sev_text[i].clone(),
                 event_name: name[i].clone(),
-                trace_id: id16(&path, &trace_ids[i])?,
+                trace_id,
                 span_id: id8(&path, &span[i])?,
                 flags: u32::try_from(flags[i])
                     .map_err(|_| Error::corrupt(&path, "flags over 32 bits"))?,
