@@ -243,3 +243,49 @@ fn every_log_record_of_the_capture_is_stored_and_linked_to_its_span() {
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The record the data's README decodes (`v1_logs_00000.pb`), field by field.
+#[test]
+fn the_first_record_decodes_as_the_readme_says() {
+    let first = &strata_testkit::payloads(CAPTURE, "v1_logs_00000")[0];
+    let events = strata_engine::otlp::decode_logs(first).expect("decode");
+    let e = &events[0];
+    assert_eq!(hex(&e.trace_id), "309c50cc522a62b1eed122d7bc96726a");
+    assert_eq!(hex(&e.span_id), "bbc3e2df9dfcda09");
+    assert_eq!((e.time_ns, e.observed_ns), (0, 1_796_288_568_958_663_873));
+    assert_eq!(
+        (e.severity_number, e.severity_text.as_str(), e.flags),
+        (0, "", 3)
+    );
+    assert_eq!(e.event_name, "gen_ai.client.inference.operation.details");
+    assert_eq!(
+        e.body,
+        Some(strata_engine::spans::AttrValue::Str(String::new()))
+    );
+    assert_eq!(
+        (e.scope.as_str(), e.scope_version.as_str()),
+        ("opentelemetry.util.genai.handler", "1.1b0")
+    );
+    let text = |k: &str| e.attribute(k).map(|v| v.to_text()).unwrap_or_default();
+    assert_eq!(text("gen_ai.request.model"), "gpt-4o-mini");
+    assert_eq!(text("gen_ai.usage.output_tokens"), "82");
+    assert_eq!(
+        e.attribute("server.port"),
+        Some(&strata_engine::spans::AttrValue::Int(18711))
+    );
+    assert_eq!(
+        e.resource_attribute("service.name")
+            .map(|v| v.to_text())
+            .as_deref(),
+        Some("support-bot")
+    );
+    // Structured content: an array of maps whose `parts` is an array of maps.
+    let Some(strata_engine::spans::AttrValue::Array(msgs)) = e.attribute("gen_ai.input.messages")
+    else {
+        panic!("input messages: {:?}", e.attribute("gen_ai.input.messages"));
+    };
+    assert!(
+        msgs[0].to_text().contains("weather in Oslo #767814"),
+        "{msgs:?}"
+    );
+}
