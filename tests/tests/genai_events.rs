@@ -198,6 +198,22 @@ fn every_log_record_of_the_capture_is_stored_and_linked_to_its_span() {
         }
     }
     assert_eq!(under_spans, stored);
+    // Trace by id from the sealed partition (printed, not asserted: a shared machine).
+    let mut took: Vec<f64> = traces
+        .iter()
+        .map(|t| {
+            let t0 = std::time::Instant::now();
+            assert!(!db.trace_events(t).unwrap().is_empty());
+            t0.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    took.sort_by(f64::total_cmp);
+    println!(
+        "trace_events over {} traces, sealed: median {:.3} ms, p99 {:.3} ms",
+        took.len(),
+        took[took.len() / 2],
+        took[took.len() * 99 / 100]
+    );
 
     // A filter on service, model and an attribute matcher, in a time range.
     let (lo, hi) = (
