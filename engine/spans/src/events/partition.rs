@@ -70,8 +70,7 @@ pub struct EventPartition {
     group_times: Vec<(i64, i64)>,
     /// The partition's distinct trace ids, sorted (rows name theirs by ordinal).
     trace_list: Vec<[u8; 16]>,
-    /// (trace id, row group) pairs, sorted.
-    traces: Vec<([u8; 16], u32)>,
+    traces: TraceGroups,
     /// First event id of each content group.
     content_firsts: Vec<u64>,
     pub(crate) bytes_on_disk: u64,
@@ -332,13 +331,16 @@ fn id8(path: &Path, b: &[u8]) -> Result<[u8; 8]> {
         .map_err(|_| Error::corrupt(path, format!("span id of {} bytes", b.len())))
 }
 
+/// (trace id, row group) pairs, sorted.
+type TraceGroups = Vec<([u8; 16], u32)>;
+
 /// The trace index of `events.col`: the distinct trace ids, and (trace id, group) pairs
 /// sorted, every group checked against the `groups` the partition has.
 fn read_trace_index(
     f: &ColFile,
     path: &Path,
     groups: usize,
-) -> Result<(Vec<[u8; 16]>, Vec<([u8; 16], u32)>)> {
+) -> Result<(Vec<[u8; 16]>, TraceGroups)> {
     let n = f.count("trace_ids")?;
     let list = f
         .bytes("trace_ids", n)?
