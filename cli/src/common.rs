@@ -108,13 +108,29 @@ pub fn close(db: Db) -> Result<ExpiredTotals, AnyError> {
 
 /// Whether retention deleted anything.
 pub fn any_expired(x: &ExpiredTotals) -> bool {
-    x.metric_blocks + x.samples + x.span_partitions + x.spans + x.content_bytes > 0
+    x.metric_blocks
+        + x.samples
+        + x.span_partitions
+        + x.spans
+        + x.content_bytes
+        + x.event_partitions
+        + x.events
+        > 0
 }
 
-/// `N metric blocks (N samples), N span partitions (N spans, N content bytes)`.
+/// `N metric blocks (N samples), N span partitions (N spans, N content bytes)`, and the
+/// event partitions when there were any.
 pub fn expired_text(x: &ExpiredTotals) -> String {
+    let events = if x.event_partitions > 0 {
+        format!(
+            ", {} event partitions ({} events)",
+            x.event_partitions, x.events
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} metric blocks ({} samples), {} span partitions ({} spans, {} content bytes)",
+        "{} metric blocks ({} samples), {} span partitions ({} spans, {} content bytes){events}",
         x.metric_blocks, x.samples, x.span_partitions, x.spans, x.content_bytes
     )
 }
@@ -182,6 +198,12 @@ pub fn write_expired(out: &mut Out, r: &CompactReport, cutoff: &str) -> io::Resu
                 e.span_partitions, e.spans, e.content_rows, e.content_bytes
             ));
         }
+        if e.event_partitions > 0 {
+            what.push(format!(
+                "{} event partitions ({} events)",
+                e.event_partitions, e.events
+            ));
+        }
         writeln!(
             out,
             "retention expired from bucket {}: {}; {} bytes freed",
@@ -226,6 +248,8 @@ pub fn compact(dir: &Path, now: Option<i64>) -> CliResult {
         ours.span_partitions += e.span_partitions as u64;
         ours.spans += e.spans;
         ours.content_bytes += e.content_bytes;
+        ours.event_partitions += e.event_partitions as u64;
+        ours.events += e.events;
     }
     let background = ExpiredTotals {
         metric_blocks: total.metric_blocks.saturating_sub(ours.metric_blocks),
@@ -233,6 +257,8 @@ pub fn compact(dir: &Path, now: Option<i64>) -> CliResult {
         span_partitions: total.span_partitions.saturating_sub(ours.span_partitions),
         spans: total.spans.saturating_sub(ours.spans),
         content_bytes: total.content_bytes.saturating_sub(ours.content_bytes),
+        event_partitions: total.event_partitions.saturating_sub(ours.event_partitions),
+        events: total.events.saturating_sub(ours.events),
     };
     if any_expired(&background) {
         writeln!(

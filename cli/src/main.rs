@@ -4,6 +4,7 @@ mod annotations;
 mod bench;
 mod common;
 mod demo;
+mod events;
 mod export;
 mod import;
 mod mixed_bench;
@@ -135,7 +136,8 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         expr: String,
     },
-    /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest).
+    /// Import raw OTLP protobuf payloads (ExportTraceServiceRequest / ExportMetricsServiceRequest /
+    /// ExportLogsServiceRequest: `v1_logs_*` files are stored as events).
     ImportOtlp {
         #[arg(long)]
         db: PathBuf,
@@ -185,13 +187,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Every span of a trace, as a tree of parent links.
+    /// Events (OTLP log records, GenAI events) by trace, span, service, model, name, time
+    /// and attributes, oldest first.
+    Events(events::EventsArgs),
+    /// Every span of a trace, as a tree of parent links, each with its events.
     Trace {
         #[arg(long)]
         db: PathBuf,
         /// 32 hex digits.
         trace_id: String,
-        /// Print JSON (whole spans: attributes, events, links, content).
+        /// Print JSON (whole spans: attributes, events, links, content, and `log_events`).
         #[arg(long)]
         json: bool,
     },
@@ -376,6 +381,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Trace { db, trace_id, json } => otlp::trace(&db, &trace_id, json, now),
+        Command::Events(args) => events::run(args, now),
         Command::Genai {
             db,
             by,

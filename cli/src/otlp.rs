@@ -5,8 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strata_engine::OtlpMetricsOutcome;
+use strata_engine::spans::events_json::trace_json;
 use strata_engine::spans::json::{hits_json, rows_json};
-use strata_engine::spans::{AggQuery, GroupBy, Order, Percentiles, SpanFilter, SpanHit};
+use strata_engine::spans::{
+    AggQuery, EventAppendOutcome, EventHit, GroupBy, Order, Percentiles, SpanFilter, SpanHit,
+};
 use strata_engine::{MatchOp, Matcher};
 
 use crate::common::{
@@ -27,9 +30,22 @@ struct Tally {
     points_rejected: usize,
     first_point_rejection: Option<String>,
     points_outside_retention: usize,
+    events: usize,
+    events_rejected: usize,
+    first_event_rejection: Option<String>,
+    events_outside_retention: usize,
 }
 
 impl Tally {
+    fn events(&mut self, o: EventAppendOutcome) {
+        self.events += o.events;
+        self.events_rejected += o.rejected;
+        self.events_outside_retention += o.outside_retention;
+        if self.first_event_rejection.is_none() {
+            self.first_event_rejection = o.first_rejection;
+        }
+    }
+
     fn metrics(&mut self, o: OtlpMetricsOutcome) {
         self.samples += o.samples;
         self.histograms += o.histograms;
@@ -43,8 +59,9 @@ impl Tally {
 }
 
 /// Imports raw OTLP/HTTP protobuf bodies: `ExportTraceServiceRequest` (files named
-/// `v1_traces_*`) or `ExportMetricsServiceRequest` (`v1_metrics_*`); other names are tried as
-/// traces, then as metrics.
+/// `v1_traces_*`), `ExportMetricsServiceRequest` (`v1_metrics_*`) or
+/// `ExportLogsServiceRequest` (`v1_logs_*`, stored as events); other names are tried as
+/// traces, then as metrics, then as logs.
 pub fn import(
     dir: &Path,
     files: &[PathBuf],
@@ -70,6 +87,10 @@ pub fn import(
             db.import_otlp_metrics(&bytes)
                 .map(|o| n.metrics(o))
                 .map_err(Into::into)
+        } else if name.starts_with("v1_logs") {
+            db.import_otlp_logs(&bytes)
+                .map(|o| n.events(o))
+                .map_err(Into::into)
         } else {
             match db.import_otlp_traces(&bytes) {
                 Ok(o) => {
@@ -81,10 +102,20 @@ pub fn import(
                     }
                     Ok(())
                 }
-                Err(trace_err) => db
-                    .import_otlp_metrics(&bytes)
-                    .map(|o| n.metrics(o))
-                    .map_err(|e| format!("neither traces ({trace_err}) nor metrics ({e})").into()),
+                Err(trace_err) => match db.import_otlp_metrics(&bytes) {
+                    Ok(o) => {
+                        n.metrics(o);
+                        Ok(())
+                    }
+                    Err(metrics_err) => db.import_otlp_logs(&bytes).map(|o| n.events(o)).map_err(
+                        |e| {
+                            format!(
+                                "neither traces ({trace_err}) nor metrics ({metrics_err}) nor logs ({e})"
+                            )
+                            .into()
+                        },
+                    ),
+                },
             }
         };
         result.map_err(|e| format!("{}: {e}", f.display()))?;
@@ -95,19 +126,28 @@ pub fn import(
     let mut out = stdout();
     writeln!(
         out,
-        "imported {} spans, {} samples, {} histogram points and {} exemplars from {} files in {secs:.2}s ({:.0} spans/s)",
+        "imported {} spans, {} events, {} samples, {} histogram points and {} exemplars from {} files in {secs:.2}s ({:.0} spans/s)",
         n.spans,
+        n.events,
         n.samples,
         n.histograms,
         n.exemplars,
         files.len(),
         n.spans as f64 / secs
     )?;
-    if n.spans_outside_retention + n.points_outside_retention > 0 {
+    if n.spans_outside_retention + n.points_outside_retention + n.events_outside_retention > 0 {
         writeln!(
             out,
-            "outside retention: {} of these spans and {} of these samples/histogram points are older than their bucket keeps: the next retention pass (strata compact, or the background thread) deletes them; --now MS imports at the data's own time, --reject-outside-retention refuses them",
-            n.spans_outside_retention, n.points_outside_retention
+            "outside retention: {} of these spans, {} of these events and {} of these samples/histogram points are older than their bucket keeps: the next retention pass (strata compact, or the background thread) deletes them; --now MS imports at the data's own time, --reject-outside-retention refuses them",
+            n.spans_outside_retention, n.events_outside_retention, n.points_outside_retention
+        )?;
+    }
+    if n.events_rejected > 0 {
+        writeln!(
+            out,
+            "rejected {} events; first: {}",
+            n.events_rejected,
+            n.first_event_rejection.unwrap_or_default()
         )?;
     }
     if n.spans_rejected > 0 {
@@ -158,7 +198,7 @@ pub struct SpanQuery {
 }
 
 /// `KEY=VALUE`, `KEY!=VALUE`, `KEY=~REGEX` or `KEY!~REGEX` as a matcher.
-fn parse_attr(s: &str) -> Result<Matcher, String> {
+pub(crate) fn parse_attr(s: &str) -> Result<Matcher, String> {
     let at = s.find(['=', '!']).filter(|i| *i > 0).ok_or_else(|| {
         format!("--attr {s:?}: expected KEY=VALUE, KEY!=VALUE, KEY=~RE or KEY!~RE")
     })?;
@@ -179,11 +219,11 @@ fn parse_attr(s: &str) -> Result<Matcher, String> {
     Matcher::new(op, key, value).map_err(|e| format!("--attr {s:?}: {e}"))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
+pub(crate) fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
     let s = s.trim();
     if s.len() != 32 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!("trace id {s:?}: expected 32 hex digits"));
@@ -196,7 +236,7 @@ fn parse_trace_id(s: &str) -> Result<[u8; 16], String> {
 }
 
 /// `s` cut to `w` characters (the last one `…` when cut).
-fn fit(s: &str, w: usize) -> String {
+pub(crate) fn fit(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         s.to_owned()
     } else {
@@ -206,7 +246,7 @@ fn fit(s: &str, w: usize) -> String {
     }
 }
 
-fn opt_u64(v: Option<u64>) -> String {
+pub(crate) fn opt_u64(v: Option<u64>) -> String {
     v.map_or("-".to_owned(), |v| v.to_string())
 }
 
@@ -292,24 +332,53 @@ pub fn query(dir: &Path, now: Option<i64>, q: SpanQuery) -> CliResult {
     close_read(db)
 }
 
-/// `strata trace`: every span of a trace, as a tree of parent links.
+/// `strata trace`: every span of a trace, as a tree of parent links, each with its events.
 pub fn trace(dir: &Path, id: &str, json: bool, now: Option<i64>) -> CliResult {
     let id = parse_trace_id(id)?;
     let db = open(dir, options(Access::Existing, now))?;
     let t0 = Instant::now();
     let hits = db.spans().trace(&id)?;
+    let events = db.trace_events(&id)?;
     let took = t0.elapsed().as_secs_f64() * 1e3;
     close_read(db)?;
-    if hits.is_empty() {
+    if hits.is_empty() && events.is_empty() {
         return Err(format!("trace {} not found", hex(&id)).into());
     }
     let mut out = stdout();
     if json {
-        write_json(&mut out, &hits_json(&hits, true))?;
+        write_json(&mut out, &trace_json(&hits, &events))?;
         out.flush()?;
         return Ok(());
     }
-    // Roots: spans without a parent, or whose parent is not in the trace. Children in start order.
+    let t_first = hits.iter().map(|h| h.span.start_ns).min().unwrap_or(0);
+    let t_last = hits.iter().map(|h| h.span.end_ns).max().unwrap_or(0);
+    writeln!(
+        out,
+        "trace {}: {} spans, {} events, {:.1} ms, {}",
+        hex(&id),
+        hits.len(),
+        events.len(),
+        ms(t_last.saturating_sub(t_first)),
+        hits.first().map_or("", |h| h.genai.service.as_str())
+    )?;
+    writeln!(
+        out,
+        "{:<32} {:>8} {:>8} {:<18} {:>6} {:>6} {:>7} {:<12} span id",
+        "span", "+ms", "ms", "model / tool", "in", "out", "cost $", "status"
+    )?;
+    print_tree(&mut out, &hits, &events, t_first)?;
+    let known: std::collections::HashSet<[u8; 8]> = hits.iter().map(|h| h.span.span_id).collect();
+    for e in events.iter().filter(|e| !known.contains(&e.event.span_id)) {
+        print_event(&mut out, e, 0, t_first, true)?;
+    }
+    writeln!(out, "query took {took:.2} ms")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The spans of a trace as a tree (roots: spans without a parent, or whose parent is not in
+/// the trace; children in start order), each followed by its events.
+fn print_tree(out: &mut Out, hits: &[SpanHit], events: &[EventHit], t_first: i64) -> CliResult {
     let known: std::collections::HashSet<[u8; 8]> = hits.iter().map(|h| h.span.span_id).collect();
     let mut children: std::collections::HashMap<[u8; 8], Vec<usize>> = Default::default();
     let mut roots = Vec::new();
@@ -326,21 +395,6 @@ pub fn trace(dir: &Path, id: &str, json: bool, now: Option<i64>) -> CliResult {
     for v in children.values_mut() {
         by_start(v);
     }
-    let t_first = hits.iter().map(|h| h.span.start_ns).min().unwrap_or(0);
-    let t_last = hits.iter().map(|h| h.span.end_ns).max().unwrap_or(0);
-    writeln!(
-        out,
-        "trace {}: {} spans, {:.1} ms, {}",
-        hex(&id),
-        hits.len(),
-        ms(t_last.saturating_sub(t_first)),
-        hits[0].genai.service
-    )?;
-    writeln!(
-        out,
-        "{:<32} {:>8} {:>8} {:<18} {:>6} {:>6} {:>7} {:<12} span id",
-        "span", "+ms", "ms", "model / tool", "in", "out", "cost $", "status"
-    )?;
     let mut seen = vec![false; hits.len()];
     let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (i, 0)).collect();
     while let Some((i, depth)) = stack.pop() {
@@ -372,12 +426,60 @@ pub fn trace(dir: &Path, id: &str, json: bool, now: Option<i64>) -> CliResult {
             fit(&status, 12),
             hex(&s.span_id),
         )?;
+        for e in events.iter().filter(|e| e.event.span_id == s.span_id) {
+            print_event(out, e, depth + 1, t_first, false)?;
+        }
         if let Some(c) = children.get(&s.span_id) {
             stack.extend(c.iter().rev().map(|&c| (c, depth + 1)));
         }
     }
-    writeln!(out, "query took {took:.2} ms")?;
-    out.flush()?;
+    Ok(())
+}
+
+/// One event line under its span (or, `unlinked`, naming the span it points at).
+fn print_event(
+    out: &mut Out,
+    e: &EventHit,
+    depth: usize,
+    t_first: i64,
+    unlinked: bool,
+) -> CliResult {
+    let indent = "  ".repeat(depth.min(12));
+    let name = if e.event.event_name.is_empty() {
+        "(log record)"
+    } else {
+        &e.event.event_name
+    };
+    let content: Vec<&str> = e.content.iter().map(|kv| kv.key.as_str()).collect();
+    let span = if unlinked {
+        format!("  span {} not stored", hex(&e.event.span_id))
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{:<32} {:>8.1} {:>8} {:<18} {:>6} {:>6} {:>7} {:<12} content: {}{span}",
+        fit(&format!("{indent}· {name}"), 32),
+        ms(e.event.timestamp_ns().saturating_sub(t_first)),
+        "event",
+        fit(e.genai.model(), 18),
+        opt_u64(e.genai.input_tokens),
+        opt_u64(e.genai.output_tokens),
+        "",
+        fit(
+            if e.genai.error_type.is_empty() {
+                ""
+            } else {
+                &e.genai.error_type
+            },
+            12
+        ),
+        if content.is_empty() {
+            "none".to_owned()
+        } else {
+            content.join(", ")
+        },
+    )?;
     Ok(())
 }
 

@@ -21,7 +21,7 @@ pub enum Error {
     Wal(strata_wal::Error),
     /// An OTLP payload was refused: malformed, a field out of range, or over a limit.
     Otlp {
-        /// The signal: "traces" or "metrics".
+        /// The signal: "traces", "metrics" or "logs".
         signal: &'static str,
         source: crate::otlp::OtlpError,
     },
@@ -80,6 +80,11 @@ pub enum Error {
     },
     /// Span `index` of a batch is unusable (zero ids, end before start, …).
     InvalidSpan {
+        index: usize,
+        detail: String,
+    },
+    /// Event `index` of a batch is unusable (no time at all, too many attributes, …).
+    InvalidEvent {
         index: usize,
         detail: String,
     },
@@ -196,6 +201,7 @@ impl fmt::Display for Error {
                 "batch lengths differ: {refs} refs, {timestamps} timestamps, {values} values"
             ),
             Error::InvalidSpan { index, detail } => write!(f, "span {index}: {detail}"),
+            Error::InvalidEvent { index, detail } => write!(f, "event {index}: {detail}"),
             Error::Limit {
                 what,
                 limit,
@@ -292,6 +298,7 @@ impl From<strata_spans::Error> for Error {
             },
             S::InvalidOptions { option, detail } => Error::InvalidOptions { option, detail },
             S::InvalidSpan { index, detail } => Error::InvalidSpan { index, detail },
+            S::InvalidEvent { index, detail } => Error::InvalidEvent { index, detail },
             S::Limit {
                 what,
                 limit,

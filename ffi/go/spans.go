@@ -184,6 +184,8 @@ type SpanHit struct {
 	Events     []SpanEvent            `json:"events"`
 	Links      []SpanLink             `json:"links"`
 	Content    map[string]interface{} `json:"content"`
+	// LogEvents are the OTLP log records (GenAI events) naming this span (Trace only).
+	LogEvents []Event `json:"log_events"`
 }
 
 // Start is the span's start time.

@@ -703,6 +703,42 @@ void strata_error_free(struct strata_error **err);
 // value may be passed.
 const char *strata_status_name(int32_t code);
 
+// Imports one OTLP `ExportLogsServiceRequest` (the protobuf body of an OTLP/HTTP
+// `POST /v1/logs`): decodes it and appends its log records as events (one WAL commit per
+// batch, durable per the fsync policy before the call returns; then queryable).
+//
+// - `bytes`, `len`: the request body, as in `strata_db_import_otlp_traces`.
+// - `out_events`: NULL, or receives the number of events stored (0 on failure).
+//
+// A payload that is not a valid `ExportLogsServiceRequest` (or nests values deeper than the
+// decoder's limit) fails with `STRATA_ERR_INVALID_ARGUMENT` and the decoder's message;
+// nothing of it is stored. Events too far ahead of the clock are not stored and not an error.
+//
+// # Safety
+// `db` is NULL or a live handle; `bytes` points to `len` readable bytes (may be NULL when
+// `len` is 0); `out_events` is NULL or writable; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_import_otlp_logs(const struct strata_db *db,
+                                              const uint8_t *bytes,
+                                              size_t len,
+                                              uint64_t *out_events,
+                                              struct strata_error **err);
+
+// Every event of one trace, oldest first, with its stored content, as a JSON array of
+// event objects (`[]` when the trace has none).
+//
+// - `trace_id_hex`: 32 hexadecimal digits (either case), NUL-terminated; anything else fails
+//   with `STRATA_ERR_INVALID_ARGUMENT`.
+// - `out_json`: receives a NUL-terminated UTF-8 string owned by the caller, freed with
+//   `strata_string_free`; NULL on failure.
+//
+// # Safety
+// `db` is NULL or a live handle; `trace_id_hex` is NULL or NUL-terminated; `out_json` is NULL
+// or valid for a pointer write; `err` is NULL or valid for a pointer write.
+enum strata_status strata_db_trace_events_json(const struct strata_db *db,
+                                               const char *trace_id_hex,
+                                               char **out_json,
+                                               struct strata_error **err);
+
 // Appends a native histogram sample to `series_ref` (a series that holds native
 // histograms: the first sample decides a series' kind). Native series take in-order samples
 // only. A histogram whose shape is wrong (spans that do not cover the buckets, negative
@@ -791,8 +827,8 @@ enum strata_status strata_db_find_spans_json(const struct strata_db *db,
                                              struct strata_error **err);
 
 // Every span of one trace, whole (attributes, resource, events, links and stored content
-// besides the hot columns), ordered by start time, as a JSON array (`[]` when the trace is
-// unknown).
+// besides the hot columns, and `log_events`: the OTLP log records / GenAI events naming the
+// span), ordered by start time, as a JSON array (`[]` when the trace is unknown).
 //
 // - `trace_id_hex`: 32 hexadecimal digits (either case), NUL-terminated; anything else fails
 //   with `STRATA_ERR_INVALID_ARGUMENT`.

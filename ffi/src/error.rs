@@ -167,7 +167,8 @@ pub fn engine_code(e: &EngineError) -> strata_status {
         EngineError::UnknownSeriesRef(_) => STRATA_ERR_UNKNOWN_SERIES,
         EngineError::InvalidOptions { .. }
         | EngineError::BatchMismatch { .. }
-        | EngineError::InvalidSpan { .. } => STRATA_ERR_INVALID_ARGUMENT,
+        | EngineError::InvalidSpan { .. }
+        | EngineError::InvalidEvent { .. } => STRATA_ERR_INVALID_ARGUMENT,
         EngineError::Limit { .. } => STRATA_ERR_LIMIT,
         EngineError::Internal(_) => STRATA_ERR_INTERNAL,
         EngineError::Otlp { source, .. } => match source {

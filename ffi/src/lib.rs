@@ -28,6 +28,7 @@ pub mod args;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod guard;
 pub mod native;
 pub mod spans;

@@ -10,6 +10,7 @@
 
 use std::ffi::{CString, c_char};
 
+use strata_engine::spans::events_json::trace_json;
 use strata_engine::spans::json::{hits_json, rows_json};
 use strata_engine::spans::{AggQuery, GroupBy, Order, SpanFilter, StatusCode, parse_trace_id};
 
@@ -180,7 +181,10 @@ unsafe fn read_filter(filter: *const strata_span_filter) -> Result<SpanFilter, F
 ///
 /// # Safety
 /// `out_json` is valid for a pointer write (checked by the caller's first `write_out`).
-unsafe fn hand_out_json(out_json: *mut *mut c_char, v: &serde_json::Value) -> Result<(), Failure> {
+pub(crate) unsafe fn hand_out_json(
+    out_json: *mut *mut c_char,
+    v: &serde_json::Value,
+) -> Result<(), Failure> {
     let json = serde_json::to_string(v)
         .map_err(|e| Failure::new(strata_status::STRATA_ERR_INTERNAL, e.to_string()))?;
     let c = CString::new(json)
@@ -212,7 +216,7 @@ pub unsafe extern "C" fn strata_span_filter_default(
 ///
 /// # Safety
 /// When `len > 0` and `bytes` is non-NULL, `bytes` points to `len` readable bytes.
-unsafe fn payload<'a>(bytes: *const u8, len: usize) -> Result<&'a [u8], Failure> {
+pub(crate) unsafe fn payload<'a>(bytes: *const u8, len: usize) -> Result<&'a [u8], Failure> {
     check_len(len, STRATA_MAX_OTLP_BYTES, "len")?;
     // SAFETY: `len` readable bytes (contract); bounded above.
     unsafe { slice(bytes, len, "bytes") }
@@ -360,8 +364,8 @@ pub unsafe extern "C" fn strata_db_find_spans_json(
 }
 
 /// Every span of one trace, whole (attributes, resource, events, links and stored content
-/// besides the hot columns), ordered by start time, as a JSON array (`[]` when the trace is
-/// unknown).
+/// besides the hot columns, and `log_events`: the OTLP log records / GenAI events naming the
+/// span), ordered by start time, as a JSON array (`[]` when the trace is unknown).
 ///
 /// - `trace_id_hex`: 32 hexadecimal digits (either case), NUL-terminated; anything else fails
 ///   with `STRATA_ERR_INVALID_ARGUMENT`.
@@ -383,21 +387,31 @@ pub unsafe extern "C" fn strata_db_trace_json(
         // SAFETY: per this function's contract.
         let handle = unsafe { db_ref(db)? };
         // SAFETY: NULL or NUL-terminated (contract).
-        let hex = unsafe { args::c_str(trace_id_hex, || "trace_id_hex".to_owned())? };
-        let id = (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| parse_trace_id(hex))
-            .flatten()
-            .ok_or_else(|| {
-                Failure::invalid(format!(
-                    "trace_id_hex {hex:?} is not a trace id (32 hexadecimal digits)"
-                ))
-            })?;
-        let hits = handle.with(|db| Ok(db.spans().trace(&id)?))?;
+        let id = unsafe { trace_id_arg(trace_id_hex)? };
+        let (hits, events) =
+            handle.with(|db| Ok((db.spans().trace(&id)?, db.trace_events(&id)?)))?;
         // SAFETY: checked by the first write_out.
-        unsafe { hand_out_json(out_json, &hits_json(&hits, true)) }
+        unsafe { hand_out_json(out_json, &trace_json(&hits, &events)) }
     };
     // SAFETY: `err` per this function's contract.
     unsafe { call(err, body) }
+}
+
+/// A trace id argument: 32 hexadecimal digits (either case), NUL-terminated.
+///
+/// # Safety
+/// `trace_id_hex` is NULL or NUL-terminated.
+pub(crate) unsafe fn trace_id_arg(trace_id_hex: *const c_char) -> Result<[u8; 16], Failure> {
+    // SAFETY: NULL or NUL-terminated (contract).
+    let hex = unsafe { args::c_str(trace_id_hex, || "trace_id_hex".to_owned())? };
+    (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| parse_trace_id(hex))
+        .flatten()
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "trace_id_hex {hex:?} is not a trace id (32 hexadecimal digits)"
+            ))
+        })
 }
 
 /// Parses a comma-separated group-by list (`"model,provider"`; blanks around names ignored).

@@ -26,6 +26,9 @@ impl RecordType {
     /// Metric metadata (type, unit, help per metric name). Written with the ignorable bit
     /// set, so readers from before it existed skip it.
     pub const METADATA: RecordType = RecordType(0x07);
+    /// Events (OTLP log records). Not ignorable: a reader that skipped them would lose
+    /// acknowledged events at its next checkpoint.
+    pub const EVENTS: RecordType = RecordType(0x08);
     /// Written by the WAL only, never replayed: over bytes that `Salvage` recovery gave up on
     /// (the payload is those bytes), and with an empty payload as a *sync record* whose sync
     /// mark proves the records before it durable ([`crate::format::RecordHeader::sync_record`]).
@@ -55,10 +58,10 @@ impl RecordType {
         self.0 & Self::IGNORABLE_BIT != 0
     }
 
-    /// Whether this build knows the kind (0x01–0x05, 0x07 and the internal skip kind; 0x06 is
+    /// Whether this build knows the kind (0x01–0x05, 0x07, 0x08 and the internal skip kind; 0x06 is
     /// left unknown: tests and golden logs use it as a kind from a newer writer).
     pub const fn is_known(self) -> bool {
-        matches!(self.kind(), 0x01..=0x05 | 0x07) || self.0 == Self::SKIP.0
+        matches!(self.kind(), 0x01..=0x05 | 0x07 | 0x08) || self.0 == Self::SKIP.0
     }
 
     pub(crate) const fn is_skip(self) -> bool {
@@ -80,6 +83,8 @@ impl std::fmt::Debug for RecordType {
             0x03 => "SPANS",
             0x04 => "EXEMPLARS",
             0x05 => "MARKERS",
+            0x07 => "METADATA",
+            0x08 => "EVENTS",
             0x7F if self.is_ignorable() => "SKIP",
             _ => "UNKNOWN",
         };
@@ -132,6 +137,7 @@ mod tests {
             RecordType::EXEMPLARS,
             RecordType::MARKERS,
             RecordType::METADATA,
+            RecordType::EVENTS,
         ] {
             assert!(t.is_known() && t.is_appendable() && !t.is_ignorable());
             assert!(t.ignorable().is_appendable());

@@ -20,28 +20,28 @@ fn corrupt(offset: usize, detail: impl Into<String>) -> strata_codec::Error {
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_uvarint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-fn get_bytes<'a>(r: &mut ByteReader<'a>) -> CResult<&'a [u8]> {
+pub(crate) fn get_bytes<'a>(r: &mut ByteReader<'a>) -> CResult<&'a [u8]> {
     let n = r.len_at_most(r.remaining(), "length")?;
     r.take(n)
 }
 
-fn get_str(r: &mut ByteReader<'_>) -> CResult<String> {
+pub(crate) fn get_str(r: &mut ByteReader<'_>) -> CResult<String> {
     let at = r.position();
     let b = get_bytes(r)?;
     String::from_utf8(b.to_vec()).map_err(|_| corrupt(at, "string is not UTF-8"))
 }
 
-fn get_count(r: &mut ByteReader<'_>, min_bytes_each: usize) -> CResult<usize> {
+pub(crate) fn get_count(r: &mut ByteReader<'_>, min_bytes_each: usize) -> CResult<usize> {
     // A count may not promise more items than the bytes left could hold.
     r.len_at_most(r.remaining() / min_bytes_each.max(1), "count")
 }
 
-fn get_array<const N: usize>(r: &mut ByteReader<'_>) -> CResult<[u8; N]> {
+pub(crate) fn get_array<const N: usize>(r: &mut ByteReader<'_>) -> CResult<[u8; N]> {
     let mut out = [0u8; N];
     out.copy_from_slice(r.take(N)?);
     Ok(out)

@@ -7,6 +7,7 @@ use strata_storage::Fs;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::events::LogEvent;
 use super::genai::PriceTable;
 use super::model::Span;
 use crate::error::{Error, Result};
@@ -32,9 +33,10 @@ pub enum RuleOp {
     Regex,
 }
 
-/// A routing rule: spans whose `key` matches go to `bucket`. `key` is looked up among the span
-/// attributes, then the resource attributes; `span.name` and `span.status` name the span's
-/// name and status (`unset` / `ok` / `error`).
+/// A routing rule: spans and events whose `key` matches go to `bucket`. `key` is looked up
+/// among the span's (event's) attributes, then the resource attributes; `span.name` and
+/// `span.status` name a span's name and status (`unset` / `ok` / `error`), `event.name` an
+/// event's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub key: String,
@@ -150,16 +152,36 @@ impl Router {
 
     /// The bucket of `span`.
     pub(crate) fn route<'a>(&'a self, span: &Span) -> &'a str {
+        self.route_by(|key| match key {
+            "span.name" => Some(span.name.clone()),
+            "span.status" => Some(span.status_code.as_str().to_owned()),
+            k => span
+                .attribute(k)
+                .or_else(|| span.resource_attribute(k))
+                .map(|v| v.to_text()),
+        })
+    }
+
+    /// The bucket of an event: rules on `event.name` see its event name (the LogRecord
+    /// field, else an `event.name` attribute); other keys its attributes, then its
+    /// resource's; `span.*` keys never match an event.
+    pub(crate) fn route_event<'a>(&'a self, event: &LogEvent) -> &'a str {
+        self.route_by(|key| match key {
+            "event.name" if !event.event_name.is_empty() => Some(event.event_name.clone()),
+            "span.name" | "span.status" => None,
+            k => event
+                .attribute(k)
+                .or_else(|| event.resource_attribute(k))
+                .map(|v| v.to_text()),
+        })
+    }
+
+    /// The bucket of the first rule whose key's value (as `value_of` finds it) matches.
+    fn route_by(&self, value_of: impl Fn(&str) -> Option<String>) -> &str {
         for (rule, re) in &self.rules {
-            let value = match rule.key.as_str() {
-                "span.name" => Some(span.name.clone()),
-                "span.status" => Some(span.status_code.as_str().to_owned()),
-                k => span
-                    .attribute(k)
-                    .or_else(|| span.resource_attribute(k))
-                    .map(|v| v.to_text()),
+            let Some(value) = value_of(rule.key.as_str()) else {
+                continue;
             };
-            let Some(value) = value else { continue };
             let hit = match re {
                 None => value == rule.value,
                 Some(re) => re.is_match(&value),

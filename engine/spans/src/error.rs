@@ -40,6 +40,11 @@ pub enum Error {
         index: usize,
         detail: String,
     },
+    /// Event `index` of a batch is unusable (no time at all, too many attributes, …).
+    InvalidEvent {
+        index: usize,
+        detail: String,
+    },
     /// A bound of the store was hit: `actual` of `what` where at most `limit` fit.
     Limit {
         what: &'static str,
@@ -101,6 +106,7 @@ impl fmt::Display for Error {
             ),
             Error::InvalidOptions { option, detail } => write!(f, "{option}: {detail}"),
             Error::InvalidSpan { index, detail } => write!(f, "span {index}: {detail}"),
+            Error::InvalidEvent { index, detail } => write!(f, "event {index}: {detail}"),
             Error::Limit {
                 what,
                 limit,

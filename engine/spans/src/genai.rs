@@ -174,13 +174,39 @@ const FIRST_CHUNK_EVENTS: &[&str] = &[
     "first_token",
 ];
 
-/// Derives the GenAI columns of `span`; `content` is the span's content attributes (already
-/// split off), looked at for nothing but kept for symmetry with future rules.
+/// Derives the GenAI columns of `span`: those its attributes name ([`from_attributes`]),
+/// `"error"` for a failed span without `error.type`, time to first token from the first
+/// streamed-chunk event when no attribute gives it, and the cost.
 pub fn extract(span: &Span, prices: &PriceTable) -> GenAi {
+    let mut g = from_attributes(&span.attributes, &span.resource);
+    if g.error_type.is_empty() && span.status_code == StatusCode::Error {
+        g.error_type = "error".to_owned();
+    }
+    if g.ttft_ns.is_none() {
+        g.ttft_ns = span
+            .events
+            .iter()
+            .filter(|e| FIRST_CHUNK_EVENTS.contains(&e.name.as_str()))
+            .map(|e| e.time_ns)
+            .min()
+            .map(|t| t.saturating_sub(span.start_ns).max(0));
+    }
+    g.cost_usd = prices.cost(&g);
+    g
+}
+
+/// The GenAI columns named by attributes (new names first, then the older ones) and the
+/// resource's `service.name`: what spans and events share. No cost.
+pub(crate) fn from_attributes(attrs: &[KeyValue], resource: &[KeyValue]) -> GenAi {
     let mut g = GenAi::default();
-    let attr = |k: &str| span.attribute(k);
+    let attr = |k: &str| attrs.iter().find(|kv| kv.key == k).map(|kv| &kv.value);
     let first = |keys: &[&str]| keys.iter().find_map(|k| attr(k));
-    g.service = text(span.resource_attribute("service.name"));
+    g.service = text(
+        resource
+            .iter()
+            .find(|kv| kv.key == "service.name")
+            .map(|kv| &kv.value),
+    );
     g.provider = text(first(&["gen_ai.provider.name", "gen_ai.system"]));
     g.request_model = text(attr("gen_ai.request.model"));
     g.response_model = text(attr("gen_ai.response.model"));
@@ -201,11 +227,8 @@ pub fn extract(span: &Span, prices: &PriceTable) -> GenAi {
     g.agent_name = text(attr("gen_ai.agent.name"));
     g.tool_name = text(attr("gen_ai.tool.name"));
     g.error_type = text(attr("error.type"));
-    if g.error_type.is_empty() && span.status_code == StatusCode::Error {
-        g.error_type = "error".to_owned();
-    }
     g.streaming = first(&["gen_ai.is_streaming", "llm.is_streaming"]).and_then(AttrValue::as_bool);
-    // Attributes in seconds (the GenAI metric's unit); else the first chunk event.
+    // Attributes in seconds (the GenAI metric's unit).
     g.ttft_ns = first(&[
         "gen_ai.server.time_to_first_token",
         "gen_ai.response.time_to_first_chunk",
@@ -213,16 +236,7 @@ pub fn extract(span: &Span, prices: &PriceTable) -> GenAi {
     ])
     .and_then(AttrValue::as_f64)
     .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
-    .map(|s| (s * 1e9) as i64)
-    .or_else(|| {
-        span.events
-            .iter()
-            .filter(|e| FIRST_CHUNK_EVENTS.contains(&e.name.as_str()))
-            .map(|e| e.time_ns)
-            .min()
-            .map(|t| t.saturating_sub(span.start_ns).max(0))
-    });
-    g.cost_usd = prices.cost(&g);
+    .map(|s| (s * 1e9) as i64);
     g
 }
 

@@ -21,9 +21,11 @@ mod checkpoint;
 mod codec;
 mod config;
 mod error;
+mod events;
 mod found;
 mod genai;
 pub mod json;
+mod memory;
 mod model;
 mod partition;
 mod query;
@@ -34,6 +36,7 @@ mod seal;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use strata_storage::Fs;
 
 use parking_lot::RwLock;
@@ -48,6 +51,11 @@ pub use config::{
     AUDIT_BUCKET, Bucket, CONFIG_FILE, ContentPolicy, DEFAULT_BUCKET, Rule, RuleOp, SpanConfig,
     check_bucket_name,
 };
+pub use events::{
+    EVENT_DIR_PREFIX, EVENT_GROUP_ROWS, EVENT_PARTITION_VERSION, EVENTS_PAYLOAD_VERSION,
+    EventAppendOutcome, EventFilter, EventHit, EventPartitionMeta, EventStats, LogEvent,
+    decode_events_payload, encode_events_copy_payload, encode_events_payload, json as events_json,
+};
 pub use found::FoundSpans;
 pub use genai::{
     FIRST_CLASS_KEYS, GenAi, ModelPrice, PriceTable, extract as extract_genai, is_content_key,
@@ -61,6 +69,8 @@ pub use seal::SealJob;
 
 use config::Router;
 pub use error::{Error, Result};
+use events::{EventPartition, EventRow};
+use memory::Memory;
 use partition::{ContentRow, Partition, Row};
 
 /// Options of a [`SpanStore`] that are not persisted.
@@ -120,7 +130,11 @@ pub struct SpanExpiry {
     pub bucket: String,
     pub partitions: usize,
     pub spans: u64,
-    /// Spans whose prompt/completion content was stored with them, and its bytes on disk.
+    /// Event partitions and events deleted.
+    pub event_partitions: usize,
+    pub events: u64,
+    /// Spans and events whose prompt/completion content was stored with them, and its
+    /// bytes on disk.
     pub content_rows: u64,
     pub content_bytes: u64,
     /// Every byte of the deleted partitions (content included).
@@ -130,8 +144,10 @@ pub struct SpanExpiry {
 /// What a seal wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SealReport {
+    /// Span and event partitions.
     pub partitions: usize,
     pub spans: usize,
+    pub events: usize,
     pub bytes: u64,
 }
 
@@ -149,22 +165,14 @@ pub struct SpanStats {
 struct State {
     config: SpanConfig,
     router: Router,
-    /// In-memory spans by (bucket, window start ms).
-    open: BTreeMap<(String, i64), Vec<Row>>,
-    /// Windows a seal is encoding right now (no lock held while it does): still in memory,
-    /// and queries see them, until their partitions are swapped in.
-    sealing: BTreeMap<(String, i64), Arc<Vec<Row>>>,
+    /// Spans in memory: open windows, windows being sealed, replay state.
+    spans: Memory<Row>,
     sealed: Vec<Arc<Partition>>,
+    /// Events in memory, as spans.
+    events: Memory<EventRow>,
+    /// Sealed event partitions.
+    event_parts: Vec<Arc<EventPartition>>,
     next_seq: u64,
-    /// During replay, between a "sealing" marker and its "sealed" marker: the spans that seal
-    /// took (logged before its marker). Dropped at the "sealed" marker; back in `open` if the
-    /// log ends first (the seal never finished and its partitions are not on disk).
-    replay_sealing: Option<BTreeMap<(String, i64), Vec<Row>>>,
-    /// During replay, inside a checkpoint's copies: the spans replayed before its begin
-    /// marker, kept until its end marker proves the copies complete.
-    stash: Option<BTreeMap<(String, i64), Vec<Row>>>,
-    /// During replay, inside a checkpoint whose copies are flagged: the copies so far.
-    replay_copies: Option<BTreeMap<(String, i64), Vec<Row>>>,
 }
 
 /// A bucket and a window start (ms): what an in-memory set of spans is keyed by.
@@ -173,8 +181,7 @@ type WindowKey = (String, i64);
 impl State {
     /// Every span still only in memory: open windows, then windows being sealed.
     fn memory_rows(&self) -> impl Iterator<Item = (&(String, i64), &[Row])> {
-        let open = self.open.iter().map(|(k, v)| (k, v.as_slice()));
-        open.chain(self.sealing.iter().map(|(k, v)| (k, v.as_slice())))
+        self.spans.rows()
     }
 }
 
@@ -184,6 +191,8 @@ pub struct SpanStore {
     root: PathBuf,
     options: SpanStoreOptions,
     state: RwLock<State>,
+    /// The id the next appended event gets (ids start at 1).
+    next_event_id: AtomicU64,
 }
 
 impl SpanStore {
@@ -206,6 +215,7 @@ impl SpanStore {
         };
         let router = Router::new(&config)?;
         let mut sealed = Vec::new();
+        let mut event_parts = Vec::new();
         let mut next_seq = 0;
         for bucket in fs.list_dir(root).map_err(|e| Error::io(root, e))? {
             if !bucket.is_dir {
@@ -229,23 +239,31 @@ impl SpanStore {
                 {
                     next_seq = next_seq.max(seq + 1);
                 }
-                sealed.push(Arc::new(Partition::open(&**fs, &path)?));
+                if p.name.starts_with(EVENT_DIR_PREFIX) {
+                    event_parts.push(Arc::new(EventPartition::open(&**fs, &path)?));
+                } else {
+                    sealed.push(Arc::new(Partition::open(&**fs, &path)?));
+                }
             }
         }
+        let next_event_id = event_parts
+            .iter()
+            .map(|p: &Arc<EventPartition>| p.meta.max_id + 1)
+            .max()
+            .unwrap_or(1);
         Ok(SpanStore {
             root: root.to_owned(),
             options,
             state: RwLock::new(State {
                 config,
                 router,
-                open: BTreeMap::new(),
-                sealing: BTreeMap::new(),
+                spans: Memory::default(),
                 sealed,
+                events: Memory::default(),
+                event_parts,
                 next_seq,
-                stash: None,
-                replay_copies: None,
-                replay_sealing: None,
             }),
+            next_event_id: AtomicU64::new(next_event_id),
         })
     }
 
@@ -446,7 +464,7 @@ impl SpanStore {
         let st = &mut *st;
         for span in spans {
             let (key, row) = self.row_of(span, &st.config, &st.router);
-            st.open.entry(key).or_default().push(row);
+            st.spans.open.entry(key).or_default().push(row);
         }
     }
 
@@ -509,6 +527,7 @@ impl SpanStore {
             d.bytes += p.bytes_on_disk;
         }
         st.sealed = keep;
+        self.expire_events(&mut st, &retention, now_ms, &mut dropped)?;
         Ok(dropped.into_values().collect())
     }
 

@@ -7,17 +7,21 @@ use super::*;
 #[derive(Debug, Default)]
 pub struct SealJob {
     keys: Vec<(String, i64)>,
-    /// Sequence number of the job's first partition; the job owns `first_seq..first_seq + n`.
+    /// The event windows it took.
+    pub(crate) event_keys: Vec<WindowKey>,
+    /// Sequence number of the job's first partition; the job owns `first_seq..first_seq + n`
+    /// (span partitions first, then event partitions from `event_first_seq`).
     pub first_seq: u64,
+    pub(crate) event_first_seq: u64,
     reserved: u64,
-    content: ContentPolicy,
+    pub(crate) content: ContentPolicy,
     prices: PriceTable,
 }
 
 impl SealJob {
     /// True when there was nothing to seal.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.is_empty() && self.event_keys.is_empty()
     }
 }
 
@@ -36,29 +40,27 @@ impl SpanStore {
     pub fn begin_seal(&self, upto_ms: i64) -> SealJob {
         let mut st = self.state.write();
         let st = &mut *st;
-        let keys: Vec<(String, i64)> = st
-            .open
-            .keys()
-            .filter(|(_, w)| w.saturating_add(self.options.partition_ms) <= upto_ms)
-            // A window another seal is still encoding stays open until that seal ends.
-            .filter(|k| !st.sealing.contains_key(*k))
-            .cloned()
-            .collect();
+        // A window another seal is still encoding stays open until that seal ends.
+        let keys = st.spans.sealable(self.options.partition_ms, upto_ms);
         let mut groups = std::collections::BTreeSet::new();
         for key in &keys {
-            let rows = st.open.remove(key).unwrap_or_default();
+            let rows = st.spans.open.remove(key).unwrap_or_default();
             groups.insert(key.clone());
             if let ContentPolicy::Bucket(b) = &st.config.content
                 && rows.iter().any(|r| !r.content.is_empty())
             {
                 groups.insert((b.clone(), key.1));
             }
-            st.sealing.insert(key.clone(), Arc::new(rows));
+            st.spans.sealing.insert(key.clone(), Arc::new(rows));
         }
+        let event_keys = st.events.sealable(self.options.partition_ms, upto_ms);
+        let event_groups = Self::take_event_windows(st, &event_keys);
         let job = SealJob {
             keys,
+            event_keys,
             first_seq: st.next_seq,
-            reserved: groups.len() as u64,
+            event_first_seq: st.next_seq + groups.len() as u64,
+            reserved: (groups.len() + event_groups) as u64,
             content: st.config.content.clone(),
             prices: st.config.prices.clone(),
         };
@@ -73,24 +75,56 @@ impl SpanStore {
         if job.is_empty() {
             return Ok(SealReport::default());
         }
-        let taken: Vec<(WindowKey, Arc<Vec<Row>>)> = {
+        let (taken, taken_events) = {
             let st = self.state.read();
-            job.keys
+            let spans: Vec<(WindowKey, Arc<Vec<Row>>)> = job
+                .keys
                 .iter()
-                .filter_map(|k| st.sealing.get(k).map(|rows| (k.clone(), Arc::clone(rows))))
-                .collect()
+                .filter_map(|k| {
+                    st.spans
+                        .sealing
+                        .get(k)
+                        .map(|rows| (k.clone(), Arc::clone(rows)))
+                })
+                .collect();
+            let events: Vec<(WindowKey, Arc<Vec<EventRow>>)> = job
+                .event_keys
+                .iter()
+                .filter_map(|k| st.events.sealing.get(k).map(|r| (k.clone(), Arc::clone(r))))
+                .collect();
+            (spans, events)
         };
-        match self.write_partitions(&job, &taken) {
-            Ok((report, parts)) => {
+        let written = self
+            .write_partitions(&job, &taken)
+            .and_then(
+                |(report, parts)| match self.write_event_partitions(&job, &taken_events) {
+                    Ok((events, event_parts)) => Ok((report, parts, events, event_parts)),
+                    Err(e) => {
+                        for p in &parts {
+                            let _ = self.options.fs.remove_dir_all(&p.dir);
+                        }
+                        Err(e)
+                    }
+                },
+            );
+        match written {
+            Ok((mut report, parts, events, event_parts)) => {
                 let mut st = self.state.write();
                 for key in &job.keys {
-                    st.sealing.remove(key);
+                    st.spans.sealing.remove(key);
+                }
+                for key in &job.event_keys {
+                    st.events.sealing.remove(key);
                 }
                 st.sealed.extend(parts);
+                report.partitions += event_parts.len();
+                report.events = events;
+                report.bytes += event_parts.iter().map(|p| p.bytes_on_disk).sum::<u64>();
+                st.event_parts.extend(event_parts);
                 Ok(report)
             }
             Err(e) => {
-                drop(taken);
+                drop((taken, taken_events));
                 self.finish_seal_aborted(job);
                 Err(e)
             }
@@ -101,14 +135,8 @@ impl SpanStore {
     /// any spans of the same windows appended since.
     pub fn finish_seal_aborted(&self, job: SealJob) {
         let mut st = self.state.write();
-        for key in &job.keys {
-            if let Some(rows) = st.sealing.remove(key) {
-                let rows = Arc::try_unwrap(rows).unwrap_or_else(|a| (*a).clone());
-                let open = st.open.entry(key.clone()).or_default();
-                let newer = std::mem::replace(open, rows);
-                open.extend(newer);
-            }
-        }
+        st.spans.unseal(&job.keys);
+        st.events.unseal(&job.event_keys);
     }
 
     /// Encodes and writes one partition per (bucket, window) of `taken` (content may go to a

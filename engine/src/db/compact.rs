@@ -56,7 +56,7 @@ impl Db {
         // Span windows are sealed once a whole window has passed since they ended (late spans
         // of an older window get a partition of their own at the next pass).
         let now = self.core.options.clock.now_ms();
-        if self.core.spans.stats().open_spans > 0 {
+        if self.core.spans.has_open_rows() {
             let n = self.seal_spans(now.saturating_sub(self.core.spans.partition_ms()))?;
             report.span_partitions_written += n;
             self.checkpoint_after_seal(false)?;
@@ -256,9 +256,15 @@ impl Db {
             (t.span_partitions, t.spans) =
                 (t.span_partitions + x.partitions as u64, t.spans + x.spans);
             t.content_bytes += x.content_bytes;
+            (t.event_partitions, t.events) = (
+                t.event_partitions + x.event_partitions as u64,
+                t.events + x.events,
+            );
             report.span_partitions_expired += x.partitions;
             let e = report.bucket(&x.bucket);
             e.span_partitions += x.partitions;
+            (e.event_partitions, e.events) =
+                (e.event_partitions + x.event_partitions, e.events + x.events);
             (e.spans, e.content_rows) = (e.spans + x.spans, e.content_rows + x.content_rows);
             (e.content_bytes, e.bytes) = (e.content_bytes + x.content_bytes, e.bytes + x.bytes);
         }

@@ -8,6 +8,7 @@
 
 mod append;
 pub(crate) mod compact;
+mod events;
 mod exemplars;
 mod querier;
 mod read;

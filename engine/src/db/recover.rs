@@ -56,6 +56,9 @@ pub(super) fn replay_wal(db: &DbCore) -> Result<ReplayReport> {
                 }
             }
             t if t == strata_wal::RecordType::SPANS => db.spans.replay_record(record.payload)?,
+            t if t == strata_wal::RecordType::EVENTS => {
+                db.spans.replay_events_record(record.payload)?
+            }
             t if t == strata_wal::RecordType::EXEMPLARS => {
                 rp.apply_exemplars_record(pos, record.payload, &db.exemplars)?
             }

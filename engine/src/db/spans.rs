@@ -125,6 +125,12 @@ impl Db {
                 .append(strata_wal::RecordType::SPANS, &p)
                 .map(|_| ())
         })?;
+        self.core.spans.copy_event_payloads(marks, |p| {
+            self.core
+                .wal
+                .append(strata_wal::RecordType::EVENTS, &p)
+                .map(|_| ())
+        })?;
         self.core.log_marker(Marker::SpansCheckpointEnd).map(drop)
     }
 }

@@ -442,6 +442,7 @@ pub fn describe(kind: strata_wal::RecordType, payload: &[u8]) -> String {
             Err(e) => format!("MARKER undecodable: {e}"),
         },
         t if t == T::SPANS => format!("SPANS {} bytes", payload.len()),
+        t if t == T::EVENTS => format!("EVENTS {} bytes", payload.len()),
         t if t == T::EXEMPLARS => match crate::exemplars::decode_exemplars(payload) {
             Ok(x) => format!(
                 "EXEMPLARS n={} series {}",

@@ -23,6 +23,9 @@ pub struct Expired {
     pub samples: u64,
     pub span_partitions: usize,
     pub spans: u64,
+    pub event_partitions: usize,
+    pub events: u64,
+    /// Spans and events with content, and the content's bytes.
     pub content_rows: u64,
     pub content_bytes: u64,
     /// Bytes on disk freed.
@@ -36,6 +39,8 @@ pub struct ExpiredTotals {
     pub samples: u64,
     pub span_partitions: u64,
     pub spans: u64,
+    pub event_partitions: u64,
+    pub events: u64,
     pub content_bytes: u64,
 }
 

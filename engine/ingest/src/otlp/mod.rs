@@ -1,5 +1,6 @@
 //! OTLP protobuf decoding, without generated code: `ExportTraceServiceRequest` into
-//! [`Span`](strata_spans::Span)s and `ExportMetricsServiceRequest` into metric samples and
+//! [`Span`](strata_spans::Span)s, `ExportLogsServiceRequest` into
+//! [`LogEvent`](strata_spans::LogEvent)s, and `ExportMetricsServiceRequest` into metric samples and
 //! histograms named the way Prometheus' OTLP receiver names them.
 //!
 //! The decoder is hand-written over the wire format (`wire.rs`): it borrows from the payload,
@@ -9,6 +10,7 @@
 
 mod exemplars;
 mod exponential;
+mod logs;
 mod metrics;
 mod naming;
 mod traces;
@@ -16,6 +18,7 @@ mod wire;
 
 use std::fmt;
 
+pub use logs::{decode_logs, decode_logs_with};
 pub use metrics::{
     DeltaState, HistogramPoint, LabelPairs, MetricsBatch, MetricsReport, NativeHistogramPoint,
     decode_metrics,
@@ -34,9 +37,9 @@ pub const MAX_VALUE_DEPTH: usize = 32;
 /// Bounds on what one payload may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Spans (or data points) in one request.
+    /// Spans, log records or data points in one request.
     pub max_items: usize,
-    /// Attributes on one span, event, link, resource or data point.
+    /// Attributes on one span, event, link, log record, resource or data point.
     pub max_attributes: usize,
     pub max_events_per_span: usize,
     pub max_links_per_span: usize,

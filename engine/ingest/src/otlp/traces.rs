@@ -112,7 +112,11 @@ pub(super) fn scope_name(b: &[u8], base: usize) -> Result<String, OtlpError> {
     Ok(name)
 }
 
-fn id<const N: usize>(v: Value<'_>, at: usize, field: &'static str) -> Result<[u8; N], OtlpError> {
+pub(super) fn id<const N: usize>(
+    v: Value<'_>,
+    at: usize,
+    field: &'static str,
+) -> Result<[u8; N], OtlpError> {
     let b = as_len(v, at, field)?;
     b.try_into().map_err(|_| OtlpError::InvalidField {
         offset: at,
@@ -121,7 +125,7 @@ fn id<const N: usize>(v: Value<'_>, at: usize, field: &'static str) -> Result<[u
     })
 }
 
-fn time_ns(v: Value<'_>, at: usize, field: &'static str) -> Result<i64, OtlpError> {
+pub(super) fn time_ns(v: Value<'_>, at: usize, field: &'static str) -> Result<i64, OtlpError> {
     let t = as_fixed64(v, at, field)?;
     i64::try_from(t).map_err(|_| OtlpError::InvalidField {
         offset: at,
@@ -276,7 +280,12 @@ fn key_value(b: &[u8], base: usize, limits: &Limits, depth: usize) -> Result<Key
 /// Decodes one `AnyValue` inside `depth` arrays and maps. Recursive through arrays and maps;
 /// an array or map that would be level `depth + 1` past [`Limits::max_value_depth`] (capped at
 /// [`MAX_VALUE_DEPTH`]) is refused before anything inside it is read.
-fn any_value(b: &[u8], base: usize, limits: &Limits, depth: usize) -> Result<AttrValue, OtlpError> {
+pub(super) fn any_value(
+    b: &[u8],
+    base: usize,
+    limits: &Limits,
+    depth: usize,
+) -> Result<AttrValue, OtlpError> {
     let max_depth = limits.max_value_depth.min(MAX_VALUE_DEPTH);
     let mut value = AttrValue::Str(String::new());
     let mut r = Reader::new(b, base);

@@ -19,8 +19,7 @@ pub(crate) enum Value<'a> {
     Varint(u64),
     Fixed64(u64),
     Len(&'a [u8]),
-    /// The value itself is not needed by any OTLP field this decoder reads.
-    Fixed32,
+    Fixed32(u32),
 }
 
 impl<'a> Value<'a> {
@@ -29,7 +28,7 @@ impl<'a> Value<'a> {
             Value::Varint(_) => WireType::Varint,
             Value::Fixed64(_) => WireType::Fixed64,
             Value::Len(_) => WireType::Len,
-            Value::Fixed32 => WireType::Fixed32,
+            Value::Fixed32(_) => WireType::Fixed32,
         }
     }
 }
@@ -115,10 +114,7 @@ impl<'a> Reader<'a> {
                 self.pos += len as usize;
                 Value::Len(&self.data[start..self.pos])
             }
-            5 => {
-                self.fixed::<4>()?;
-                Value::Fixed32
-            }
+            5 => Value::Fixed32(u32::from_le_bytes(self.fixed::<4>()?)),
             w => return Err(self.err(format!("unsupported wire type {w} (groups are not OTLP)"))),
         };
         Ok(Some((field as u32, at, value)))
@@ -181,6 +177,14 @@ pub(crate) fn as_fixed64(v: Value<'_>, at: usize, field: &'static str) -> Result
     expect(&v, WireType::Fixed64, at, field)?;
     match v {
         Value::Fixed64(x) => Ok(x),
+        _ => unreachable!("checked above"),
+    }
+}
+
+pub(crate) fn as_fixed32(v: Value<'_>, at: usize, field: &'static str) -> Result<u32, OtlpError> {
+    expect(&v, WireType::Fixed32, at, field)?;
+    match v {
+        Value::Fixed32(x) => Ok(x),
         _ => unreachable!("checked above"),
     }
 }
