@@ -309,9 +309,9 @@ typedef struct strata_bucket_span {
 // One native histogram sample, borrowed for the call. Bucket counts are absolute (not
 // deltas), one per present bucket in index order.
 typedef struct strata_native_histogram {
-  // −4…8, or −53 for custom buckets (`custom_values` are then the upper bounds).
+  // -4 to 8, or -53 for custom buckets (`custom_values` are then the upper bounds).
   int32_t schema;
-  // 0 unknown, 1 counter reset, 2 no counter reset, 3 gauge (Prometheus' numbering).
+  // 0 unknown, 1 counter reset, 2 no counter reset, 3 gauge (as Prometheus numbers them).
   uint8_t counter_reset_hint;
   double zero_threshold;
   double zero_count;

@@ -29,9 +29,9 @@ pub struct strata_bucket_span {
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct strata_native_histogram {
-    /// −4…8, or −53 for custom buckets (`custom_values` are then the upper bounds).
+    /// -4 to 8, or -53 for custom buckets (`custom_values` are then the upper bounds).
     pub schema: i32,
-    /// 0 unknown, 1 counter reset, 2 no counter reset, 3 gauge (Prometheus' numbering).
+    /// 0 unknown, 1 counter reset, 2 no counter reset, 3 gauge (as Prometheus numbers them).
     pub counter_reset_hint: u8,
     pub zero_threshold: f64,
     pub zero_count: f64,
