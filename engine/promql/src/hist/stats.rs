@@ -3,6 +3,7 @@
 //! buckets and the zero bucket, logarithmic in exponential buckets.
 
 use super::{Bucket, FloatHistogram};
+use crate::stats::kahan_inc;
 
 /// What a statistic noticed about NaN observations (they count in `count`, in no bucket).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -161,20 +162,24 @@ pub(crate) fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> (f64, NanN
 
 /// The observations below `v` inside bucket `b`, plus `rank` below the bucket.
 fn rank_below(rank: f64, b: &Bucket, v: f64, linear: bool) -> f64 {
-    if linear {
-        if b.lower == f64::NEG_INFINITY {
-            return b.count;
-        }
-        return rank + b.count * (v - b.lower) / (b.upper - b.lower);
+    if linear && b.lower == f64::NEG_INFINITY {
+        return b.count;
     }
-    let (log_lower, log_upper, log_v) =
-        (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
-    let below = if v > 0.0 {
-        (log_v - log_lower) / (log_upper - log_lower)
+    rank + b.count * fraction_below(b, v, linear)
+}
+
+/// Prometheus' `Bucket.FractionBelow`: the share of bucket `b` below `v`, linear or on a
+/// logarithmic scale (negative buckets mirrored).
+pub(crate) fn fraction_below(b: &Bucket, v: f64, linear: bool) -> f64 {
+    if linear {
+        return (v - b.lower) / (b.upper - b.lower);
+    }
+    let (lo, hi, lv) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
+    if v > 0.0 {
+        (lv - lo) / (hi - lo)
     } else {
-        1.0 - (log_v - log_upper) / (log_lower - log_upper)
-    };
-    rank + b.count * below
+        1.0 - (lv - hi) / (lo - hi)
+    }
 }
 
 /// The variance of the observations, each at its bucket's mean (arithmetic for custom
@@ -199,19 +204,6 @@ pub(crate) fn variance(h: &FloatHistogram) -> f64 {
         (total, compensation) = kahan_inc(b.count * delta * delta, total, compensation);
     }
     (total + compensation) / h.count
-}
-
-/// Prometheus' `kahansum.Inc` (Neumaier's variant).
-fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
 }
 
 #[cfg(test)]

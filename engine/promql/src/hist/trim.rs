@@ -3,6 +3,7 @@
 //! (logarithmic in exponential buckets, linear in custom ones and the zero bucket), and the
 //! sum is re-estimated from the kept buckets' midpoints.
 
+use super::stats::fraction_below;
 use super::{Bucket, FloatHistogram};
 
 /// `h` trimmed at `x`: `upper` keeps what is below `x`, otherwise what is above.
@@ -114,19 +115,6 @@ fn bucket_trim(b: &Bucket, x: f64, upper: bool, positive: bool, linear: bool) ->
         (under, midpoint(b.lower, x, positive, linear))
     } else {
         (b.count - under, midpoint(x, b.upper, positive, linear))
-    }
-}
-
-/// Prometheus' `Bucket.FractionBelow`.
-fn fraction_below(b: &Bucket, v: f64, linear: bool) -> f64 {
-    if linear {
-        return (v - b.lower) / (b.upper - b.lower);
-    }
-    let (lo, hi, lv) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
-    if v > 0.0 {
-        (lv - lo) / (hi - lo)
-    } else {
-        1.0 - (lv - hi) / (lo - hi)
     }
 }
 
